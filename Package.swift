@@ -1,0 +1,101 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// One module per concern; the pipeline reads top to bottom:
+// accounting <- method (core) <- data files, LLM backends <- store <- server / eval <- CLI.
+// The core (DPAccounting + FewShotCore) depends on nothing outside the standard library and Foundation.
+let package = Package(
+    name: "fewshot",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "fewshot", targets: ["FewShotCLI"]),
+        .executable(name: "fewshot-bench", targets: ["FewShotBench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.24.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
+    ],
+    targets: [
+        // Privacy events and accountants (PLD, RDP), sigma calibration. No dependencies.
+        .target(name: "DPAccounting"),
+        // The DP few-shot method: tasks, samplers, candidate vocabulary, aggregation, noisy argmax, generator.
+        .target(name: "FewShotCore", dependencies: ["DPAccounting"]),
+        // Reading task templates (YAML/JSON) and private data sets (JSONL/CSV) into core values.
+        .target(name: "FewShotData", dependencies: [
+            "FewShotCore",
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "SwiftCSV", package: "SwiftCSV"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // LLM backends behind FewShotCore.LanguageModel: llama.cpp native, OpenAI completions.
+        .target(name: "LLMBackends", dependencies: [
+            "FewShotCore",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Installing, starting and stopping the default local llama-server.
+        .target(name: "LocalLLM", dependencies: [
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // SQLite store: demonstration sets and the privacy-budget ledger.
+        .target(name: "FewShotStore", dependencies: [
+            "DPAccounting", "FewShotCore",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // The OpenAI-compatible proxy and admin API.
+        .target(name: "FewShotServer", dependencies: [
+            "FewShotCore", "FewShotData", "FewShotStore", "LLMBackends", "DPAccounting",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
+        // The evaluation harness (paper's Table 3 conditions).
+        .target(name: "FewShotEval", dependencies: ["FewShotCore", "FewShotData", "LLMBackends", "DPAccounting"]),
+        // In-process deterministic fake model, for unit tests only.
+        .target(name: "FewShotTestSupport", dependencies: ["FewShotCore"]),
+        .executableTarget(name: "FewShotCLI", dependencies: [
+            "DPAccounting", "FewShotCore", "FewShotData", "LLMBackends", "LocalLLM",
+            "FewShotStore", "FewShotServer", "FewShotEval",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "FewShotBench", dependencies: [
+            "DPAccounting", "FewShotCore", "FewShotData", "LLMBackends",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
+        .testTarget(name: "DPAccountingTests", dependencies: ["DPAccounting"]),
+        .testTarget(name: "FewShotCoreTests", dependencies: ["FewShotCore", "FewShotTestSupport", "DPAccounting"]),
+        .testTarget(name: "FewShotDataTests", dependencies: ["FewShotData", "FewShotCore"]),
+        .testTarget(name: "LLMBackendsTests", dependencies: [
+            "LLMBackends", "FewShotCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        .testTarget(name: "LocalLLMTests", dependencies: ["LocalLLM"]),
+        .testTarget(name: "FewShotStoreTests", dependencies: ["FewShotStore", "DPAccounting", "FewShotCore"]),
+        .testTarget(name: "FewShotServerTests", dependencies: [
+            "FewShotServer", "FewShotStore", "FewShotCore", "FewShotTestSupport",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
+        .testTarget(name: "FewShotEvalTests", dependencies: ["FewShotEval", "FewShotCore", "FewShotTestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "LLMBackends", "FewShotCore", "FewShotData", "DPAccounting", "LocalLLM",
+        ]),
+    ]
+)
