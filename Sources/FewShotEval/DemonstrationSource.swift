@@ -1,0 +1,33 @@
+import FewShotCore
+
+/// Demonstrations for one (condition, seed) cell of an evaluation.
+///
+/// `containsPrivateText` is true when the texts are real private examples: the harness then uses them
+/// in prompts but never writes them to its output. `notes` are public details recorded with the
+/// result (noise multipliers, generation settings, "not private").
+public struct EvalDemonstrations: Sendable, Hashable {
+    public var demonstrations: [Demonstration]
+    public var containsPrivateText: Bool
+    public var notes: [String: String]
+
+    public init(demonstrations: [Demonstration], containsPrivateText: Bool = false, notes: [String: String] = [:]) {
+        self.demonstrations = demonstrations
+        self.containsPrivateText = containsPrivateText
+        self.notes = notes
+    }
+}
+
+/// Where the harness gets demonstrations: "give me the demonstrations of condition C for seed s".
+///
+/// One source serves one task. Implementations must be deterministic in what they claim: the same
+/// condition and seed describe the same experiment (generated text may still differ when noise is
+/// drawn from the secure generator). `cacheKey` names every setting that changes the demonstrations,
+/// so that cached results made under other settings are not reused.
+public protocol DemonstrationSource: Sendable {
+    func demonstrations(for condition: EvalCondition, seed: UInt64) async throws -> EvalDemonstrations
+    var cacheKey: String { get }
+}
+
+extension DemonstrationSource {
+    public var cacheKey: String { "" }
+}
