@@ -96,8 +96,23 @@ public protocol LanguageModel: Sendable {
     var endOfTextMarkers: [String] { get }
     func nextTokenDistribution(_ request: DistributionRequest) async throws -> NextTokenDistribution
     func generate(_ request: GenerationRequest) async throws -> String
+    /// The number of tokens in the model's vocabulary, if the backend knows it (needed by `full` mode).
+    func vocabularySize() async throws -> Int?
+    /// The token with this id (needed by `full` mode). Backends without token ids throw.
+    func token(id: Int) async throws -> Token
+}
+
+/// Raised by backends for an operation they cannot do.
+public struct UnsupportedOperation: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
 
 extension LanguageModel {
+    public func vocabularySize() async throws -> Int? { nil }
+    public func token(id: Int) async throws -> Token {
+        throw UnsupportedOperation("\(modelName): this backend does not expose token ids")
+    }
+
     public var endOfTextMarkers: [String] { ["</s>", "<|endoftext|>", "<|im_end|>", "<|eot_id|>", "<|end_of_text|>"] }
 }

@@ -1,0 +1,224 @@
+import DPAccounting
+import Foundation
+
+/// Progress of a generation, reported after every released token.
+public struct GenerationProgress: Sendable {
+    public var demonstration: Int
+    public var demonstrations: Int
+    public var step: Int
+    public var maxTokens: Int
+    public var llmCalls: Int
+    public var elapsed: Duration
+}
+
+/// The tokens a demonstration has released so far: DP output, safe to checkpoint.
+public struct TokenCheckpoint: Sendable, Hashable {
+    public var demonstration: Int
+    public var label: String
+    public var tokens: [Token]
+    public var finished: Bool
+
+    public init(demonstration: Int, label: String, tokens: [Token], finished: Bool) {
+        self.demonstration = demonstration
+        self.label = label
+        self.tokens = tokens
+        self.finished = finished
+    }
+}
+
+/// What a generation released.
+public struct GenerationResult: Sendable {
+    public var demonstrations: [Demonstration]
+    /// Tokens released per demonstration (a demonstration is charged T tokens whatever this is).
+    public var tokensReleased: [Int]
+    /// The privacy events per label: what the accountant is given.
+    public var eventsByLabel: [String: PrivacyEvent]
+    public var llmCalls: Int
+    public var elapsed: Duration
+}
+
+/// Generates synthetic demonstrations token by token with differential privacy (Tang et al. 2024).
+///
+/// For each step it draws M private batches of the label's examples (``PrivateBatchSampler``), asks
+/// the model for each batch prompt's next-token distribution concurrently, projects them on the
+/// candidate set (``CandidateVocabulary``), averages them and releases the noisy argmax
+/// (``NoisyArgmax``). It never computes epsilon: it reports the ``PrivacyPlan``'s events, which charge
+/// every started demonstration its full T tokens. Private text goes only into prompts sent to the
+/// model and never into results, errors, progress or logs.
+public struct DemonstrationGenerator: Sendable {
+    public let model: any LanguageModel
+    public let task: TaskTemplate
+    public let settings: GenerationSettings
+    public let noise: NoiseSource
+
+    public init(model: any LanguageModel, task: TaskTemplate, settings: GenerationSettings, noise: NoiseSource) {
+        self.model = model
+        self.task = task
+        self.settings = settings
+        self.noise = noise
+    }
+
+    /// Runs the generation. `resume` maps a demonstration index to tokens it already released (from a
+    /// checkpoint); those are not generated again. `onToken` is called after every release, before
+    /// the next step starts, so a checkpoint is durable before more is released.
+    public func generate(
+        privateData: [LabeledExample],
+        resume: [Int: TokenCheckpoint] = [:],
+        onToken: (@Sendable (TokenCheckpoint) async throws -> Void)? = nil,
+        onProgress: (@Sendable (GenerationProgress) -> Void)? = nil
+    ) async throws -> GenerationResult {
+        let byLabel = Dictionary(grouping: privateData, by: \.label)
+        let counts = byLabel.mapValues(\.count)
+        try settings.validate(examplesPerLabel: counts)
+        for label in settings.labels where task.label(named: label) == nil {
+            throw GenerationError.invalidSetting("label '\(label)' is not a label of task '\(task.name)'")
+        }
+        let vocabularySize = try await fullModeVocabularySize()
+        let plan = PrivacyPlan(settings: settings, examplesPerLabel: counts)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let calls = CallCounter()
+        var demonstrations: [Demonstration] = []
+        var released: [Int] = []
+
+        for (index, labelName) in settings.labels.enumerated() {
+            let label = task.label(named: labelName)!
+            var state = resume[index] ?? TokenCheckpoint(demonstration: index, label: labelName, tokens: [], finished: false)
+            let examples = byLabel[labelName] ?? []
+            var fixedBatches: [[LabeledExample]]? = nil
+            while !state.finished && state.tokens.count < settings.maxTokens {
+                if settings.sampling == .partition, fixedBatches == nil {
+                    fixedBatches = sampler.draw(from: examples, noise: noise)
+                }
+                let batches = fixedBatches ?? sampler.draw(from: examples, noise: noise)
+                let token = try await releaseToken(label: label, batches: batches, prefix: state.tokens, vocabularySize: vocabularySize, calls: calls)
+                state.tokens.append(token)
+                state.finished = ends(state.tokens) || state.tokens.count >= settings.maxTokens
+                try await onToken?(state)
+                onProgress?(GenerationProgress(
+                    demonstration: index, demonstrations: settings.labels.count, step: state.tokens.count,
+                    maxTokens: settings.maxTokens, llmCalls: calls.value, elapsed: clock.now - start))
+            }
+            demonstrations.append(Demonstration(label: labelName, text: text(of: state.tokens)))
+            released.append(state.tokens.count)
+        }
+        return GenerationResult(
+            demonstrations: demonstrations, tokensReleased: released,
+            eventsByLabel: plan.plannedEventsByLabel(), llmCalls: calls.value, elapsed: clock.now - start)
+    }
+
+    private var sampler: PrivateBatchSampler {
+        PrivateBatchSampler(batches: settings.batches, batchSize: settings.batchSize, scheme: settings.subsampleScheme)
+    }
+
+    private func fullModeVocabularySize() async throws -> Int? {
+        guard settings.vocabulary == .full, settings.privacy != .publicOnly else { return nil }
+        guard let size = try await model.vocabularySize() else {
+            throw GenerationError.unsupportedByModel(
+                "--vocab full needs a backend that reports its vocabulary and token ids (llama.cpp native); use --vocab rvp")
+        }
+        return size
+    }
+
+    /// One step: the public and M private distributions, projected, aggregated, noisy argmax.
+    private func releaseToken(
+        label: TaskLabel, batches: [[LabeledExample]], prefix: [Token], vocabularySize: Int?, calls: CallCounter
+    ) async throws -> Token {
+        let keepCache = settings.sampling == .partition
+        let publicRequest = DistributionRequest(
+            prompt: ModelPrompt(text: task.publicGenerationPrompt(label: label), continuation: prefix),
+            topK: settings.topK, slot: keepCache ? settings.batches : nil, cachePrompt: keepCache)
+        if case .publicOnly = settings.privacy {
+            calls.add(1)
+            let top = try await model.nextTokenDistribution(publicRequest).top
+            guard let first = top.first else { throw GenerationError.emptyCandidateSet(label: label.name) }
+            return first.token
+        }
+        let needsPublic = settings.vocabulary == .rvp
+        let requests = batches.enumerated().map { b, batch in
+            DistributionRequest(
+                prompt: ModelPrompt(text: task.generationPrompt(examples: batch, label: label), continuation: prefix),
+                topK: settings.topK, slot: keepCache ? b : nil, cachePrompt: keepCache)
+        }
+        calls.add(requests.count + (needsPublic ? 1 : 0))
+        let model = self.model
+        let (publicDistribution, privateDistributions) = try await withThrowingTaskGroup(
+            of: (Int, NextTokenDistribution).self
+        ) { group in
+            if needsPublic { group.addTask { (-1, try await model.nextTokenDistribution(publicRequest)) } }
+            for (b, request) in requests.enumerated() {
+                group.addTask { (b, try await model.nextTokenDistribution(request)) }
+            }
+            var publicResult: NextTokenDistribution? = nil
+            var results = Array(repeating: NextTokenDistribution(top: []), count: requests.count)
+            for try await (b, distribution) in group {
+                if b < 0 { publicResult = distribution } else { results[b] = distribution }
+            }
+            return (publicResult, results)
+        }
+
+        let candidates: CandidateVocabulary
+        if let publicDistribution {
+            candidates = .reduced(publicDistribution: publicDistribution, k: settings.topK)
+        } else {
+            candidates = .union(of: privateDistributions)
+        }
+        guard candidates.count > 0 else { throw GenerationError.emptyCandidateSet(label: label.name) }
+        var vectors = privateDistributions.map(candidates.probabilityVector)
+        let m = Double(settings.batches)
+        let argmax: NoisyArgmax
+        switch (settings.privacy, settings.mechanism) {
+        case (.noNoise, _), (.publicOnly, _):
+            argmax = .none
+        case (.noisy(let sigmas), .gaussian):
+            argmax = .gaussian(scale: sigmas[label.name]! * 2.0.squareRoot() / m)
+        case (.noisy(let sigmas), .exponential):
+            vectors = vectors.map(PrivateAggregate.maxScaled)
+            argmax = .gumbel(scale: sigmas[label.name]! * 2 / m)
+        }
+        let aggregate = PrivateAggregate.mean(vectors, count: candidates.count)
+        let hidden = vocabularySize.map { max(0, $0 - candidates.count) } ?? 0
+        switch argmax.select(aggregate, hiddenCandidates: hidden, noise: noise) {
+        case .candidate(let i):
+            return candidates.tokens[i]
+        case .hidden:
+            return try await hiddenToken(vocabularySize: vocabularySize!, excluding: candidates)
+        }
+    }
+
+    /// A uniformly random vocabulary entry outside the candidate set (full mode only).
+    private func hiddenToken(vocabularySize: Int, excluding candidates: CandidateVocabulary) async throws -> Token {
+        let excluded = Set(candidates.tokens.compactMap(\.id))
+        while true {
+            let id = noise.uniformInt(below: vocabularySize)
+            if !excluded.contains(id) { return try await model.token(id: id) }
+        }
+    }
+
+    /// Stop rules: newline, the model's end of text, or the task's end marker.
+    private func ends(_ tokens: [Token]) -> Bool {
+        guard let last = tokens.last else { return false }
+        let lastText = last.text
+        if lastText.contains("\n") || model.endOfTextMarkers.contains(lastText) { return true }
+        let whole = String(decoding: tokens.flatMap(\.bytes), as: UTF8.self)
+        return task.endMarkers.contains { !$0.isEmpty && whole.contains($0) }
+    }
+
+    /// The demonstration's text: bytes decoded once (multi-byte characters whole), cut at the first
+    /// newline, end-of-text marker or end marker, trimmed.
+    private func text(of tokens: [Token]) -> String {
+        var text = String(decoding: tokens.flatMap(\.bytes), as: UTF8.self)
+        for marker in ["\n"] + model.endOfTextMarkers + task.endMarkers where !marker.isEmpty {
+            if let range = text.range(of: marker) { text = String(text[..<range.lowerBound]) }
+        }
+        return text.trimmingCharacters(in: .whitespaces)
+    }
+}
+
+/// Counts LLM calls across concurrent tasks.
+final class CallCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func add(_ n: Int) { lock.withLock { count += n } }
+    var value: Int { lock.withLock { count } }
+}

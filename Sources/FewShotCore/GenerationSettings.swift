@@ -1,0 +1,115 @@
+/// How private examples are chosen for each released token.
+public enum SamplingMode: String, Sendable, Hashable, Codable, CaseIterable {
+    /// A fresh subsample of the label's examples for every token (the paper). Amplified by subsampling.
+    case subsample
+    /// One subsample, split into M batches once and kept for the whole demonstration, so each
+    /// request only adds one token to a prompt the server has cached. No amplification is claimed.
+    case partition
+}
+
+/// How a subsample is drawn; the accountant is told exactly this.
+public enum SubsampleScheme: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Each example independently with probability q = M*N/|D_y| (add/remove adjacency; tight PLD accounting).
+    case poisson
+    /// Exactly M*N examples uniformly without replacement (replace-one adjacency; RDP accounting of
+    /// Wang, Balle and Kasiviswanathan 2019).
+    case withoutReplacement = "without-replacement"
+}
+
+/// Which noisy-argmax mechanism releases a token.
+public enum NoiseMechanism: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Gaussian noise of standard deviation sigma * sqrt(2) / M on each candidate, then argmax.
+    case gaussian
+    /// Report-noisy-max with Gumbel noise (the exponential mechanism) on max-scaled distributions.
+    case exponential
+}
+
+/// How much privacy the released tokens get.
+public enum PrivacyLevel: Sendable, Hashable {
+    /// Noisy argmax with this noise multiplier per label name (from the accountant's calibration).
+    case noisy(noiseMultiplierByLabel: [String: Double])
+    /// Epsilon = infinity: the argmax of the private aggregate with no noise. Not private.
+    case noNoise
+    /// Epsilon = 0: tokens come from the public prompt only; private data are not read.
+    case publicOnly
+}
+
+/// Settings of one generation run. ``validate(examplesPerLabel:)`` refuses settings that cannot run.
+public struct GenerationSettings: Sendable, Hashable {
+    /// M: the number of disjoint private batches per step.
+    public var batches: Int
+    /// N: the (expected) number of examples per batch.
+    public var batchSize: Int
+    /// T: the most tokens released per demonstration.
+    public var maxTokens: Int
+    public var mechanism: NoiseMechanism
+    public var vocabulary: VocabularyMode
+    /// K: candidates from the public prompt (RVP) or from each private prompt (full).
+    public var topK: Int
+    public var sampling: SamplingMode
+    public var subsampleScheme: SubsampleScheme
+    public var privacy: PrivacyLevel
+    /// Labels to generate a demonstration for, in order; a label may repeat for several shots.
+    public var labels: [String]
+
+    public init(
+        batches: Int, batchSize: Int, maxTokens: Int, mechanism: NoiseMechanism = .gaussian,
+        vocabulary: VocabularyMode = .rvp, topK: Int = 100, sampling: SamplingMode = .subsample,
+        subsampleScheme: SubsampleScheme = .poisson, privacy: PrivacyLevel, labels: [String]
+    ) {
+        self.batches = batches
+        self.batchSize = batchSize
+        self.maxTokens = maxTokens
+        self.mechanism = mechanism
+        self.vocabulary = vocabulary
+        self.topK = topK
+        self.sampling = sampling
+        self.subsampleScheme = subsampleScheme
+        self.privacy = privacy
+        self.labels = labels
+    }
+
+    /// Examples one step needs from each label: M * N.
+    public var examplesPerStep: Int { batches * batchSize }
+
+    public func validate(examplesPerLabel: [String: Int]) throws {
+        guard batches >= 1 else { throw GenerationError.invalidSetting("--batches (M) must be at least 1, got \(batches)") }
+        guard batchSize >= 1 else { throw GenerationError.invalidSetting("--batch-size (N) must be at least 1, got \(batchSize)") }
+        guard maxTokens >= 1 else { throw GenerationError.invalidSetting("--max-tokens (T) must be at least 1, got \(maxTokens)") }
+        guard topK >= 1 else { throw GenerationError.invalidSetting("--top-k must be at least 1, got \(topK)") }
+        guard !labels.isEmpty else { throw GenerationError.invalidSetting("no label to generate a demonstration for") }
+        if case .noisy(let sigmas) = privacy {
+            for label in Set(labels) {
+                guard let sigma = sigmas[label], sigma > 0, sigma.isFinite else {
+                    throw GenerationError.invalidSetting("no positive noise multiplier for label '\(label)'")
+                }
+            }
+        }
+        if case .publicOnly = privacy { return }
+        var checked = Set<String>()
+        for label in labels where checked.insert(label).inserted {
+            let count = examplesPerLabel[label] ?? 0
+            guard count >= examplesPerStep else {
+                throw GenerationError.tooFewExamples(label: label, available: count, needed: examplesPerStep)
+            }
+        }
+    }
+}
+
+/// Why a generation cannot run or stopped.
+public enum GenerationError: Error, Sendable, Hashable, CustomStringConvertible {
+    case invalidSetting(String)
+    case tooFewExamples(label: String, available: Int, needed: Int)
+    case unsupportedByModel(String)
+    case emptyCandidateSet(label: String)
+
+    public var description: String {
+        switch self {
+        case .invalidSetting(let message): return message
+        case .tooFewExamples(let label, let available, let needed):
+            return "label '\(label)' has \(available) private examples, but one step needs M*N = \(needed); lower --batches or --batch-size, or add data"
+        case .unsupportedByModel(let message): return message
+        case .emptyCandidateSet(let label): return "the public prompt for label '\(label)' returned no candidate tokens"
+        }
+    }
+}
