@@ -88,6 +88,8 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .testTarget(name: "LocalLLMTests", dependencies: ["LocalLLM"]),
+        // Child process for the store's crash and two-process tests (killed with SIGKILL mid-generation).
+        .executableTarget(name: "FewShotStoreProbe", dependencies: ["FewShotStore", "DPAccounting", "FewShotCore"]),
         .testTarget(name: "FewShotStoreTests", dependencies: ["FewShotStore", "DPAccounting", "FewShotCore"]),
         .testTarget(name: "FewShotServerTests", dependencies: [
             "FewShotServer", "FewShotStore", "FewShotCore", "FewShotTestSupport",

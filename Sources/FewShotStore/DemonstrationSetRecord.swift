@@ -1,0 +1,68 @@
+import DPAccounting
+import Foundation
+
+/// A stored set of synthetic demonstrations with everything needed to audit its privacy claim:
+/// the parameters it was generated with and the privacy events it was charged. Its texts are DP
+/// output (or, when ``seeded`` is true, reproducible output that is NOT private).
+public struct DemonstrationSetRecord: Sendable, Hashable, Codable {
+    /// One synthetic demonstration: generated text and the label it was generated for.
+    public struct Demonstration: Sendable, Hashable, Codable {
+        public var label: String?
+        public var text: String
+
+        public init(label: String?, text: String) {
+            self.label = label
+            self.text = text
+        }
+    }
+
+    /// Set by the store on ``FewShotStore/complete(_:demonstrations:)`` to the generation id.
+    public var id: String
+    /// Set by the store to the reservation's data set fingerprint.
+    public var dataset: String
+    public var task: String
+    public var labels: [String]
+    public var demonstrations: [Demonstration]
+    public var epsilon: Double
+    public var delta: Double
+    public var sigma: Double
+    public var mechanism: String
+    public var sampling: String
+    /// Number of private batches (M), examples per batch (N), most tokens per demonstration (T).
+    public var batches: Int
+    public var examplesPerBatch: Int
+    public var maxTokens: Int
+    public var model: String
+    public var created: Date
+    /// The events charged for this set; set by the store on completion from the plan.
+    public var events: [PrivacyEvent]
+    public var accountant: String
+    /// True when noise came from a seeded generator: reproducible, and then not private.
+    public var seeded: Bool
+
+    public init(
+        id: String = "", dataset: String = "", task: String, labels: [String], demonstrations: [Demonstration],
+        epsilon: Double, delta: Double, sigma: Double, mechanism: String, sampling: String,
+        batches: Int, examplesPerBatch: Int, maxTokens: Int, model: String, created: Date = Date(),
+        events: [PrivacyEvent] = [], accountant: String = "", seeded: Bool
+    ) {
+        self.id = id
+        self.dataset = dataset
+        self.task = task
+        self.labels = labels
+        self.demonstrations = demonstrations
+        self.epsilon = epsilon
+        self.delta = delta
+        self.sigma = sigma
+        self.mechanism = mechanism
+        self.sampling = sampling
+        self.batches = batches
+        self.examplesPerBatch = examplesPerBatch
+        self.maxTokens = maxTokens
+        self.model = model
+        self.created = created
+        self.events = events
+        self.accountant = accountant
+        self.seeded = seeded
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import GRDB
+
+extension FewShotStore {
+    /// Stored demonstration sets, newest first (optionally of one data set).
+    public func demonstrationSets(dataset reference: String? = nil) throws -> [DemonstrationSetRecord] {
+        try pool.read { db in
+            let fingerprint = try reference.map { try Self.resolveDataset(db, $0).fingerprint }
+            return try String.fetchAll(db, sql: """
+                SELECT record FROM demonstration_set WHERE (? IS NULL OR dataset = ?) ORDER BY created DESC, id
+                """, arguments: [fingerprint, fingerprint]).map { try JSONCoding.decode(DemonstrationSetRecord.self, $0) }
+        }
+    }
+
+    /// The demonstration set whose id is `reference` or starts with it (at least 4 characters).
+    public func demonstrationSet(_ reference: String) throws -> DemonstrationSetRecord {
+        try pool.read { db in try JSONCoding.decode(DemonstrationSetRecord.self, Self.resolveSet(db, reference).record) }
+    }
+
+    /// Deletes a demonstration set. Its privacy cost stays charged: the ledger keeps the generation.
+    public func deleteDemonstrationSet(_ reference: String) throws {
+        try pool.write { db in
+            let id = try Self.resolveSet(db, reference).id
+            try db.execute(sql: "DELETE FROM demonstration_set WHERE id = ?", arguments: [id])
+        }
+    }
+
+    /// The set as JSON Lines: one object per demonstration with its label, text and the set's metadata.
+    public func exportJSONL(_ reference: String) throws -> String {
+        let set = try demonstrationSet(reference)
+        return try set.demonstrations.map { demonstration in
+            try JSONCoding.string(ExportedDemonstration(set: set, demonstration: demonstration), encoder: JSONCoding.exportEncoder)
+        }.joined(separator: "\n") + "\n"
+    }
+
+    static func resolveSet(_ db: Database, _ reference: String) throws -> (id: String, record: String) {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT id, record FROM demonstration_set WHERE id = ? OR (length(?) >= 4 AND substr(id, 1, length(?)) = ?)
+            """, arguments: [reference, reference, reference, reference.lowercased()])
+        if let exact = rows.first(where: { $0["id"] == reference }) { return (exact["id"], exact["record"]) }
+        switch rows.count {
+        case 1: return (rows[0]["id"], rows[0]["record"])
+        case 0: throw StoreError.unknownDemonstrationSet(reference)
+        default: throw StoreError.unknownDemonstrationSet("\(reference) (ambiguous: \(rows.count) sets start with it)")
+        }
+    }
+}
+
+/// One line of an exported set: the demonstration plus what is needed to judge its privacy claim.
+struct ExportedDemonstration: Encodable {
+    var set: String
+    var dataset: String
+    var task: String
+    var label: String?
+    var text: String
+    var epsilon: Double
+    var delta: Double
+    var sigma: Double
+    var mechanism: String
+    var sampling: String
+    var m: Int
+    var n: Int
+    var t: Int
+    var model: String
+    var created: Date
+    var accountant: String
+    var seeded: Bool
+    /// False when noise was seeded: the output is reproducible and not private.
+    var `private`: Bool
+
+    init(set record: DemonstrationSetRecord, demonstration: DemonstrationSetRecord.Demonstration) {
+        set = record.id
+        dataset = record.dataset
+        task = record.task
+        label = demonstration.label
+        text = demonstration.text
+        epsilon = record.epsilon
+        delta = record.delta
+        sigma = record.sigma
+        mechanism = record.mechanism
+        sampling = record.sampling
+        m = record.batches
+        n = record.examplesPerBatch
+        t = record.maxTokens
+        model = record.model
+        created = record.created
+        accountant = record.accountant
+        seeded = record.seeded
+        `private` = !record.seeded
+    }
+}

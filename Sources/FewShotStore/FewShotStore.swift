@@ -1,0 +1,96 @@
+import Foundation
+import GRDB
+
+/// The embedded SQLite store: private data sets (fingerprints and label counts only), their privacy
+/// budgets, the ledger of generations and their checkpoints, and the demonstration sets produced.
+///
+/// Guarantees:
+/// - A file that is not SQLite, is corrupt, or is an SQLite database of another program is refused
+///   with ``StoreError`` before anything is written to it.
+/// - The database is in WAL mode with full synchronous commits; every ledger change is one
+///   `BEGIN IMMEDIATE` transaction, so processes sharing the file are serialized and a reservation
+///   is durable before its caller may release a token.
+/// - On open, generations left "running" by a process that has ended are marked failed (resumable).
+public final class FewShotStore: Sendable {
+    public let path: String
+    let pool: DatabasePool
+
+    /// Opens the store at `path`, creating it (and its directory) if absent.
+    public init(path: String) throws {
+        self.path = path
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        try Self.refuseForeignFile(at: path)
+
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(60)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch let error as DatabaseError {
+            throw StoreError.notAStore(path: path, reason: error.message ?? "\(error)")
+        }
+        try Self.migrate(pool, path: path)
+        try reapEndedGenerations()
+    }
+
+    /// Checks an existing non-empty file read-only: it must be SQLite, readable, and either carry
+    /// our application_id or be an empty database. Nothing is written to it.
+    private static func refuseForeignFile(at path: String) throws {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return }
+        let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
+        let walSize = ((try? FileManager.default.attributesOfItem(atPath: path + "-wal"))?[.size] as? NSNumber)?.intValue ?? 0
+        if size == 0 && walSize == 0 { return }
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(60)
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            let (applicationID, objects) = try queue.read { db -> (Int32, Int) in
+                let id = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+                let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
+                return (id, count)
+            }
+            try queue.close()
+            if applicationID == StoreSchema.applicationID || (applicationID == 0 && objects == 0) { return }
+            throw StoreError.foreignDatabase(path: path, applicationID: applicationID, tableCount: objects)
+        } catch let error as DatabaseError {
+            throw StoreError.notAStore(path: path, reason: error.message ?? "\(error)")
+        }
+    }
+
+    /// Runs the migrations. Two processes may open a new file at once; the loser's migration
+    /// transaction fails (the winner already applied it), so it re-reads and tries again.
+    private static func migrate(_ pool: DatabasePool, path: String) throws {
+        let migrator = StoreSchema.migrator
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                if try pool.read({ try migrator.hasBeenSuperseded($0) }) { throw StoreError.newerSchema(path: path) }
+                try migrator.migrate(pool)
+                return
+            } catch let error as DatabaseError {
+                if attempt >= 5 { throw StoreError.notAStore(path: path, reason: error.message ?? "\(error)") }
+                if try pool.read({ try migrator.hasCompletedMigrations($0) }) { return }
+            }
+        }
+    }
+
+    /// Runs SQLite's full integrity check; throws ``StoreError/notAStore(path:reason:)`` with its report if the file is damaged.
+    public func verifyIntegrity() throws {
+        let report = try pool.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
+        guard report == ["ok"] else { throw StoreError.notAStore(path: path, reason: "integrity check: " + report.prefix(5).joined(separator: "; ")) }
+    }
+
+    /// Closes the database connections; the store must not be used afterwards.
+    public func close() throws {
+        try pool.close()
+    }
+
+    static func newID() -> String { UUID().uuidString.lowercased() }
+}

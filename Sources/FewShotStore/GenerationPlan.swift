@@ -1,0 +1,78 @@
+import DPAccounting
+import FewShotCore
+import Foundation
+
+/// What a generation intends to release, written down before any token is released: one entry per
+/// synthetic demonstration, each with the privacy event of one released token and the most tokens it
+/// may release. The planned cost of a demonstration is `.selfComposed(tokenEvent, maxTokens)`.
+///
+/// A started demonstration is charged its full `maxTokens` even if it stops early, because where it
+/// stops depends on the released output.
+public struct GenerationPlan: Sendable, Hashable, Codable {
+    /// One planned synthetic demonstration.
+    public struct Demonstration: Sendable, Hashable, Codable {
+        /// The label whose private examples it reads; nil when the task has no labels (then it reads,
+        /// and is charged to, every part of the data set).
+        public var label: String?
+        /// The privacy event of releasing one token (e.g. `.poissonSampled(q, .gaussian(sigma))`).
+        public var tokenEvent: PrivacyEvent
+        /// The most tokens it may release (T).
+        public var maxTokens: Int
+
+        public init(label: String?, tokenEvent: PrivacyEvent, maxTokens: Int) {
+            self.label = label
+            self.tokenEvent = tokenEvent
+            self.maxTokens = maxTokens
+        }
+
+        /// The planned cost: `maxTokens` compositions of `tokenEvent`.
+        public var plannedEvent: PrivacyEvent { .selfComposed(event: tokenEvent, count: maxTokens) }
+    }
+
+    public var demonstrations: [Demonstration]
+    /// Free-form description shown when listing resumable generations (task name, model). Not private.
+    public var summary: String
+
+    public init(demonstrations: [Demonstration], summary: String = "") {
+        self.demonstrations = demonstrations
+        self.summary = summary
+    }
+
+    func validate() throws {
+        guard !demonstrations.isEmpty else { throw StoreError.invalidPlan("no demonstrations planned") }
+        for (i, d) in demonstrations.enumerated() where d.maxTokens < 1 {
+            throw StoreError.invalidPlan("demonstration \(i) plans \(d.maxTokens) tokens; at least 1 is needed")
+        }
+    }
+}
+
+/// A recorded reservation: the generation's id and its plan. Pass it to ``FewShotStore/checkpoint(_:demonstration:released:finished:)``,
+/// ``FewShotStore/complete(_:demonstrations:)`` or ``FewShotStore/abandon(_:)``.
+public struct Reservation: Sendable, Hashable, Codable {
+    /// The generation id (a UUID string); also the id of the demonstration set it completes into.
+    public var id: String
+    public var dataset: String
+    public var plan: GenerationPlan
+    public var accountant: String
+    public var created: Date
+}
+
+/// Released tokens of one planned demonstration, as checkpointed. They are DP output, not private.
+public struct DemonstrationProgress: Sendable, Hashable, Codable {
+    public var label: String?
+    public var maxTokens: Int
+    public var released: [Token]
+    /// True once the generator recorded that this demonstration stopped.
+    public var finished: Bool
+
+    public var releasedText: String { String(decoding: released.flatMap(\.bytes), as: UTF8.self) }
+}
+
+/// A generation that stopped without completing (its process died, or it was marked failed). Its
+/// reservation still holds: resuming continues from the checkpoints without paying again.
+public struct ResumableGeneration: Sendable, Hashable {
+    public var reservation: Reservation
+    public var progress: [DemonstrationProgress]
+    public var failureReason: String
+    public var updated: Date
+}

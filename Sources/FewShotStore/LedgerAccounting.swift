@@ -1,0 +1,60 @@
+import DPAccounting
+
+/// The privacy events charged to one label part of a data set, and how they compose.
+///
+/// Demonstrations of different labels read disjoint private examples (parallel composition), so
+/// each label is accounted separately and the data set costs the most expensive label. Events
+/// without a label read every part and are composed into every label.
+struct LedgerCharge: Sendable, Hashable {
+    var label: String?
+    var tokenEvent: PrivacyEvent
+    var tokens: Int
+}
+
+enum LedgerAccounting {
+    /// Epsilon at `delta` per label part; `labels` are the data set's known labels.
+    static func epsilonPerLabel(
+        _ charges: [LedgerCharge], labels: Set<String>, accountant: any PrivacyAccountant, delta: Double
+    ) throws -> [(label: String?, epsilon: Double)] {
+        let allLabels = labels.union(charges.compactMap(\.label))
+        if allLabels.isEmpty {
+            return [(nil, try epsilon(of: charges, accountant: accountant, delta: delta))]
+        }
+        return try allLabels.sorted().map { label in
+            let part = charges.filter { $0.label == nil || $0.label == label }
+            return (label, try epsilon(of: part, accountant: accountant, delta: delta))
+        }
+    }
+
+    /// The data set's epsilon: the largest over its label parts (0 when nothing was charged).
+    static func datasetEpsilon(
+        _ charges: [LedgerCharge], labels: Set<String>, accountant: any PrivacyAccountant, delta: Double
+    ) throws -> Double {
+        try epsilonPerLabel(charges, labels: labels, accountant: accountant, delta: delta).map(\.epsilon).max() ?? 0
+    }
+
+    /// Sequential composition of `charges`, with identical token events merged into one
+    /// self-composition (the same event, so the accountant can compose it faster and more tightly).
+    static func event(of charges: [LedgerCharge]) -> PrivacyEvent? {
+        var order: [PrivacyEvent] = []
+        var counts: [PrivacyEvent: Int] = [:]
+        for charge in charges where charge.tokens > 0 {
+            if counts[charge.tokenEvent] == nil { order.append(charge.tokenEvent) }
+            counts[charge.tokenEvent, default: 0] += charge.tokens
+        }
+        let parts = order.map { PrivacyEvent.selfComposed(event: $0, count: counts[$0]!) }
+        switch parts.count {
+        case 0: return nil
+        case 1: return parts[0]
+        default: return .composed(parts)
+        }
+    }
+
+    static func epsilon(of charges: [LedgerCharge], accountant: any PrivacyAccountant, delta: Double) throws -> Double {
+        guard let event = event(of: charges) else { return 0 }
+        guard accountant.supports(event) else {
+            throw StoreError.unsupportedEvent(accountant: accountant.name, event: "\(event)")
+        }
+        return try accountant.epsilon(for: event, delta: delta)
+    }
+}

@@ -1,0 +1,62 @@
+import GRDB
+
+/// The store's schema, built by migrations from the first version on. The SQLite header's
+/// application_id marks a file as a fewshot store, so a foreign database is never migrated.
+enum StoreSchema {
+    /// "FSHT" in ASCII.
+    static let applicationID: Int32 = 0x4653_4854
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: "PRAGMA application_id = \(applicationID)")
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS dataset (
+                    fingerprint TEXT PRIMARY KEY NOT NULL,
+                    name TEXT NOT NULL,
+                    labelCounts TEXT NOT NULL,
+                    registered DATETIME NOT NULL
+                );
+                CREATE TABLE IF NOT EXISTS budget (
+                    dataset TEXT PRIMARY KEY NOT NULL REFERENCES dataset(fingerprint),
+                    epsilon DOUBLE NOT NULL CHECK (epsilon >= 0),
+                    delta DOUBLE NOT NULL CHECK (delta > 0 AND delta < 1),
+                    updated DATETIME NOT NULL
+                );
+                CREATE TABLE IF NOT EXISTS generation (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    dataset TEXT NOT NULL REFERENCES dataset(fingerprint),
+                    status TEXT NOT NULL CHECK (status IN ('running', 'failed', 'completed', 'abandoned')),
+                    plan TEXT NOT NULL,
+                    accountant TEXT NOT NULL,
+                    ownerHost TEXT NOT NULL,
+                    ownerPID INTEGER NOT NULL,
+                    ownerStart TEXT NOT NULL,
+                    failureReason TEXT NOT NULL DEFAULT '',
+                    created DATETIME NOT NULL,
+                    updated DATETIME NOT NULL
+                );
+                CREATE INDEX IF NOT EXISTS generation_dataset ON generation(dataset, status);
+                CREATE TABLE IF NOT EXISTS demonstration_slot (
+                    generation TEXT NOT NULL REFERENCES generation(id),
+                    position INTEGER NOT NULL,
+                    label TEXT,
+                    tokenEvent TEXT NOT NULL,
+                    maxTokens INTEGER NOT NULL CHECK (maxTokens >= 1),
+                    releasedCount INTEGER NOT NULL DEFAULT 0 CHECK (releasedCount >= 0 AND releasedCount <= maxTokens),
+                    released TEXT NOT NULL DEFAULT '[]',
+                    finished BOOLEAN NOT NULL DEFAULT 0,
+                    chargedTokens INTEGER CHECK (chargedTokens IS NULL OR (chargedTokens >= 0 AND chargedTokens <= maxTokens)),
+                    PRIMARY KEY (generation, position)
+                );
+                CREATE TABLE IF NOT EXISTS demonstration_set (
+                    id TEXT PRIMARY KEY NOT NULL REFERENCES generation(id),
+                    dataset TEXT NOT NULL REFERENCES dataset(fingerprint),
+                    created DATETIME NOT NULL,
+                    record TEXT NOT NULL
+                );
+                """)
+        }
+        return migrator
+    }
+}

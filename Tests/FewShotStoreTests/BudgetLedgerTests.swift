@@ -1,0 +1,170 @@
+import DPAccounting
+import FewShotCore
+import FewShotStore
+import Foundation
+import Testing
+
+@Suite struct BudgetLedgerTests {
+    let accountant = BasicCompositionAccountant()
+
+    @Test func refusalSaysWhatIsLeftAndWhatWasAskedAndRecordsNothing() throws {
+        let directory = try TemporaryDirectory()
+        let (store, dataset) = try makeStore(directory)
+        try store.setBudget(dataset: dataset, epsilon: 1.0, delta: 1e-5)
+        _ = try store.reserve(dataset: dataset, plan: purePlan(labels: ["A"], tokens: 3, perToken: 0.25), accountant: accountant)
+
+        let refused = #expect(throws: BudgetExceeded.self) {
+            try store.reserve(dataset: dataset, plan: purePlan(labels: ["A"], tokens: 2, perToken: 0.25), accountant: accountant)
+        }
+        let error = try #require(refused)
+        #expect(error.remainingEpsilon == 0.25)
+        #expect(error.askedEpsilon == 0.5)
+        #expect(error.resultingEpsilon == 1.25)
+        #expect(error.committedEpsilon == 0.75)
+        #expect(error.delta == 1e-5)
+        #expect(error.description.contains("0.25 epsilon left at delta=1e-05"))
+        #expect(error.description.contains("asks 0.5 epsilon"))
+        #expect(error.description.contains("private.jsonl"))
+
+        let status = try store.budgetStatus(dataset: dataset, accountant: accountant)
+        #expect(status.committedEpsilon == 0.75)
+        #expect(status.remainingEpsilon == 0.25)
+        #expect(status.activeGenerations == 1)
+        // What is left still fits exactly.
+        _ = try store.reserve(dataset: dataset, plan: purePlan(labels: ["A"], tokens: 1, perToken: 0.25), accountant: accountant)
+        #expect(try store.budgetStatus(dataset: dataset, accountant: accountant).remainingEpsilon == 0)
+    }
+
+    @Test func fiftyConcurrentReservationsAgainstABudgetOfThreeGrantExactlyThree() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("race.sqlite")
+        // Five connections pools opened at once on a new file also race the schema migration.
+        let stores = try await withThrowingTaskGroup(of: FewShotStore.self) { group in
+            for _ in 0..<5 { group.addTask { try FewShotStore(path: path) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let dataset = randomFingerprint()
+        try stores[0].registerDataset(fingerprint: dataset, name: "race", labelCounts: ["A": 10])
+        try stores[0].setBudget(dataset: dataset, epsilon: 3.0, delta: 1e-6)
+        let plan = purePlan(labels: ["A"], tokens: 4, perToken: 0.25)
+
+        let outcomes = await withTaskGroup(of: String.self) { group in
+            for i in 0..<50 {
+                let store = stores[i % stores.count]
+                group.addTask {
+                    do {
+                        _ = try store.reserve(dataset: dataset, plan: plan, accountant: BasicCompositionAccountant())
+                        return "granted"
+                    } catch is BudgetExceeded {
+                        return "refused"
+                    } catch {
+                        return "error: \(error)"
+                    }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0 == "granted" }.count == 3)
+        #expect(outcomes.filter { $0 == "refused" }.count == 47)
+        #expect(outcomes.filter { $0.hasPrefix("error") }.isEmpty, "\(outcomes.filter { $0.hasPrefix("error") })")
+
+        let status = try FewShotStore(path: path).budgetStatus(dataset: dataset, accountant: accountant)
+        #expect(status.activeGenerations == 3)
+        #expect(status.committedEpsilon == 3.0)
+        #expect(status.remainingEpsilon == 0)
+        #expect(status.spentEpsilon == 0)
+        #expect(status.labels.allSatisfy { $0.spentEpsilon >= 0 && $0.committedEpsilon >= 0 })
+    }
+
+    @Test func labelsComposeInParallelAndUnlabeledEventsChargeEveryLabel() throws {
+        let directory = try TemporaryDirectory()
+        let (store, dataset) = try makeStore(directory)
+        try store.setBudget(dataset: dataset, epsilon: 1.0, delta: 1e-5)
+        // One demonstration per label, each costing the whole budget: disjoint data, so both fit.
+        _ = try store.reserve(dataset: dataset, plan: purePlan(labels: ["A", "B"], tokens: 4, perToken: 0.25), accountant: accountant)
+        let status = try store.budgetStatus(dataset: dataset, accountant: accountant)
+        #expect(status.committedEpsilon == 1.0)
+        #expect(status.labels.map(\.label) == ["A", "B"])
+        #expect(status.labels.map(\.committedEpsilon) == [1.0, 1.0])
+        // A second demonstration of label A composes sequentially with the first.
+        #expect(throws: BudgetExceeded.self) {
+            try store.reserve(dataset: dataset, plan: purePlan(labels: ["A"], tokens: 1, perToken: 0.25), accountant: accountant)
+        }
+        // An unlabeled event reads every label, so it is refused too.
+        #expect(throws: BudgetExceeded.self) {
+            try store.reserve(dataset: dataset, plan: purePlan(labels: [nil], tokens: 1, perToken: 0.25), accountant: accountant)
+        }
+        // A label never seen before has its own untouched part of the data.
+        _ = try store.reserve(dataset: dataset, plan: purePlan(labels: ["C"], tokens: 4, perToken: 0.25), accountant: accountant)
+    }
+
+    @Test func unlabeledTasksComposeSequentially() throws {
+        let directory = try TemporaryDirectory()
+        let (store, dataset) = try makeStore(directory, labels: [:])
+        try store.setBudget(dataset: dataset, epsilon: 2.0, delta: 1e-5)
+        _ = try store.reserve(dataset: dataset, plan: purePlan(labels: [nil, nil], tokens: 2, perToken: 0.25), accountant: accountant)
+        let status = try store.budgetStatus(dataset: dataset, accountant: accountant)
+        #expect(status.labels.map(\.label) == [nil])
+        #expect(status.committedEpsilon == 1.0)
+        _ = try store.reserve(dataset: dataset, plan: purePlan(labels: [nil], tokens: 4, perToken: 0.25), accountant: accountant)
+        #expect(throws: BudgetExceeded.self) {
+            try store.reserve(dataset: dataset, plan: purePlan(labels: [nil], tokens: 1, perToken: 0.25), accountant: accountant)
+        }
+    }
+
+    @Test func spendingIsComposedByTheAccountantNotSummed() throws {
+        let directory = try TemporaryDirectory()
+        let (store, dataset) = try makeStore(directory)
+        let pld = DefaultAccountant()
+        let token = PrivacyEvent.poissonSampled(samplingRate: 0.02, event: .gaussian(noiseMultiplier: 0.6))
+        let delta = 1e-5
+        let one = try pld.epsilon(for: .selfComposed(event: token, count: 20), delta: delta)
+        let three = try pld.epsilon(for: .selfComposed(event: token, count: 60), delta: delta)
+        #expect(three < 3 * one)
+        try store.setBudget(dataset: dataset, epsilon: three, delta: delta)
+        let plan = GenerationPlan(demonstrations: [.init(label: "A", tokenEvent: token, maxTokens: 20)])
+        for _ in 0..<3 { _ = try store.reserve(dataset: dataset, plan: plan, accountant: pld) }
+        #expect(throws: BudgetExceeded.self) { try store.reserve(dataset: dataset, plan: plan, accountant: pld) }
+        let status = try store.budgetStatus(dataset: dataset, accountant: pld)
+        #expect(status.committedEpsilon == three)
+        #expect(status.accountant == pld.name)
+    }
+
+    @Test func withoutABudgetReservationsAreRecordedButNotRefused() throws {
+        let directory = try TemporaryDirectory()
+        let (store, dataset) = try makeStore(directory)
+        for _ in 0..<3 {
+            _ = try store.reserve(dataset: dataset, plan: purePlan(labels: ["A"], tokens: 100, perToken: 1), accountant: accountant)
+        }
+        let status = try store.budgetStatus(dataset: dataset, accountant: accountant)
+        #expect(status.budget == nil)
+        #expect(status.remainingEpsilon == nil)
+        #expect(status.committedEpsilon == 300)
+        #expect(status.delta == 1.0 / 200)
+    }
+
+    @Test func eventsTheAccountantCannotHandleAreRefused() throws {
+        let directory = try TemporaryDirectory()
+        let (store, dataset) = try makeStore(directory)
+        let plan = GenerationPlan(demonstrations: [.init(label: "A", tokenEvent: .gaussian(noiseMultiplier: 1), maxTokens: 5)])
+        #expect(throws: StoreError.self) { try store.reserve(dataset: dataset, plan: plan, accountant: accountant) }
+        try store.setBudget(dataset: dataset, epsilon: 10, delta: 1e-5)
+        #expect(throws: StoreError.self) { try store.reserve(dataset: dataset, plan: plan, accountant: accountant) }
+        #expect(try store.budgetStatus(dataset: dataset, accountant: accountant).activeGenerations == 0)
+    }
+
+    @Test func budgetCanBeSetBeforeTheDataSetIsRegistered() throws {
+        let directory = try TemporaryDirectory()
+        let store = try FewShotStore(path: directory.file("s.sqlite"))
+        let fingerprint = randomFingerprint()
+        try store.setBudget(dataset: fingerprint, epsilon: 2, delta: 1e-6)
+        try store.registerDataset(fingerprint: fingerprint, name: "agnews.jsonl", labelCounts: ["World": 3])
+        let status = try store.budgetStatus(dataset: String(fingerprint.prefix(8)), accountant: accountant)
+        #expect(status.budget == PrivacyBudget(epsilon: 2, delta: 1e-6))
+        #expect(status.dataset.name == "agnews.jsonl")
+        #expect(try store.dataset(matching: "agnews.jsonl").fingerprint == fingerprint)
+        #expect(throws: StoreError.self) { try store.setBudget(dataset: "not-a-fingerprint", epsilon: 1, delta: 1e-5) }
+        #expect(throws: StoreError.self) { try store.setBudget(dataset: fingerprint, epsilon: -1, delta: 1e-5) }
+        #expect(throws: StoreError.self) { try store.setBudget(dataset: fingerprint, epsilon: 1, delta: 0) }
+    }
+}

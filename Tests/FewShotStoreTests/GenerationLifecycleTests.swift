@@ -1,0 +1,136 @@
+import DPAccounting
+import FewShotCore
+import FewShotStore
+import Foundation
+import Testing
+
+@Suite struct GenerationLifecycleTests {
+    let accountant = BasicCompositionAccountant()
+
+    @Test func completionChargesEveryStartedDemonstrationItsFullPlan() throws {
+        let directory = try TemporaryDirectory()
+        let (store, dataset) = try makeStore(directory, labels: ["A": 10, "B": 10, "C": 10])
+        let reservation = try store.reserve(dataset: dataset, plan: purePlan(labels: ["A", "B", "C"], tokens: 8, perToken: 0.25), accountant: accountant)
+        try store.checkpoint(reservation, demonstration: 0, released: tokens(3), finished: true)
+        try store.checkpoint(reservation, demonstration: 1, released: tokens(8), finished: true)
+        // Before completion: the full plan is reserved, what was released is spent.
+        var status = try store.budgetStatus(dataset: dataset, accountant: accountant)
+        #expect(status.labels.map(\.spentEpsilon) == [2.0, 2.0, 0])
+        #expect(status.labels.map(\.committedEpsilon) == [2.0, 2.0, 2.0])
+
+        let stored = try store.complete(reservation, demonstrations: demonstrationSet(labels: ["A", "B"], texts: ["short", "long one"]))
+        status = try store.budgetStatus(dataset: dataset, accountant: accountant)
+        // A stopped early at 3 tokens but is charged its planned 8; C never started and is returned.
+        #expect(status.labels.map(\.spentEpsilon) == [2.0, 2.0, 0])
+        #expect(status.labels.map(\.committedEpsilon) == [2.0, 2.0, 0])
+        #expect(status.activeGenerations == 0)
+        #expect(stored.id == reservation.id)
+        #expect(stored.dataset == dataset)
+        #expect(stored.events == [.selfComposed(event: .pureDP(epsilon: 0.25), count: 8), .selfComposed(event: .pureDP(epsilon: 0.25), count: 8)])
+        #expect(try store.demonstrationSet(reservation.id) == stored)
+    }
+
+    @Test func abandonChargesWhatWasReleasedAndReturnsTheRest() throws {
+        let directory = try TemporaryDirectory()
+        let (store, dataset) = try makeStore(directory, labels: ["A": 10, "B": 10, "C": 10])
+        try store.setBudget(dataset: dataset, epsilon: 2.5, delta: 1e-5)
+        let reservation = try store.reserve(dataset: dataset, plan: purePlan(labels: ["A", "B", "C"], tokens: 10, perToken: 0.25), accountant: accountant)
+        try store.checkpoint(reservation, demonstration: 0, released: tokens(4), finished: true)
+        try store.checkpoint(reservation, demonstration: 1, released: tokens(3), finished: false)
+        try store.abandon(reservation)
+        let status = try store.budgetStatus(dataset: dataset, accountant: accountant)
+        #expect(status.labels.map(\.spentEpsilon) == [2.5, 0.75, 0])
+        #expect(status.labels.map(\.committedEpsilon) == [2.5, 0.75, 0])
+        #expect(status.remainingEpsilon == 0)
+        #expect(status.activeGenerations == 0)
+        // Label B got 1.75 back, label A nothing.
+        _ = try store.reserve(dataset: dataset, plan: purePlan(labels: ["B"], tokens: 7, perToken: 0.25), accountant: accountant)
+        #expect(throws: BudgetExceeded.self) {
+            try store.reserve(dataset: dataset, plan: purePlan(labels: ["A"], tokens: 1, perToken: 0.25), accountant: accountant)
+        }
+        #expect(throws: StoreError.self) { try store.abandon(reservation) }
+        #expect(throws: StoreError.self) { try store.checkpoint(reservation, demonstration: 1, released: tokens(4), finished: false) }
+    }
+
+    @Test func checkpointsCannotTakeBackTokensOrExceedThePlan() throws {
+        let directory = try TemporaryDirectory()
+        let (store, dataset) = try makeStore(directory)
+        let reservation = try store.reserve(dataset: dataset, plan: purePlan(labels: ["A"], tokens: 5, perToken: 0.25), accountant: accountant)
+        try store.checkpoint(reservation, demonstration: 0, released: tokens(3), finished: false)
+        #expect(throws: StoreError.self) { try store.checkpoint(reservation, demonstration: 0, released: tokens(2), finished: false) }
+        #expect(throws: StoreError.self) { try store.checkpoint(reservation, demonstration: 0, released: tokens(6), finished: false) }
+        #expect(throws: StoreError.self) { try store.checkpoint(reservation, demonstration: 1, released: tokens(1), finished: false) }
+        try store.checkpoint(reservation, demonstration: 0, released: tokens(5), finished: true)
+        #expect(throws: StoreError.self) { try store.checkpoint(reservation, demonstration: 0, released: tokens(5), finished: true) }
+        try store.complete(reservation, demonstrations: demonstrationSet(labels: ["A"], texts: ["x"]))
+        #expect(throws: StoreError.self) { try store.complete(reservation, demonstrations: demonstrationSet(labels: ["A"], texts: ["x"])) }
+    }
+
+    @Test func aFailedGenerationResumesFromItsCheckpointWithoutPayingAgain() throws {
+        let directory = try TemporaryDirectory()
+        let (store, dataset) = try makeStore(directory)
+        try store.setBudget(dataset: dataset, epsilon: 2.5, delta: 1e-5)
+        let reservation = try store.reserve(dataset: dataset, plan: purePlan(labels: ["A", "B"], tokens: 10, perToken: 0.25), accountant: accountant)
+        try store.checkpoint(reservation, demonstration: 0, released: tokens(10), finished: true)
+        try store.checkpoint(reservation, demonstration: 1, released: tokens(4), finished: false)
+        try store.markFailed(reservation, reason: "LLM server went away")
+
+        let pending = try store.resumable(dataset: dataset)
+        #expect(pending.count == 1)
+        #expect(pending[0].failureReason == "LLM server went away")
+        let resumed = try store.resume(generation: reservation.id)
+        #expect(resumed.progress.map(\.released.count) == [10, 4])
+        #expect(resumed.progress.map(\.finished) == [true, false])
+        #expect(resumed.progress[1].releasedText == "t0 t1 t2 t3 ")
+        #expect(try store.resumable().isEmpty)
+        #expect(throws: StoreError.self) { try store.resume(generation: reservation.id) }
+
+        try store.checkpoint(resumed.reservation, demonstration: 1, released: tokens(10), finished: true)
+        try store.complete(resumed.reservation, demonstrations: demonstrationSet(labels: ["A", "B"], texts: ["a", "b"]))
+        let status = try store.budgetStatus(dataset: dataset, accountant: accountant)
+        #expect(status.spentEpsilon == 2.5)
+        #expect(status.committedEpsilon == 2.5)
+        #expect(status.remainingEpsilon == 0)
+    }
+
+    @Test func deletingDemonstrationsNeverReturnsBudget() throws {
+        let directory = try TemporaryDirectory()
+        let (store, dataset) = try makeStore(directory)
+        try store.setBudget(dataset: dataset, epsilon: 1, delta: 1e-5)
+        let reservation = try store.reserve(dataset: dataset, plan: purePlan(labels: ["A"], tokens: 4, perToken: 0.25), accountant: accountant)
+        try store.checkpoint(reservation, demonstration: 0, released: tokens(4), finished: true)
+        try store.complete(reservation, demonstrations: demonstrationSet(labels: ["A"], texts: ["x"]))
+        let before = try store.budgetStatus(dataset: dataset, accountant: accountant)
+        try store.deleteDemonstrationSet(String(reservation.id.prefix(8)))
+        #expect(try store.demonstrationSets().isEmpty)
+        #expect(throws: StoreError.self) { try store.demonstrationSet(reservation.id) }
+        let after = try store.budgetStatus(dataset: dataset, accountant: accountant)
+        #expect(before == after)
+        #expect(after.spentEpsilon == 1)
+        #expect(throws: BudgetExceeded.self) {
+            try store.reserve(dataset: dataset, plan: purePlan(labels: ["A"], tokens: 1, perToken: 0.25), accountant: accountant)
+        }
+    }
+
+    @Test func exportWritesOneJSONObjectPerDemonstrationWithItsMetadata() throws {
+        let directory = try TemporaryDirectory()
+        let (store, dataset) = try makeStore(directory)
+        let reservation = try store.reserve(dataset: dataset, plan: purePlan(labels: ["A", "B"], tokens: 4, perToken: 0.25), accountant: accountant)
+        try store.checkpoint(reservation, demonstration: 0, released: tokens(2), finished: true)
+        try store.checkpoint(reservation, demonstration: 1, released: tokens(2), finished: true)
+        try store.complete(reservation, demonstrations: demonstrationSet(labels: ["A", "B"], texts: ["first \"quoted\"\nline", "second"], seeded: true))
+
+        let jsonl = try store.exportJSONL(reservation.id)
+        let lines = jsonl.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count == 3 && lines[2].isEmpty)
+        let objects = try lines.prefix(2).map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        #expect(objects.map { $0["label"] as? String } == ["A", "B"])
+        #expect(objects.map { $0["text"] as? String } == ["first \"quoted\"\nline", "second"])
+        #expect(objects.allSatisfy { $0["set"] as? String == reservation.id && $0["dataset"] as? String == dataset })
+        #expect(objects.allSatisfy { $0["epsilon"] as? Double == 4 && $0["sigma"] as? Double == 0.39 && $0["m"] as? Int == 10 })
+        #expect(objects.allSatisfy { $0["seeded"] as? Bool == true && $0["private"] as? Bool == false })
+        #expect(objects.allSatisfy { $0["accountant"] as? String == "basic-pure" && $0["model"] as? String == "smollm2-135m" })
+        #expect(objects.allSatisfy { ($0["created"] as? String)?.hasSuffix("Z") == true })
+        #expect(throws: StoreError.self) { try store.exportJSONL("zzzz-no-such-set") }
+    }
+}

@@ -1,0 +1,133 @@
+import DPAccounting
+import FewShotCore
+import FewShotStore
+import Foundation
+import Testing
+
+/// A fresh directory per test, removed when the value is released.
+final class TemporaryDirectory {
+    let path: String
+
+    init() throws {
+        path = (NSTemporaryDirectory() as NSString).appendingPathComponent("fewshot-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// A random SHA-256-shaped fingerprint (the store only checks its shape).
+func randomFingerprint() -> String {
+    var generator = SystemRandomNumberGenerator()
+    return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+}
+
+/// Exact basic composition of pure-DP events: sequential epsilons add, parallel take the max.
+/// With epsilons that are binary fractions the sums are exact, so budget edges are exact.
+struct BasicCompositionAccountant: PrivacyAccountant {
+    var name: String { "basic-pure" }
+
+    func supports(_ event: PrivacyEvent) -> Bool {
+        switch event {
+        case .noOp, .pureDP: return true
+        case let .selfComposed(inner, count): return count >= 0 && supports(inner)
+        case let .composed(events), let .parallel(events): return events.allSatisfy(supports)
+        default: return false
+        }
+    }
+
+    func epsilon(for event: PrivacyEvent, delta: Double) throws -> Double {
+        switch event {
+        case .noOp: return 0
+        case let .pureDP(epsilon): return epsilon
+        case let .selfComposed(inner, count): return Double(count) * (try epsilon(for: inner, delta: delta))
+        case let .composed(events): return try events.reduce(0) { $0 + (try epsilon(for: $1, delta: delta)) }
+        case let .parallel(events): return try events.map { try epsilon(for: $0, delta: delta) }.max() ?? 0
+        default: throw AccountingError.unsupportedEvent(accountant: name, reason: "pure DP only")
+        }
+    }
+}
+
+/// A plan of one demonstration per label, each `tokens` tokens of `.pureDP(perToken)`.
+func purePlan(labels: [String?], tokens: Int, perToken: Double) -> GenerationPlan {
+    GenerationPlan(demonstrations: labels.map { .init(label: $0, tokenEvent: .pureDP(epsilon: perToken), maxTokens: tokens) })
+}
+
+func tokens(_ count: Int) -> [Token] {
+    (0..<count).map { Token(id: $0, text: "t\($0) ") }
+}
+
+func demonstrationSet(labels: [String], texts: [String], seeded: Bool = false) -> DemonstrationSetRecord {
+    DemonstrationSetRecord(
+        task: "agnews", labels: labels,
+        demonstrations: zip(labels, texts).map { .init(label: $0, text: $1) },
+        epsilon: 4, delta: 1e-5, sigma: 0.39, mechanism: "gaussian", sampling: "poisson",
+        batches: 10, examplesPerBatch: 2, maxTokens: 100, model: "smollm2-135m", seeded: seeded)
+}
+
+/// A store with one registered data set of labels A and B.
+func makeStore(_ directory: TemporaryDirectory, labels: [String: Int] = ["A": 100, "B": 100]) throws -> (FewShotStore, String) {
+    let store = try FewShotStore(path: directory.file("fewshot.sqlite"))
+    let fingerprint = randomFingerprint()
+    try store.registerDataset(fingerprint: fingerprint, name: "private.jsonl", labelCounts: labels)
+    return (store, fingerprint)
+}
+
+/// The `FewShotStoreProbe` executable built next to the test bundle.
+func probeExecutable() throws -> URL {
+    let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    var directory = Bundle.main.bundleURL
+    if FileManager.default.fileExists(atPath: executable.path) { directory = executable.deletingLastPathComponent() }
+    for _ in 0..<4 {
+        let candidate = directory.appendingPathComponent("FewShotStoreProbe")
+        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        directory = directory.deletingLastPathComponent()
+    }
+    throw ProbeMissing()
+}
+
+struct ProbeMissing: Error, CustomStringConvertible {
+    var description: String { "FewShotStoreProbe not found next to the test bundle; build it (swift build) before the tests" }
+}
+
+/// A running probe process whose stdout is read line by line.
+final class ProbeProcess {
+    let process = Process()
+    private let output = Pipe()
+    private let errors = Pipe()
+    private var buffer = Data()
+
+    init(_ arguments: [String]) throws {
+        process.executableURL = try probeExecutable()
+        process.arguments = arguments
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+    }
+
+    /// Blocks until a line satisfying `predicate` appears; nil if the output ends first.
+    func waitForLine(_ predicate: (String) -> Bool) -> String? {
+        while true {
+            while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
+                buffer.removeSubrange(buffer.startIndex...newline)
+                if predicate(line) { return line }
+            }
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { return nil }
+            buffer.append(chunk)
+        }
+    }
+
+    func kill() {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    func finish() -> (status: Int32, errors: String) {
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+    }
+}
