@@ -1,0 +1,96 @@
+import ArgumentParser
+import DPAccounting
+import FewShotStore
+import Foundation
+
+/// `fewshot budget`: show and set the privacy budget of private data sets.
+struct Budget: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "budget",
+        abstract: "Show or set the privacy budget (epsilon, delta) of private data sets.",
+        subcommands: [Show.self, SetBudget.self])
+
+    /// `fewshot budget show [DATASET]`
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show budget, spent and reserved epsilon per data set and label (composed from the ledger's events).")
+
+        @Argument(help: "Data set fingerprint, a prefix of it (4+ characters) or its registered name. All data sets if omitted.")
+        var dataset: String?
+
+        @Option(name: .long, help: "Report epsilon at this delta for data sets without a budget (default: 1 / number of examples).")
+        var delta: Double?
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        func validate() throws {
+            if let delta, !(delta > 0 && delta < 1) { throw ValidationError("--delta must be in (0, 1), got \(delta)") }
+        }
+
+        func run() throws {
+            let store = try storeOptions.open()
+            let datasets = try dataset.map { [try store.dataset(matching: $0)] } ?? store.datasets()
+            if datasets.isEmpty {
+                print("No data sets in \(store.path).")
+                return
+            }
+            let accountant = DefaultAccountant()
+            for record in datasets {
+                let status = try store.budgetStatus(dataset: record.fingerprint, accountant: accountant, delta: delta)
+                print(Self.render(status))
+            }
+        }
+
+        static func render(_ status: BudgetStatus) -> String {
+            func f(_ x: Double) -> String { x.isFinite ? String(format: "%.4g", x) : "inf" }
+            var lines = ["\(status.dataset.name)  \(status.dataset.fingerprint)"]
+            if let budget = status.budget {
+                lines.append("  budget     epsilon \(f(budget.epsilon))  delta \(f(budget.delta))")
+            } else {
+                lines.append("  budget     none (generations are recorded but never refused); epsilon at delta \(f(status.delta))")
+            }
+            lines.append("  spent      epsilon \(f(status.spentEpsilon))")
+            lines.append("  committed  epsilon \(f(status.committedEpsilon))  (spent + reserved by \(status.activeGenerations) running or resumable generations)")
+            if let remaining = status.remainingEpsilon { lines.append("  remaining  epsilon \(f(remaining))") }
+            for label in status.labels {
+                let count = label.label.flatMap { status.dataset.labelCounts[$0] }.map { " (\($0) examples)" } ?? ""
+                lines.append("    label \(label.label ?? "(none)")\(count): spent \(f(label.spentEpsilon)), committed \(f(label.committedEpsilon))")
+            }
+            lines.append("  accountant \(status.accountant)")
+            return lines.joined(separator: "\n")
+        }
+    }
+
+    /// `fewshot budget set DATASET --epsilon E --delta D`
+    struct SetBudget: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set",
+            abstract: "Set the total (epsilon, delta) allowed over everything ever generated from a data set.")
+
+        @Argument(help: "Data set fingerprint (SHA-256 hex), a prefix of a registered one, or its registered name.")
+        var dataset: String
+
+        @Option(name: .long, help: "Total epsilon allowed (>= 0).")
+        var epsilon: Double
+
+        @Option(name: .long, help: "Delta the budget is measured at, in (0, 1); commonly below 1 / number of examples.")
+        var delta: Double
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        func validate() throws {
+            guard epsilon.isFinite, epsilon >= 0 else { throw ValidationError("--epsilon must be a finite number >= 0, got \(epsilon)") }
+            guard delta > 0, delta < 1 else { throw ValidationError("--delta must be in (0, 1), got \(delta)") }
+        }
+
+        func run() throws {
+            let store = try storeOptions.open()
+            try store.setBudget(dataset: dataset, epsilon: epsilon, delta: delta)
+            let status = try store.budgetStatus(dataset: dataset, accountant: DefaultAccountant())
+            print(Show.render(status))
+            if let budget = status.budget, status.committedEpsilon > budget.epsilon {
+                print("note: more than this budget is already spent or reserved; further generations will be refused.")
+            }
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import ArgumentParser
+import FewShotStore
+import Foundation
+
+/// `fewshot demos`: list, show, export and delete stored demonstration sets.
+struct Demos: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demos",
+        abstract: "List, show, export or delete stored demonstration sets (deleting never returns privacy budget).",
+        subcommands: [List.self, Show.self, Export.self, Delete.self])
+
+    static func f(_ x: Double) -> String { x.isFinite ? String(format: "%.4g", x) : "inf" }
+
+    /// `fewshot demos list`
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List demonstration sets, newest first.")
+
+        @Option(name: .long, help: "Only sets generated from this data set (fingerprint, prefix or name).")
+        var dataset: String?
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        func run() throws {
+            let sets = try storeOptions.open().demonstrationSets(dataset: dataset)
+            if sets.isEmpty { print("No demonstration sets."); return }
+            let dates = ISO8601DateFormatter()
+            for set in sets {
+                let privacy = set.seeded ? "NOT PRIVATE (seeded)" : "epsilon \(f(set.epsilon)) delta \(f(set.delta))"
+                print("\(set.id)  \(dates.string(from: set.created))  \(set.task)  \(set.demonstrations.count) demos  \(privacy)  \(set.model)  data \(set.dataset.prefix(12))")
+            }
+        }
+    }
+
+    /// `fewshot demos show ID`
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a demonstration set with its parameters and privacy events.")
+
+        @Argument(help: "Set id or a unique prefix of it (4+ characters).")
+        var id: String
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        func run() throws {
+            let set = try storeOptions.open().demonstrationSet(id)
+            print("id          \(set.id)")
+            print("data set    \(set.dataset)")
+            print("task        \(set.task)   labels \(set.labels.joined(separator: ", "))")
+            print("model       \(set.model)")
+            print("created     \(ISO8601DateFormatter().string(from: set.created))")
+            if set.seeded {
+                print("privacy     NOT PRIVATE: noise came from a seeded generator (reproducible)")
+            } else {
+                print("privacy     epsilon \(f(set.epsilon))  delta \(f(set.delta))  (accountant \(set.accountant))")
+            }
+            print("mechanism   \(set.mechanism)  sigma \(f(set.sigma))  sampling \(set.sampling)  M \(set.batches)  N \(set.examplesPerBatch)  T \(set.maxTokens)")
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print("events      \(String(decoding: try encoder.encode(set.events), as: UTF8.self))")
+            for (i, demonstration) in set.demonstrations.enumerated() {
+                print("[\(i + 1)] \(demonstration.label ?? "(no label)"): \(demonstration.text)")
+            }
+        }
+    }
+
+    /// `fewshot demos export ID`
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Export a demonstration set as JSON Lines (one demonstration per line, with the set's metadata).")
+
+        @Argument(help: "Set id or a unique prefix of it (4+ characters).")
+        var id: String
+
+        @Option(name: [.short, .long], help: "Write to this file instead of standard output.")
+        var output: String?
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        func run() throws {
+            let jsonl = try storeOptions.open().exportJSONL(id)
+            if let output {
+                do {
+                    try jsonl.write(toFile: output, atomically: true, encoding: .utf8)
+                } catch {
+                    throw ValidationError("--output: cannot write \(output): \(error.localizedDescription)")
+                }
+            } else {
+                print(jsonl, terminator: "")
+            }
+        }
+    }
+
+    /// `fewshot demos delete ID`
+    struct Delete: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a demonstration set. Its privacy cost stays charged to the data set.")
+
+        @Argument(help: "Set id or a unique prefix of it (4+ characters).")
+        var id: String
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        func run() throws {
+            let store = try storeOptions.open()
+            let set = try store.demonstrationSet(id)
+            try store.deleteDemonstrationSet(set.id)
+            print("Deleted demonstration set \(set.id). Its privacy cost stays charged to data set \(set.dataset.prefix(12)).")
+        }
+    }
+}
