@@ -1,0 +1,41 @@
+/// Why an accountant refused to compute a guarantee. Each case names the offending argument and
+/// the accepted range, so a caller (or a CLI user) can fix the input.
+public enum AccountingError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A sampling rate q outside (0, 1].
+    case invalidSamplingRate(Double)
+    /// A noise multiplier sigma that is not a finite number > 0.
+    case invalidNoiseMultiplier(Double)
+    /// A delta outside (0, 1).
+    case invalidDelta(Double)
+    /// A target epsilon that is not a finite number > 0.
+    case invalidEpsilon(Double)
+    /// A step (composition) count below 1.
+    case invalidSteps(Int)
+    /// A sample size / source size pair that is not 1 <= sampleSize <= sourceSize.
+    case invalidSampleSize(sourceSize: Int, sampleSize: Int)
+    /// The accountant named `accountant` cannot account for this event; `reason` says why.
+    case unsupportedEvent(accountant: String, reason: String)
+    /// Calibration found no noise multiplier up to `upperLimit` that meets the target.
+    case calibrationFailed(reason: String)
+
+    public var description: String {
+        switch self {
+        case .invalidSamplingRate(let q):
+            return "sampling rate q = \(q) is outside (0, 1]"
+        case .invalidNoiseMultiplier(let s):
+            return "noise multiplier sigma = \(s) must be a finite number > 0"
+        case .invalidDelta(let d):
+            return "delta = \(d) is outside (0, 1)"
+        case .invalidEpsilon(let e):
+            return "epsilon = \(e) must be a finite number > 0"
+        case .invalidSteps(let t):
+            return "steps = \(t) must be at least 1"
+        case .invalidSampleSize(let n, let m):
+            return "sample size \(m) of source size \(n) must satisfy 1 <= sample size <= source size"
+        case .unsupportedEvent(let accountant, let reason):
+            return "the \(accountant) accountant does not support this event: \(reason)"
+        case .calibrationFailed(let reason):
+            return "calibration failed: \(reason)"
+        }
+    }
+}

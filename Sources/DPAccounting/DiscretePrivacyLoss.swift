@@ -1,0 +1,197 @@
+import Foundation
+
+/// A privacy loss distribution on the grid `interval * k` (k integer), plus a mass at +infinity,
+/// as dp_accounting's `DensePLDPmf`.
+///
+/// Guarantee: every operation here is pessimistic. Constructions round losses so that the
+/// hockey-stick divergence of the discrete distribution upper-bounds the true one; truncating a
+/// tail moves low-loss mass up to the lowest kept loss and high-loss mass to +infinity.
+struct DiscretePrivacyLoss: Sendable {
+    let interval: Double
+    /// The loss of `probabilities[0]` is `lowerIndex * interval`.
+    var lowerIndex: Int
+    var probabilities: [Double]
+    var infinityMass: Double
+
+    /// The loss distribution of a mechanism that reveals nothing: all mass at loss 0.
+    static func identity(interval: Double) -> DiscretePrivacyLoss {
+        DiscretePrivacyLoss(interval: interval, lowerIndex: 0, probabilities: [1], infinityMass: 0)
+    }
+
+    /// Removes at most `tailMass / 2` from each end: the low end is added to the first kept
+    /// point (a higher loss), the high end goes to infinity (dp_accounting's `_truncate_tails`).
+    func truncatingTails(_ tailMass: Double) -> DiscretePrivacyLoss {
+        if tailMass == 0 || probabilities.isEmpty { return self }
+        let p = probabilities
+        var left = p.count, sum = 0.0
+        for i in 0..<p.count {
+            sum += p[i]
+            if sum > tailMass / 2 { left = i; break }
+        }
+        var rightCut = p.count
+        sum = 0
+        for i in stride(from: p.count - 1, through: 0, by: -1) {
+            sum += p[i]
+            if sum > tailMass / 2 { rightCut = p.count - 1 - i; break }
+        }
+        var right = p.count - rightCut
+        right = max(right, left + 1)
+        let leftMass = p[0..<min(left, p.count)].reduce(0, +)
+        let rightMass = right < p.count ? p[right...].reduce(0, +) : 0
+        var kept = Array(p[min(left, p.count - 1)..<min(right, p.count)])
+        if kept.isEmpty { kept = [0] }
+        kept[0] += leftMass
+        return DiscretePrivacyLoss(interval: interval, lowerIndex: lowerIndex + left, probabilities: kept,
+                                   infinityMass: infinityMass + rightMass)
+    }
+
+    /// The loss distribution of running both mechanisms (independent privacy losses add).
+    func composed(with other: DiscretePrivacyLoss, tailMass: Double) -> DiscretePrivacyLoss {
+        precondition(interval == other.interval)
+        let probs: [Double]
+        if probabilities.count == 1 {
+            probs = other.probabilities.map { $0 * probabilities[0] }
+        } else if other.probabilities.count == 1 {
+            probs = probabilities.map { $0 * other.probabilities[0] }
+        } else {
+            probs = RealConvolution.convolve(probabilities, other.probabilities)
+        }
+        let inf = infinityMass + other.infinityMass - infinityMass * other.infinityMass
+        return DiscretePrivacyLoss(interval: interval, lowerIndex: lowerIndex + other.lowerIndex,
+                                   probabilities: probs, infinityMass: inf).truncatingTails(tailMass)
+    }
+
+    /// Index range [lower, upper] (relative to `count * lowerIndex`) outside which the `count`-fold
+    /// self-composition has at most `tailMass` probability, by Chernoff bounds on 40 orders
+    /// (dp_accounting's `compute_self_convolve_bounds`).
+    func selfCompositionBounds(count: Int, tailMass: Double) -> (lower: Int, upper: Int) {
+        let n = probabilities.count
+        var upper = (n - 1) * count, lower = 0
+        if tailMass == 0 { return (lower, upper) }
+        let orders = (Array(-20...(-1)) + Array(1...20)).map { Double($0) / Double(n) }
+        probabilities.withUnsafeBufferPointer { p in
+            for order in orders {
+                // log sum_i p_i exp(i * order); |i * order| <= 20, so no overflow.
+                var sum = 0.0
+                var i = 0
+                while i < n {
+                    let blockEnd = min(i + 1024, n)
+                    var w = exp(Double(i) * order)
+                    let r = exp(order)
+                    for k in i..<blockEnd {
+                        sum += p[k] * w
+                        w *= r
+                    }
+                    i = blockEnd
+                }
+                let logMGF = log(sum)
+                let bound = (Double(count) * logMGF + log(2 / tailMass)) / order
+                if !bound.isFinite { continue }
+                if order > 0 { upper = min(upper, Int(bound.rounded(.up))) }
+                if order < 0 { lower = max(lower, Int(bound.rounded(.down))) }
+            }
+        }
+        return (lower, upper)
+    }
+
+    /// Self-composes `a` and `b` `count` times each, sharing one FFT (dp_accounting's
+    /// `DensePLDPmf.self_compose`, tail truncation `tailMass`, truncated mass sent to infinity).
+    static func selfComposed(_ a: DiscretePrivacyLoss, _ b: DiscretePrivacyLoss?, count: Int,
+                             tailMass: Double) -> (DiscretePrivacyLoss, DiscretePrivacyLoss?) {
+        let (boundsA, boundsB) = BothDirections.run(
+            { a.selfCompositionBounds(count: count, tailMass: tailMass) },
+            { b?.selfCompositionBounds(count: count, tailMass: tailMass) })
+        var needed = max(boundsA.upper - boundsA.lower + 1, a.probabilities.count)
+        if let b, let boundsB {
+            needed = max(needed, boundsB.upper - boundsB.lower + 1, b.probabilities.count)
+        }
+        let size = FFT.size(atLeast: needed)
+        let (ra, rb) = RealConvolution.selfConvolve(a.probabilities, b?.probabilities ?? [], exponent: count, size: size)
+        func extract(_ source: DiscretePrivacyLoss, _ bounds: (lower: Int, upper: Int), _ circular: [Double]) -> DiscretePrivacyLoss {
+            let length = bounds.upper - bounds.lower + 1
+            var out = [Double](repeating: 0, count: length)
+            for i in 0..<length {
+                out[i] = circular[((bounds.lower + i) % size + size) % size]
+            }
+            let inf = tailMass - expm1(Double(count) * log1p(-source.infinityMass))
+            return DiscretePrivacyLoss(interval: source.interval, lowerIndex: source.lowerIndex * count + bounds.lower,
+                                       probabilities: out, infinityMass: inf)
+        }
+        let outA = extract(a, boundsA, ra)
+        var outB: DiscretePrivacyLoss? = nil
+        if let b, let boundsB { outB = extract(b, boundsB, rb) }
+        return (outA, outB)
+    }
+
+    /// The smallest epsilon >= 0 whose hockey-stick divergence is at most `delta`
+    /// (dp_accounting's `_get_epsilon_for_delta`); infinity if the infinity mass exceeds `delta`.
+    func epsilon(forDelta delta: Double) -> Double {
+        if infinityMass > delta { return .infinity }
+        var massUpper = infinityMass, massLower = 0.0
+        let top = lowerIndex + probabilities.count - 1
+        var result: Double? = nil
+        probabilities.withUnsafeBufferPointer { p in
+            var i = p.count - 1
+            while i >= 0 {
+                let loss = Double(top - (p.count - 1 - i)) * interval
+                let prob = p[i]
+                if massUpper > delta && massLower > 0 && log((massUpper - delta) / massLower) >= loss { break }
+                massUpper += prob
+                massLower += exp(-loss) * prob
+                if massUpper >= delta && massLower == 0 {
+                    result = max(0, loss)
+                    return
+                }
+                i -= 1
+            }
+        }
+        if let result { return result }
+        if massUpper <= massLower + delta { return 0 }
+        return log((massUpper - delta) / massLower)
+    }
+
+    /// The hockey-stick divergence at `epsilon`: the delta for which the mechanism is (epsilon, delta)-DP.
+    func delta(forEpsilon epsilon: Double) -> Double {
+        var total = infinityMass
+        for (i, prob) in probabilities.enumerated() {
+            let loss = Double(lowerIndex + i) * interval
+            if loss > epsilon { total += -expm1(epsilon - loss) * prob }
+        }
+        return total
+    }
+}
+
+/// The privacy loss distributions of a mechanism for both directions of add/remove adjacency:
+/// `remove` (the upper distribution is on the larger data set) and `add`. A symmetric mechanism
+/// keeps only `remove`. Guarantees are the worse of the two directions, as in dp_accounting.
+struct PrivacyLossPair: Sendable {
+    var remove: DiscretePrivacyLoss
+    /// nil when the mechanism is symmetric (then `add` equals `remove`).
+    var add: DiscretePrivacyLoss?
+
+    static let defaultTailMass = 1e-15
+
+    func composed(with other: PrivacyLossPair, tailMass: Double = defaultTailMass) -> PrivacyLossPair {
+        let r = remove.composed(with: other.remove, tailMass: tailMass)
+        if add == nil && other.add == nil { return PrivacyLossPair(remove: r, add: nil) }
+        let a = (add ?? remove).composed(with: other.add ?? other.remove, tailMass: tailMass)
+        return PrivacyLossPair(remove: r, add: a)
+    }
+
+    func selfComposed(_ count: Int, tailMass: Double = defaultTailMass) -> PrivacyLossPair {
+        let (r, a) = DiscretePrivacyLoss.selfComposed(remove, add, count: count, tailMass: tailMass)
+        return PrivacyLossPair(remove: r, add: a)
+    }
+
+    func epsilon(forDelta delta: Double) -> Double {
+        let e = remove.epsilon(forDelta: delta)
+        guard let add else { return e }
+        return max(e, add.epsilon(forDelta: delta))
+    }
+
+    func delta(forEpsilon epsilon: Double) -> Double {
+        let d = remove.delta(forEpsilon: epsilon)
+        guard let add else { return d }
+        return max(d, add.delta(forEpsilon: epsilon))
+    }
+}

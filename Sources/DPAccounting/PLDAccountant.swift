@@ -1,0 +1,95 @@
+import Foundation
+
+/// Privacy loss distribution accountant (after dp_accounting's `PLDAccountant`): tight
+/// (epsilon, delta) for Gaussian and Poisson-subsampled Gaussian steps under add/remove adjacency.
+///
+/// Guarantees:
+/// - Sound: every loss distribution is discretised pessimistically ("connect the dots",
+///   Doroshenko et al. 2022, on the grid `valueDiscretizationInterval`), noise tails beyond
+///   e^-50 and composition tails beyond `tailMassTruncation` are moved to infinite loss, and the
+///   result is the worse of the remove and add directions. So the epsilon returned is never
+///   below the true one; it exceeds it by about the discretisation error (well under 1% at the
+///   default interval 1e-4 for the paper's settings).
+/// - Unsampled Gaussian steps alone are answered exactly (analytic Gaussian, Balle and Wang 2018).
+/// - Composition: identical steps by one FFT self-convolution, different steps by FFT convolution.
+/// - A top-level ``PrivacyEvent/parallel(_:)`` costs the maximum of its branches at the given
+///   delta; a `.parallel` nested inside a composition is composed sequentially (conservative).
+/// - Not supported (use ``RDPAccountant``): sampling without replacement (replace-one adjacency)
+///   and pure-DP steps.
+public struct PLDAccountant: PrivacyAccountant {
+    public let valueDiscretizationInterval: Double
+    public let tailMassTruncation: Double
+
+    public var name: String { "pld" }
+
+    public init(valueDiscretizationInterval: Double = 1e-4, tailMassTruncation: Double = 1e-15) {
+        self.valueDiscretizationInterval = valueDiscretizationInterval
+        self.tailMassTruncation = tailMassTruncation
+    }
+
+    public func supports(_ event: PrivacyEvent) -> Bool {
+        if case .parallel(let branches) = event { return branches.allSatisfy(supports) }
+        guard let flat = try? FlatComposition(event, accountant: name) else { return false }
+        return unsupportedReason(flat) == nil
+    }
+
+    public func epsilon(for event: PrivacyEvent, delta: Double) throws -> Double {
+        try FlatComposition.validate(delta: delta)
+        if case .parallel(let branches) = event {
+            return try branches.map { try epsilon(for: $0, delta: delta) }.max() ?? 0
+        }
+        let flat = try FlatComposition(event, accountant: name)
+        if flat.nonPrivate { return .infinity }
+        if let reason = unsupportedReason(flat) {
+            throw AccountingError.unsupportedEvent(accountant: name, reason: reason)
+        }
+        if flat.mechanisms.isEmpty {
+            guard let sigma = flat.effectiveGaussianSigma else { return 0 }
+            return AnalyticGaussian.epsilon(sigma: sigma, delta: delta)
+        }
+        return distribution(flat).epsilon(forDelta: delta)
+    }
+
+    /// The delta at which `event` is (epsilon, delta)-DP (the hockey-stick divergence).
+    public func delta(for event: PrivacyEvent, epsilon: Double) throws -> Double {
+        if case .parallel(let branches) = event {
+            return try branches.map { try delta(for: $0, epsilon: epsilon) }.max() ?? 0
+        }
+        let flat = try FlatComposition(event, accountant: name)
+        if flat.nonPrivate { return 1 }
+        if let reason = unsupportedReason(flat) {
+            throw AccountingError.unsupportedEvent(accountant: name, reason: reason)
+        }
+        if flat.isEmpty { return 0 }
+        return distribution(flat).delta(forEpsilon: epsilon)
+    }
+
+    private func unsupportedReason(_ flat: FlatComposition) -> String? {
+        for (mechanism, _) in flat.mechanisms {
+            switch mechanism {
+            case .poissonGaussian: continue
+            case .withoutReplacementGaussian, .withoutReplacementPure:
+                return "sampling without replacement (replace-one adjacency) needs the RDP accountant"
+            case .pure, .poissonPure:
+                return "pure-DP steps need the RDP accountant"
+            }
+        }
+        return nil
+    }
+
+    private func distribution(_ flat: FlatComposition) -> PrivacyLossPair {
+        let h = valueDiscretizationInterval
+        var total = PrivacyLossPair(remove: .identity(interval: h), add: nil)
+        if let sigma = flat.effectiveGaussianSigma {
+            total = total.composed(with: SubsampledGaussianLoss.pair(sigma: sigma, samplingRate: 1, interval: h),
+                                   tailMass: tailMassTruncation)
+        }
+        for (mechanism, count) in flat.mechanisms {
+            guard case .poissonGaussian(let q, let sigma) = mechanism else { continue }
+            var step = SubsampledGaussianLoss.pair(sigma: sigma, samplingRate: q, interval: h)
+            if count > 1 { step = step.selfComposed(count, tailMass: tailMassTruncation) }
+            total = total.composed(with: step, tailMass: tailMassTruncation)
+        }
+        return total
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+
+/// The standard normal distribution's CDF, log-CDF and quantile, accurate far into the tails
+/// (the accountants evaluate them at 40+ standard deviations).
+enum StandardNormal {
+    /// P(Z <= x).
+    static func cdf(_ x: Double) -> Double {
+        0.5 * erfc(-x / 2.0.squareRoot())
+    }
+
+    /// log P(Z <= x) without underflow for very negative x (as scipy's `log_ndtr`).
+    static func logCDF(_ x: Double) -> Double {
+        if x > 6 { return log1p(-0.5 * erfc(x / 2.0.squareRoot())) }
+        if x > -35 { return log(0.5 * erfc(-x / 2.0.squareRoot())) }
+        // Asymptotic expansion of the Mills ratio; at |x| >= 35 the series' terms are < 1e-12.
+        let x2 = x * x
+        var term = 1.0, series = 1.0
+        for k in 1...8 {
+            term *= -Double(2 * k - 1) / x2
+            series += term
+        }
+        return -0.5 * x2 - log(-x) - 0.5 * log(2 * Double.pi) + log(series)
+    }
+
+    /// log erfc(x), as dp_accounting's `_log_erfc`.
+    static func logErfc(_ x: Double) -> Double {
+        log(2) + logCDF(-x * 2.0.squareRoot())
+    }
+
+    /// The x with P(Z <= x) = p, for p in (0, 1): Acklam's approximation refined by Newton steps
+    /// on log-CDF, so it is accurate also for p as small as 1e-300.
+    static func quantile(_ p: Double) -> Double {
+        precondition(p > 0 && p < 1)
+        let a = [-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+                 1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00]
+        let b = [-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+                 6.680131188771972e+01, -1.328068155288572e+01]
+        let c = [-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+                 -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00]
+        let d = [7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                 3.754408661907416e+00]
+        let pLow = 0.02425
+        var x: Double
+        if p < pLow {
+            let q = (-2 * log(p)).squareRoot()
+            x = (((((c[0]*q+c[1])*q+c[2])*q+c[3])*q+c[4])*q+c[5]) / ((((d[0]*q+d[1])*q+d[2])*q+d[3])*q+1)
+        } else if p <= 1 - pLow {
+            let q = p - 0.5, r = q * q
+            x = (((((a[0]*r+a[1])*r+a[2])*r+a[3])*r+a[4])*r+a[5])*q / (((((b[0]*r+b[1])*r+b[2])*r+b[3])*r+b[4])*r+1)
+        } else {
+            let q = (-2 * log1p(-p)).squareRoot()
+            x = -(((((c[0]*q+c[1])*q+c[2])*q+c[3])*q+c[4])*q+c[5]) / ((((d[0]*q+d[1])*q+d[2])*q+d[3])*q+1)
+        }
+        // Newton on f(x) = logCDF(x) - log p, with f'(x) = pdf(x) / cdf(x).
+        let logP = log(p)
+        for _ in 0..<4 {
+            let lc = logCDF(x)
+            let logPdf = -0.5 * x * x - 0.5 * log(2 * Double.pi)
+            let step = (lc - logP) / exp(logPdf - lc)
+            if !step.isFinite { break }
+            x -= step
+            if abs(step) < 1e-15 * max(1, abs(x)) { break }
+        }
+        return x
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+
+/// The privacy loss of the Gaussian mechanism (noise multiplier `sigma`, L2 sensitivity 1) run on a
+/// Poisson sample with rate `q`, under add/remove adjacency, for one `direction`
+/// (dp_accounting's `GaussianPrivacyLoss`). With mu = N(0, sigma^2):
+/// - remove: upper = (1 - q) mu + q mu(. + 1), lower = mu;
+/// - add:    upper = mu, lower = (1 - q) mu + q mu(. - 1).
+/// The loss ln(upper(x) / lower(x)) is non-increasing in x.
+struct SubsampledGaussianLoss {
+    enum Direction { case remove, add }
+
+    let sigma: Double
+    let q: Double
+    let direction: Direction
+
+    /// ln of the noise mass dropped at each end before discretising (dp_accounting's default).
+    static let logMassTruncationBound = -50.0
+
+    private func lossWithoutSamplingRemove(_ x: Double) -> Double {
+        (-0.5 - x) / (sigma * sigma)
+    }
+
+    private func lossRemove(_ x: Double) -> Double {
+        let base = lossWithoutSamplingRemove(x)
+        if q == 1 { return base }
+        return LogSpace.aTimesExpBPlusC(q, base, 1 - q)
+    }
+
+    func privacyLoss(_ x: Double) -> Double {
+        switch direction {
+        case .remove: return lossRemove(x)
+        case .add: return -lossRemove(-x)
+        }
+    }
+
+    /// The largest x whose privacy loss is at least `loss`.
+    func inverseLoss(_ loss: Double) -> Double {
+        let s2 = sigma * sigma
+        switch direction {
+        case .remove:
+            if q == 1 { return -0.5 - loss * s2 }
+            if isClose(loss, log1p(-q)) { return .infinity }
+            let base = LogSpace.aTimesExpBPlusC(1 / q, loss, 1 - 1 / q)
+            return -0.5 - base * s2
+        case .add:
+            if q == 1 { return 1 + (-0.5 - loss * s2) }
+            if isClose(loss, -log1p(-q)) { return -.infinity }
+            let base = -LogSpace.aTimesExpBPlusC(1 / q, -loss, 1 - 1 / q)
+            return 1 + (-0.5 - base * s2)
+        }
+    }
+
+    private func isClose(_ a: Double, _ b: Double) -> Bool {
+        abs(a - b) <= 1e-9 * max(abs(a), abs(b))
+    }
+
+    private func upperCDF(_ x: Double) -> Double {
+        switch direction {
+        case .add: return StandardNormal.cdf(x / sigma)
+        case .remove:
+            if q == 1 { return StandardNormal.cdf((x + 1) / sigma) }
+            return (1 - q) * StandardNormal.cdf(x / sigma) + q * StandardNormal.cdf((x + 1) / sigma)
+        }
+    }
+
+    private func lowerLogCDF(_ x: Double) -> Double {
+        switch direction {
+        case .remove: return StandardNormal.logCDF(x / sigma)
+        case .add:
+            if q == 1 { return StandardNormal.logCDF((x - 1) / sigma) }
+            return LogSpace.add(log1p(-q) + StandardNormal.logCDF(x / sigma),
+                                log(q) + StandardNormal.logCDF((x - 1) / sigma))
+        }
+    }
+
+    /// The exact hockey-stick divergence at `epsilon`, clipped to [0, 1].
+    func delta(forEpsilon epsilon: Double) -> Double {
+        if q < 1 {
+            switch direction {
+            case .add: if epsilon >= -log1p(-q) { return 0 }
+            case .remove: if epsilon <= log1p(-q) { return min(1, max(0, -expm1(epsilon))) }
+            }
+        }
+        let x = inverseLoss(epsilon)
+        let d = upperCDF(x) - exp(epsilon + lowerLogCDF(x))
+        return min(1, max(0, d))
+    }
+
+    /// Noise truncation points: outside [lowerX, upperX] each shifted Gaussian has mass
+    /// below 0.5 * exp(logMassTruncationBound).
+    var truncation: (lowerX: Double, upperX: Double) {
+        let z = sigma * StandardNormal.quantile(0.5 * exp(Self.logMassTruncationBound))
+        var lower = z, upper = -z
+        switch direction {
+        case .add: upper += 1
+        case .remove: lower -= 1
+        }
+        return (lower, upper)
+    }
+
+    /// Pessimistic "connect the dots" discretisation (Doroshenko, Ghazi, Kamath, Kumar, Manurangsi
+    /// 2022, Algorithm 1) on the grid `interval * k`: the discrete distribution's hockey-stick curve
+    /// interpolates the true one at every grid epsilon and lies above it in between (the true curve
+    /// is convex in e^epsilon), so every delta computed from it upper-bounds the true delta. Mass
+    /// beyond the noise truncation goes to +infinity (pessimistic).
+    func discretized(interval: Double) -> DiscretePrivacyLoss {
+        let (lowerX, upperX) = truncation
+        let epsilonUpper = privacyLoss(lowerX)
+        let epsilonLower = privacyLoss(upperX)
+        let first = Int((epsilonLower / interval).rounded(.down))
+        let last = Int((epsilonUpper / interval).rounded(.up))
+        let n = last - first + 1
+        var deltas = [Double](repeating: 0, count: n)
+        for i in 0..<n {
+            deltas[i] = delta(forEpsilon: Double(first + i) * interval)
+        }
+        if n == 1 {
+            return DiscretePrivacyLoss(interval: interval, lowerIndex: first, probabilities: [1 - deltas[0]],
+                                       infinityMass: deltas[0])
+        }
+        for i in 1..<n where deltas[i] > deltas[i - 1] { deltas[i] = deltas[i - 1] }
+        let em1 = expm1(interval), e = exp(interval), emm1 = expm1(-interval)
+        var probs = [Double](repeating: 0, count: n)
+        probs[0] = 1 - deltas[0] + (deltas[1] - deltas[0]) / em1
+        if n > 2 {
+            for i in 1..<(n - 1) {
+                let next = deltas[i + 1] - deltas[i], previous = deltas[i] - deltas[i - 1]
+                probs[i] = (next - previous * e) / em1
+            }
+        }
+        probs[n - 1] = (deltas[n - 1] - deltas[n - 2]) / emm1
+        for i in 0..<n where probs[i] < 0 { probs[i] = 0 }
+        return DiscretePrivacyLoss(interval: interval, lowerIndex: first, probabilities: probs,
+                                   infinityMass: deltas[n - 1])
+    }
+
+    /// Both directions (only `remove` when q = 1, where they coincide).
+    static func pair(sigma: Double, samplingRate q: Double, interval: Double) -> PrivacyLossPair {
+        if q == 1 {
+            return PrivacyLossPair(remove: SubsampledGaussianLoss(sigma: sigma, q: q, direction: .remove)
+                .discretized(interval: interval), add: nil)
+        }
+        let (remove, add) = BothDirections.run(
+            { SubsampledGaussianLoss(sigma: sigma, q: q, direction: .remove).discretized(interval: interval) },
+            { SubsampledGaussianLoss(sigma: sigma, q: q, direction: .add).discretized(interval: interval) })
+        return PrivacyLossPair(remove: remove, add: add)
+    }
+}
