@@ -50,6 +50,15 @@ extension FewShotStore {
         }
     }
 
+    /// The budget set for a data set, or nil if it has none or is not registered. Cheap (no
+    /// accounting): for checking that a run which skips the store is allowed to.
+    public func budget(dataset reference: String) throws -> PrivacyBudget? {
+        try pool.read { db in
+            guard let dataset = try? Self.resolveDataset(db, reference) else { return nil }
+            return try Self.fetchBudget(db, dataset.fingerprint)
+        }
+    }
+
     static func fetchDataset(_ db: Database, _ fingerprint: String) throws -> DatasetRecord? {
         try Row.fetchOne(db, sql: "SELECT * FROM dataset WHERE fingerprint = ?", arguments: [fingerprint]).map(decodeDataset)
     }

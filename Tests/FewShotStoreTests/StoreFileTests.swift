@@ -63,6 +63,19 @@ import Testing
         #expect(try reopened.resumable().isEmpty)
     }
 
+    @Test func aStoreFromANewerFewshotIsRefused() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("newer.sqlite")
+        try FewShotStore(path: path).close()
+        let sqlite = Process()
+        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        sqlite.arguments = ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"insert into grdb_migrations values ('v999-from-the-future')\"); c.commit()", path]
+        try sqlite.run()
+        sqlite.waitUntilExit()
+        try #require(sqlite.terminationStatus == 0)
+        #expect(throws: StoreError.newerSchema(path: path)) { try FewShotStore(path: path) }
+    }
+
     @Test func anEmptyFileBecomesAStore() throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("empty.sqlite")
