@@ -26,11 +26,11 @@ public final class FewShotStore: Sendable {
 
         var configuration = Configuration()
         configuration.busyMode = .timeout(60)
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            // GRDB sets synchronous = NORMAL with WAL; a reservation must survive power loss before
+            // any token is released, so every commit of the (single, persistent) writer syncs.
+            try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
         } catch let error as DatabaseError {
             throw StoreError.notAStore(path: path, reason: error.message ?? "\(error)")
         }
@@ -89,6 +89,9 @@ public final class FewShotStore: Sendable {
 
     /// Closes the database connections; the store must not be used afterwards.
     public func close() throws {
+        // Fold the WAL into the main file so that the file alone is a complete copy. Best effort:
+        // if another process is reading, part of the WAL stays, which SQLite still reads correctly.
+        _ = try? pool.writeWithoutTransaction { try $0.checkpoint(.passive) }
         try pool.close()
     }
 

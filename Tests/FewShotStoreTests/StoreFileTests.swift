@@ -54,6 +54,10 @@ import Testing
             _ = try store.reserve(dataset: fingerprint, plan: purePlan(labels: ["A"], tokens: 2, perToken: 0.25), accountant: BasicCompositionAccountant())
             try store.close()
         }
+        // The header marks the file as ours (application_id "FSHT") and in WAL mode (versions 2, 2).
+        let header = try Data(contentsOf: URL(fileURLWithPath: path)).prefix(100)
+        #expect(Array(header[68..<72]) == Array("FSHT".utf8))
+        #expect(header[18] == 2 && header[19] == 2)
         let reopened = try FewShotStore(path: path)
         try reopened.verifyIntegrity()
         let status = try reopened.budgetStatus(dataset: fingerprint, accountant: BasicCompositionAccountant())
