@@ -8,7 +8,7 @@ struct Budget: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "budget",
         abstract: "Show or set the privacy budget (epsilon, delta) of private data sets.",
-        subcommands: [Show.self, SetBudget.self])
+        subcommands: [Show.self, SetBudget.self, Abandon.self])
 
     /// `fewshot budget show [DATASET]`
     struct Show: ParsableCommand {
@@ -38,6 +38,10 @@ struct Budget: ParsableCommand {
             for record in datasets {
                 let status = try store.budgetStatus(dataset: record.fingerprint, accountant: accountant, delta: delta)
                 print(Self.render(status))
+                for generation in try store.resumable(dataset: record.fingerprint) {
+                    let released = generation.progress.map { "\($0.released.count)/\($0.maxTokens)" }.joined(separator: " ")
+                    print("  resumable  \(generation.reservation.id)  tokens released \(released)  (\(generation.failureReason)); resume it or `fewshot budget abandon \(generation.reservation.id.prefix(8))`")
+                }
             }
         }
 
@@ -91,6 +95,24 @@ struct Budget: ParsableCommand {
             if let budget = status.budget, status.committedEpsilon > budget.epsilon {
                 print("note: more than this budget is already spent or reserved; further generations will be refused.")
             }
+        }
+    }
+
+    /// `fewshot budget abandon GENERATION`
+    struct Abandon: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Give up a failed generation: what it released stays charged, the rest of its reservation is returned.")
+
+        @Argument(help: "Generation id (as shown by `fewshot budget show`) or a unique prefix of it.")
+        var generation: String
+
+        @OptionGroup var storeOptions: StoreOptions
+
+        func run() throws {
+            let store = try storeOptions.open()
+            let abandoned = try store.abandon(generation: generation)
+            print("Abandoned generation \(abandoned.id); its released tokens stay charged, the rest of its reservation is returned.")
+            print(Show.render(try store.budgetStatus(dataset: abandoned.dataset, accountant: DefaultAccountant())))
         }
     }
 }

@@ -117,14 +117,16 @@ extension FewShotStore {
     /// Gives up a generation that is failed or run by this process: finished demonstrations stay
     /// charged in full, an interrupted one is charged the tokens it released, the rest is returned.
     public func abandon(_ reservation: Reservation) throws {
-        try abandon(generation: reservation.id)
+        _ = try abandon(generation: reservation.id)
     }
 
-    /// ``abandon(_:)`` by generation id (for `fewshot` commands acting on a failed generation).
-    public func abandon(generation id: String) throws {
+    /// ``abandon(_:)`` by generation id or a unique prefix of it (for commands acting on a failed generation).
+    @discardableResult
+    public func abandon(generation reference: String) throws -> Reservation {
         try reapEndedGenerations()
-        try pool.write { db in
-            let generation = try Self.fetchGeneration(db, id)
+        return try pool.write { db in
+            let generation = try Self.fetchGeneration(db, reference)
+            let id = generation.id
             switch generation.status {
             case "failed": break
             case "running":
@@ -139,6 +141,7 @@ extension FewShotStore {
                 WHERE generation = ?
                 """, arguments: [id])
             try db.execute(sql: "UPDATE generation SET status = 'abandoned', updated = ? WHERE id = ?", arguments: [Date(), id])
+            return Reservation(id: id, dataset: generation.dataset, plan: generation.plan, accountant: generation.accountant, created: generation.created)
         }
     }
 
@@ -164,12 +167,13 @@ extension FewShotStore {
         }
     }
 
-    /// Takes over a failed generation for this process and returns its checkpointed state. The
+    /// Takes over a failed generation (id or unique prefix) for this process and returns its checkpointed state. The
     /// reservation already covers the rest of the plan: continue from `progress` without reserving again.
-    public func resume(generation id: String) throws -> ResumableGeneration {
+    public func resume(generation reference: String) throws -> ResumableGeneration {
         try reapEndedGenerations()
         return try pool.write { db in
-            let generation = try Self.fetchGeneration(db, id)
+            let generation = try Self.fetchGeneration(db, reference)
+            let id = generation.id
             guard generation.status == "failed" else {
                 if generation.status == "running" {
                     throw StoreError.generationOwnedByLiveProcess(id: id, host: generation.owner.host, pid: generation.owner.pid)
@@ -255,9 +259,20 @@ struct SlotCharge {
 }
 
 extension FewShotStore {
-    static func fetchGeneration(_ db: Database, _ id: String) throws -> GenerationRow {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM generation WHERE id = ?", arguments: [id]) else {
-            throw StoreError.unknownGeneration(id)
+    /// The generation whose id is `reference` or starts with it (at least 4 characters).
+    static func fetchGeneration(_ db: Database, _ reference: String) throws -> GenerationRow {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT * FROM generation WHERE id = ? OR (length(?) >= 4 AND substr(id, 1, length(?)) = ?)
+            """, arguments: [reference, reference, reference, reference.lowercased()])
+        let row: Row
+        if let exact = rows.first(where: { $0["id"] == reference }) {
+            row = exact
+        } else if rows.count == 1 {
+            row = rows[0]
+        } else if rows.isEmpty {
+            throw StoreError.unknownGeneration(reference)
+        } else {
+            throw StoreError.unknownGeneration("\(reference) (ambiguous: \(rows.count) generations start with it)")
         }
         return GenerationRow(
             id: row["id"], dataset: row["dataset"], status: row["status"],
