@@ -1,0 +1,81 @@
+import FewShotCore
+import Foundation
+import Logging
+
+/// A `LanguageModel` served by llama.cpp's native `POST /completion`. Guarantees: distributions are
+/// the model's raw next-token distribution (not post-sampling), with token ids and exact bytes, for
+/// any `topK` up to the whole vocabulary; a continuation with ids is sent as ids, so generated tokens
+/// are fed back exactly; generation is greedy (temperature 0, top_k 1). Failures are `BackendError`s.
+public struct LlamaCppBackend: LanguageModel {
+    public let transport: HTTPTransport
+    public let modelName: String
+    /// Number of tokens in the model's vocabulary, when the server reported it.
+    public let vocabularySize: Int?
+
+    public init(transport: HTTPTransport, modelName: String, vocabularySize: Int? = nil) {
+        self.transport = transport
+        self.modelName = modelName
+        self.vocabularySize = vocabularySize
+    }
+
+    /// Asks the server (`GET /v1/models`) for the model name and vocabulary size.
+    public static func connect(transport: HTTPTransport) async throws -> LlamaCppBackend {
+        let info = try await ServedModel.fetch(from: transport)
+        return LlamaCppBackend(transport: transport, modelName: info.name, vocabularySize: info.vocabularySize)
+    }
+
+    /// Creates its own transport over `upstreams` (base URLs like `http://127.0.0.1:8090`);
+    /// call `shutdown()` when done.
+    public static func connect(
+        upstreams: [String],
+        configuration: TransportConfiguration = TransportConfiguration(),
+        logger: Logger = Logger(label: "fewshot.llm-backends")
+    ) async throws -> LlamaCppBackend {
+        let transport = try HTTPTransport(upstreams: upstreams, configuration: configuration, logger: logger)
+        do {
+            return try await connect(transport: transport)
+        } catch {
+            try? await transport.shutdown()
+            throw error
+        }
+    }
+
+    /// Shuts down the transport (a no-op for an injected `HTTPClient`).
+    public func shutdown() async throws {
+        try await transport.shutdown()
+    }
+
+    public func nextTokenDistribution(_ request: DistributionRequest) async throws -> NextTokenDistribution {
+        guard request.topK >= 1 else { throw BackendError.invalidRequest(reason: "topK must be at least 1, got \(request.topK)") }
+        let body = LlamaCppRequest(
+            prompt: PromptValue(request.prompt),
+            n_predict: 1,
+            n_probs: request.topK,
+            post_sampling_probs: false,
+            id_slot: request.slot,
+            cache_prompt: request.cachePrompt,
+            temperature: 0,
+            top_k: 1,
+            stop: nil
+        )
+        let response = try await transport.post("/completion", json: try JSONEncoder().encode(body))
+        return try LlamaCppResponse.distribution(from: response.body, url: response.url)
+    }
+
+    public func generate(_ request: GenerationRequest) async throws -> String {
+        guard request.maxTokens >= 1 else { throw BackendError.invalidRequest(reason: "maxTokens must be at least 1, got \(request.maxTokens)") }
+        let body = LlamaCppRequest(
+            prompt: PromptValue(request.prompt),
+            n_predict: request.maxTokens,
+            n_probs: nil,
+            post_sampling_probs: nil,
+            id_slot: nil,
+            cache_prompt: request.cachePrompt,
+            temperature: 0,
+            top_k: 1,
+            stop: request.stop.isEmpty ? nil : request.stop
+        )
+        let response = try await transport.post("/completion", json: try JSONEncoder().encode(body))
+        return try LlamaCppResponse.content(from: response.body, url: response.url)
+    }
+}

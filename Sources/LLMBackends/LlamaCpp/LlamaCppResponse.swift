@@ -1,0 +1,66 @@
+import FewShotCore
+import Foundation
+
+/// Reads answers of llama.cpp's native `POST /completion`. The distribution is the model's raw
+/// next-token distribution (`completion_probabilities[0].top_logprobs`, pre-sampling), with token ids
+/// and exact bytes; the older/post-sampling `top_probs` with `prob` is read too.
+public enum LlamaCppResponse {
+    struct Body: Decodable {
+        var content: String?
+        var completion_probabilities: [LlamaCppPosition]?
+    }
+
+    /// The next-token distribution at the first generated position.
+    /// Throws `BackendError.malformedResponse` naming `url` and the missing or bad field.
+    public static func distribution(from body: Data, url: String) throws -> NextTokenDistribution {
+        let decoded = try decode(body, url: url)
+        guard let positions = decoded.completion_probabilities else {
+            throw BackendError.malformedResponse(url: url, reason: "no completion_probabilities (was n_probs > 0 sent?)")
+        }
+        guard let first = positions.first else {
+            throw BackendError.malformedResponse(url: url, reason: "completion_probabilities is empty (no token was generated)")
+        }
+        do {
+            return try first.distribution(at: "completion_probabilities[0]")
+        } catch {
+            throw BackendError.malformedResponse(url: url, reason: error.description)
+        }
+    }
+
+    /// The generated text (`content`).
+    public static func content(from body: Data, url: String) throws -> String {
+        guard let content = try decode(body, url: url).content else {
+            throw BackendError.malformedResponse(url: url, reason: "no content")
+        }
+        return content
+    }
+
+    static func decode(_ body: Data, url: String) throws -> Body {
+        do {
+            return try JSONDecoder().decode(Body.self, from: body)
+        } catch {
+            throw BackendError.malformedResponse(url: url, reason: "not a /completion answer: \(DecodingFailure.describe(error))")
+        }
+    }
+}
+
+enum DecodingFailure {
+    /// A decoding error as a field path and problem, without the body's content.
+    static func describe(_ error: any Error) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        }
+        switch error as? DecodingError {
+        case .typeMismatch(let type, let context)?:
+            return "\(path(context)) is not \(type)"
+        case .valueNotFound(let type, let context)?:
+            return "\(path(context)) is null, expected \(type)"
+        case .keyNotFound(let key, let context)?:
+            return "\(path(context)).\(key.stringValue) is missing"
+        case .dataCorrupted(let context)?:
+            return "invalid JSON at \(path(context))"
+        default:
+            return "\(error)"
+        }
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+import LLMBackends
+import Testing
+
+/// Retries, timeouts and errors of `HTTPTransport` against a local misbehaving upstream.
+@Suite struct TransportRetryTests {
+    static let fastRetries = RetryPolicy(maxAttempts: 3, initialBackoff: .milliseconds(20), maxBackoff: .milliseconds(100))
+
+    func transport(_ urls: [String], timeout: Duration = .seconds(5), retry: RetryPolicy = fastRetries) throws -> HTTPTransport {
+        try HTTPTransport(upstreams: urls, configuration: TransportConfiguration(requestTimeout: timeout, retry: retry))
+    }
+
+    @Test func serviceUnavailableTwiceThenSuccess() async throws {
+        let stub = try await MisbehavingUpstream.start { n in
+            n < 2 ? .respond(status: 503, body: #"{"error":{"code":503,"message":"Loading model"}}"#) : .respond(status: 200, body: #"{"ok":true}"#)
+        }
+        let http = try transport([stub.url])
+        let response = try await http.post("/completion", json: Data("{}".utf8))
+        #expect(response.status == 200)
+        #expect(String(decoding: response.body, as: UTF8.self) == #"{"ok":true}"#)
+        #expect(await stub.requestCount == 3)
+        try await http.shutdown()
+        await stub.stop()
+    }
+
+    @Test func alwaysServerErrorFailsAfterMaxAttemptsNamingUpstreamAndStatus() async throws {
+        let stub = try await MisbehavingUpstream.start { _ in
+            .respond(status: 500, body: #"{"error":{"code":500,"message":"decode failed: KV cache full"}}"#)
+        }
+        let http = try transport([stub.url])
+        let error = await #expect(throws: BackendError.self) { try await http.post("/completion", json: Data("{}".utf8)) }
+        #expect(error == .httpStatus(url: stub.url + "/completion", status: 500, bodyExcerpt: "decode failed: KV cache full", attempts: 3))
+        let text = error.map { "\($0)" } ?? ""
+        #expect(text.contains("http://127.0.0.1:\(stub.port)/completion"))
+        #expect(text.contains("HTTP 500"))
+        #expect(text.contains("3 attempts"))
+        #expect(await stub.requestCount == 3)
+        try await http.shutdown()
+        await stub.stop()
+    }
+
+    @Test func clientErrorIsNotRetriedAndNamesStatus() async throws {
+        let stub = try await MisbehavingUpstream.start { _ in
+            .respond(status: 400, body: #"{"error":{"code":400,"message":"n_probs must be non-negative","type":"invalid_request_error"}}"#)
+        }
+        let http = try transport([stub.url])
+        let error = await #expect(throws: BackendError.self) { try await http.post("/completion", json: Data("{}".utf8)) }
+        guard case .httpStatus(let url, let status, let excerpt, let attempts)? = error else {
+            Issue.record("expected an HTTP status error, got \(String(describing: error))")
+            return
+        }
+        #expect(url == stub.url + "/completion")
+        #expect(status == 400)
+        #expect(excerpt == "n_probs must be non-negative")
+        #expect(attempts == 1)
+        #expect("\(error!)".contains("HTTP 400"))
+        #expect(await stub.requestCount == 1)
+        try await http.shutdown()
+        await stub.stop()
+    }
+
+    @Test func nonJSONErrorBodyIsExcerpted() async throws {
+        let page = "<html>" + String(repeating: "x", count: 1000) + "</html>"
+        let stub = try await MisbehavingUpstream.start { _ in .respond(status: 404, body: page) }
+        let http = try transport([stub.url])
+        let error = await #expect(throws: BackendError.self) { try await http.get("/v1/models") }
+        guard case .httpStatus(_, 404, let excerpt, 1)? = error else {
+            Issue.record("expected HTTP 404 after 1 attempt, got \(String(describing: error))")
+            return
+        }
+        #expect(excerpt.hasPrefix("<html>xxx"))
+        #expect(excerpt.count <= 301)
+        try await http.shutdown()
+        await stub.stop()
+    }
+
+    @Test func hangingUpstreamTimesOutWithinTheDeadline() async throws {
+        let stub = try await MisbehavingUpstream.start { _ in .hang }
+        let http = try transport([stub.url], timeout: .milliseconds(500))
+        let clock = ContinuousClock()
+        let start = clock.now
+        let error = await #expect(throws: BackendError.self) { try await http.post("/completion", json: Data("{}".utf8)) }
+        let elapsed = clock.now - start
+        #expect(error == .timeout(url: stub.url + "/completion", after: .milliseconds(500), attempts: 1))
+        #expect(elapsed >= .milliseconds(450))
+        #expect(elapsed < .seconds(3))
+        #expect(await stub.requestCount == 1)
+        try await http.shutdown()
+        await stub.stop()
+    }
+
+    @Test func upstreamStallingMidBodyTimesOut() async throws {
+        let stub = try await MisbehavingUpstream.start { _ in .headThenHang }
+        let http = try transport([stub.url], timeout: .milliseconds(500))
+        let clock = ContinuousClock()
+        let start = clock.now
+        let error = await #expect(throws: BackendError.self) { try await http.post("/completion", json: Data("{}".utf8)) }
+        #expect(error == .timeout(url: stub.url + "/completion", after: .milliseconds(500), attempts: 1))
+        #expect(clock.now - start < .seconds(3))
+        try await http.shutdown()
+        await stub.stop()
+    }
+
+    @Test func timeoutsAreRetriedOnlyWhenAsked() async throws {
+        let stub = try await MisbehavingUpstream.start { n in n == 0 ? .hang : .respond(status: 200, body: "{}") }
+        let retry = RetryPolicy(maxAttempts: 2, initialBackoff: .milliseconds(10), retriesTimeouts: true)
+        let http = try transport([stub.url], timeout: .milliseconds(300), retry: retry)
+        let response = try await http.post("/completion", json: Data("{}".utf8))
+        #expect(response.status == 200)
+        #expect(await stub.requestCount == 2)
+        try await http.shutdown()
+        await stub.stop()
+    }
+
+    @Test func connectionRefusedIsRetriedThenNamed() async throws {
+        let port = try await MisbehavingUpstream.closedPort()
+        let url = "http://127.0.0.1:\(port)"
+        let http = try transport([url])
+        let clock = ContinuousClock()
+        let start = clock.now
+        let error = await #expect(throws: BackendError.self) { try await http.get("/health") }
+        guard case .connection(let failedURL, let reason, let attempts)? = error else {
+            Issue.record("expected a connection error, got \(String(describing: error))")
+            return
+        }
+        #expect(failedURL == url + "/health")
+        #expect(attempts == 3)
+        #expect(!reason.isEmpty)
+        #expect("\(error!)".contains("could not be reached"))
+        #expect(clock.now - start < .seconds(5))
+        try await http.shutdown()
+    }
+
+    @Test func refusedUpstreamIsAvoidedOnRetry() async throws {
+        let port = try await MisbehavingUpstream.closedPort()
+        let stub = try await MisbehavingUpstream.start { _ in .respond(status: 200, body: "{}") }
+        // The dead upstream is first, so the first attempt goes there; the retry must pick the live one.
+        let http = try transport(["http://127.0.0.1:\(port)", stub.url])
+        let response = try await http.get("/health")
+        #expect(response.url == stub.url + "/health")
+        #expect(await stub.requestCount == 1)
+        try await http.shutdown()
+        await stub.stop()
+    }
+
+    @Test func bearerAndExtraHeadersAreSent() async throws {
+        let stub = try await MisbehavingUpstream.start { _ in .respond(status: 200, body: "{}") }
+        let http = try HTTPTransport(upstreams: [stub.url], headers: [("X-Fewshot", "1")])
+        _ = try await http.post("/v1/completions", json: Data(#"{"a":1}"#.utf8), headers: [("Authorization", "Bearer k")])
+        let request = try #require(await stub.requests.first)
+        #expect(request.method == "POST")
+        #expect(request.uri == "/v1/completions")
+        #expect(request.header("authorization") == "Bearer k")
+        #expect(request.header("x-fewshot") == "1")
+        #expect(request.header("content-type") == "application/json")
+        #expect(String(decoding: request.body, as: UTF8.self) == #"{"a":1}"#)
+        try await http.shutdown()
+        await stub.stop()
+    }
+
+    @Test func badUpstreamURLIsRejectedUpFront() {
+        #expect(throws: BackendError.self) { try HTTPTransport(upstreams: ["127.0.0.1:8090"]) }
+        #expect(throws: BackendError.self) { try HTTPTransport(upstreams: []) }
+    }
+}
