@@ -13,24 +13,34 @@ struct LedgerCharge: Sendable, Hashable {
 
 enum LedgerAccounting {
     /// Epsilon at `delta` per label part; `labels` are the data set's known labels.
+    /// `known` caches epsilons of events already computed at this delta (accounting can take seconds).
     static func epsilonPerLabel(
-        _ charges: [LedgerCharge], labels: Set<String>, accountant: any PrivacyAccountant, delta: Double
+        _ charges: [LedgerCharge], labels: Set<String>, accountant: any PrivacyAccountant, delta: Double,
+        known: inout [PrivacyEvent: Double]
     ) throws -> [(label: String?, epsilon: Double)] {
         let allLabels = labels.union(charges.compactMap(\.label))
         if allLabels.isEmpty {
-            return [(nil, try epsilon(of: charges, accountant: accountant, delta: delta))]
+            return [(nil, try epsilon(of: charges, accountant: accountant, delta: delta, known: &known))]
         }
         return try allLabels.sorted().map { label in
             let part = charges.filter { $0.label == nil || $0.label == label }
-            return (label, try epsilon(of: part, accountant: accountant, delta: delta))
+            return (label, try epsilon(of: part, accountant: accountant, delta: delta, known: &known))
         }
+    }
+
+    static func epsilonPerLabel(
+        _ charges: [LedgerCharge], labels: Set<String>, accountant: any PrivacyAccountant, delta: Double
+    ) throws -> [(label: String?, epsilon: Double)] {
+        var known: [PrivacyEvent: Double] = [:]
+        return try epsilonPerLabel(charges, labels: labels, accountant: accountant, delta: delta, known: &known)
     }
 
     /// The data set's epsilon: the largest over its label parts (0 when nothing was charged).
     static func datasetEpsilon(
-        _ charges: [LedgerCharge], labels: Set<String>, accountant: any PrivacyAccountant, delta: Double
+        _ charges: [LedgerCharge], labels: Set<String>, accountant: any PrivacyAccountant, delta: Double,
+        known: inout [PrivacyEvent: Double]
     ) throws -> Double {
-        try epsilonPerLabel(charges, labels: labels, accountant: accountant, delta: delta).map(\.epsilon).max() ?? 0
+        try epsilonPerLabel(charges, labels: labels, accountant: accountant, delta: delta, known: &known).map(\.epsilon).max() ?? 0
     }
 
     /// Sequential composition of `charges`, with identical token events merged into one
@@ -50,11 +60,16 @@ enum LedgerAccounting {
         }
     }
 
-    static func epsilon(of charges: [LedgerCharge], accountant: any PrivacyAccountant, delta: Double) throws -> Double {
+    static func epsilon(
+        of charges: [LedgerCharge], accountant: any PrivacyAccountant, delta: Double, known: inout [PrivacyEvent: Double]
+    ) throws -> Double {
         guard let event = event(of: charges) else { return 0 }
+        if let cached = known[event] { return cached }
         guard accountant.supports(event) else {
             throw StoreError.unsupportedEvent(accountant: accountant.name, event: "\(event)")
         }
-        return try accountant.epsilon(for: event, delta: delta)
+        let value = try accountant.epsilon(for: event, delta: delta)
+        known[event] = value
+        return value
     }
 }

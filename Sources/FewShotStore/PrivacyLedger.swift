@@ -26,10 +26,11 @@ extension FewShotStore {
             let labels = Set(dataset.labelCounts.keys)
             if let budget = try Self.fetchBudget(db, dataset.fingerprint) {
                 let charges = try Self.charges(db, dataset: dataset.fingerprint).map(\.committed)
-                let resulting = try LedgerAccounting.datasetEpsilon(charges + planCharges, labels: labels, accountant: accountant, delta: budget.delta)
+                var known: [PrivacyEvent: Double] = [:]
+                let resulting = try LedgerAccounting.datasetEpsilon(charges + planCharges, labels: labels, accountant: accountant, delta: budget.delta, known: &known)
                 if !(resulting <= budget.epsilon) {
-                    let committed = try LedgerAccounting.datasetEpsilon(charges, labels: labels, accountant: accountant, delta: budget.delta)
-                    let asked = try LedgerAccounting.datasetEpsilon(planCharges, labels: labels, accountant: accountant, delta: budget.delta)
+                    let committed = try LedgerAccounting.datasetEpsilon(charges, labels: labels, accountant: accountant, delta: budget.delta, known: &known)
+                    let asked = try LedgerAccounting.datasetEpsilon(planCharges, labels: labels, accountant: accountant, delta: budget.delta, known: &known)
                     throw BudgetExceeded(
                         dataset: dataset.fingerprint, datasetName: dataset.name, budgetEpsilon: budget.epsilon,
                         delta: budget.delta, committedEpsilon: committed, remainingEpsilon: max(0, budget.epsilon - committed),
@@ -197,8 +198,9 @@ extension FewShotStore {
             let atDelta = budget?.delta ?? delta ?? (dataset.exampleCount > 0 ? 1 / Double(dataset.exampleCount) : 1e-5)
             let charges = try Self.charges(db, dataset: dataset.fingerprint)
             let labels = Set(dataset.labelCounts.keys)
-            let spent = try LedgerAccounting.epsilonPerLabel(charges.map(\.spent), labels: labels, accountant: accountant, delta: atDelta)
-            let committed = try LedgerAccounting.epsilonPerLabel(charges.map(\.committed), labels: labels, accountant: accountant, delta: atDelta)
+            var known: [PrivacyEvent: Double] = [:]
+            let spent = try LedgerAccounting.epsilonPerLabel(charges.map(\.spent), labels: labels, accountant: accountant, delta: atDelta, known: &known)
+            let committed = try LedgerAccounting.epsilonPerLabel(charges.map(\.committed), labels: labels, accountant: accountant, delta: atDelta, known: &known)
             let perLabel = zip(spent, committed).map { LabelSpending(label: $0.label, spentEpsilon: $0.epsilon, committedEpsilon: $1.epsilon) }
             let committedEpsilon = committed.map(\.epsilon).max() ?? 0
             let active = try Int.fetchOne(db, sql: "SELECT count(*) FROM generation WHERE dataset = ? AND status IN ('running', 'failed')",
