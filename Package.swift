@@ -78,7 +78,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
-        .testTarget(name: "DPAccountingTests", dependencies: ["DPAccounting"]),
+        .testTarget(name: "DPAccountingTests", dependencies: ["DPAccounting"], exclude: ["Reference"]),
         .testTarget(name: "FewShotCoreTests", dependencies: ["FewShotCore", "FewShotTestSupport", "DPAccounting"]),
         .testTarget(name: "FewShotDataTests", dependencies: ["FewShotData", "FewShotCore"]),
         .testTarget(name: "LLMBackendsTests", dependencies: [

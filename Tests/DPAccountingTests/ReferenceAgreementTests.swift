@@ -1,0 +1,53 @@
+import Testing
+@testable import DPAccounting
+
+/// Agreement with Google's dp_accounting 0.6.0, run live on the same events.
+@Suite("Agreement with dp_accounting 0.6.0")
+struct ReferenceAgreementTests {
+    static func relativeError(_ mine: Double, _ theirs: Double) -> Double {
+        abs(mine - theirs) / abs(theirs)
+    }
+
+    @Test("grid covers at least 50 settings including AGNews")
+    func gridShape() {
+        #expect(ReferenceGrid.cases.count >= 50)
+        #expect(ReferenceGrid.cases.contains { $0.kind == "pld" && $0.q == ReferenceGrid.agNewsRate && $0.sigma == 0.39 && $0.steps == 100 })
+    }
+
+    @Test("PLD within 1% of dp_accounting's PLD accountant", arguments: ReferenceGrid.cases("pld") + ReferenceGrid.cases("pld_composed"))
+    func pld(_ c: ReferenceCase) throws {
+        let theirs = try ReferenceGrid.epsilon(c)
+        let mine = try PLDAccountant().epsilon(for: c.event, delta: c.delta)
+        #expect(Self.relativeError(mine, theirs) <= 0.01, "\(c.id): mine \(mine), dp_accounting \(theirs)")
+    }
+
+    @Test("RDP (Poisson) within 1% of dp_accounting's RDP accountant", arguments: ReferenceGrid.cases("rdp_poisson"))
+    func rdpPoisson(_ c: ReferenceCase) throws {
+        let theirs = try ReferenceGrid.epsilon(c)
+        let mine = try RDPAccountant().epsilon(for: c.event, delta: c.delta)
+        #expect(Self.relativeError(mine, theirs) <= 0.01, "\(c.id): mine \(mine), dp_accounting \(theirs)")
+    }
+
+    @Test("RDP (without replacement) within 1% of dp_accounting's RDP accountant", arguments: ReferenceGrid.cases("rdp_wor"))
+    func rdpWithoutReplacement(_ c: ReferenceCase) throws {
+        let theirs = try ReferenceGrid.epsilon(c)
+        let mine = try RDPAccountant().epsilon(for: c.event, delta: c.delta)
+        #expect(Self.relativeError(mine, theirs) <= 0.01, "\(c.id): mine \(mine), dp_accounting \(theirs)")
+    }
+
+    @Test("plain Gaussian is exact (analytic Gaussian)", arguments: ReferenceGrid.cases("gaussian"))
+    func plainGaussian(_ c: ReferenceCase) throws {
+        let theirs = try ReferenceGrid.epsilon(c)
+        let mine = try PLDAccountant().epsilon(for: c.event, delta: c.delta)
+        #expect(Self.relativeError(mine, theirs) <= 1e-6, "\(c.id): mine \(mine), dp_accounting \(theirs)")
+        let viaDefault = try DefaultAccountant().epsilon(for: c.event, delta: c.delta)
+        #expect(viaDefault == mine)
+    }
+
+    @Test("PLD is never looser than RDP on the grid's Poisson settings", arguments: ReferenceGrid.cases("pld"))
+    func pldTighterThanRDP(_ c: ReferenceCase) throws {
+        let pld = try PLDAccountant().epsilon(for: c.event, delta: c.delta)
+        let rdp = try RDPAccountant().epsilon(for: c.event, delta: c.delta)
+        #expect(pld <= rdp, "\(c.id): PLD \(pld) > RDP \(rdp)")
+    }
+}
