@@ -53,7 +53,7 @@ import Testing
                 let store = stores[i % stores.count]
                 group.addTask {
                     do {
-                        _ = try store.reserve(dataset: dataset, plan: plan, accountant: BasicCompositionAccountant())
+                        _ = try store.reserve(dataset: dataset, plan: plan, accountant: SlowBasicCompositionAccountant())
                         return "granted"
                     } catch is BudgetExceeded {
                         return "refused"

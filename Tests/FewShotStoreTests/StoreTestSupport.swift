@@ -50,6 +50,17 @@ struct BasicCompositionAccountant: PrivacyAccountant {
     }
 }
 
+/// Basic composition that takes a few milliseconds per answer, like a real accountant, so that a
+/// ledger which did not serialize check-and-record would let racing reservations interleave.
+struct SlowBasicCompositionAccountant: PrivacyAccountant {
+    var name: String { "basic-pure" }
+    func supports(_ event: PrivacyEvent) -> Bool { BasicCompositionAccountant().supports(event) }
+    func epsilon(for event: PrivacyEvent, delta: Double) throws -> Double {
+        usleep(3000)
+        return try BasicCompositionAccountant().epsilon(for: event, delta: delta)
+    }
+}
+
 /// A plan of one demonstration per label, each `tokens` tokens of `.pureDP(perToken)`.
 func purePlan(labels: [String?], tokens: Int, perToken: Double) -> GenerationPlan {
     GenerationPlan(demonstrations: labels.map { .init(label: $0, tokenEvent: .pureDP(epsilon: perToken), maxTokens: tokens) })
