@@ -62,36 +62,43 @@ struct DiscretePrivacyLoss: Sendable {
     }
 
     /// Index range [lower, upper] (relative to `count * lowerIndex`) outside which the `count`-fold
-    /// self-composition has at most `tailMass` probability, by Chernoff bounds on 40 orders
-    /// (dp_accounting's `compute_self_convolve_bounds`).
+    /// self-composition has at most `tailMass` probability, by Chernoff bounds on the 40 orders of
+    /// dp_accounting's `compute_self_convolve_bounds`. For speed the moment generating function is
+    /// evaluated with each block of 16 points' mass moved to the block's end that makes it larger
+    /// (the last point for positive orders, the first for negative ones), so the bounds stay valid,
+    /// at most 16 * count points wider than dp_accounting's.
     func selfCompositionBounds(count: Int, tailMass: Double) -> (lower: Int, upper: Int) {
         let n = probabilities.count
         var upper = (n - 1) * count, lower = 0
         if tailMass == 0 { return (lower, upper) }
+        let blockSize = 16
+        let blocks = (n + blockSize - 1) / blockSize
+        var mass = [Double](repeating: 0, count: blocks)
+        for (i, p) in probabilities.enumerated() { mass[i / blockSize] += p }
         let orders = (Array(-20...(-1)) + Array(1...20)).map { Double($0) / Double(n) }
-        probabilities.withUnsafeBufferPointer { p in
+        mass.withUnsafeBufferPointer { m in
             for order in orders {
-                // log sum_i p_i exp(i * order); |i * order| <= 20, so no overflow.
+                // sum_b m_b exp(index_b * order); |index * order| <= 20, so no overflow.
+                let offset = order > 0 ? Double(blockSize - 1) : 0
+                let r = exp(Double(blockSize) * order)
                 var sum = 0.0
-                var i = 0
-                while i < n {
-                    let blockEnd = min(i + 1024, n)
-                    var w = exp(Double(i) * order)
-                    let r = exp(order)
-                    for k in i..<blockEnd {
-                        sum += p[k] * w
+                var b = 0
+                while b < blocks {
+                    let end = min(b + 256, blocks)
+                    var w = exp((Double(b * blockSize) + offset) * order)
+                    for k in b..<end {
+                        sum += m[k] * w
                         w *= r
                     }
-                    i = blockEnd
+                    b = end
                 }
-                let logMGF = log(sum)
-                let bound = (Double(count) * logMGF + log(2 / tailMass)) / order
+                let bound = (Double(count) * log(sum) + log(2 / tailMass)) / order
                 if !bound.isFinite { continue }
                 if order > 0 { upper = min(upper, Int(bound.rounded(.up))) }
                 if order < 0 { lower = max(lower, Int(bound.rounded(.down))) }
             }
         }
-        return (lower, upper)
+        return (lower, max(upper, lower))
     }
 
     /// Self-composes `a` and `b` `count` times each, sharing one FFT (dp_accounting's

@@ -1,26 +1,20 @@
+import Dispatch
 import Foundation
 
 /// An in-place iterative radix-2 complex FFT on split real/imaginary arrays (the allowed packages
 /// have none). Used for convolving privacy loss distributions, so it favours accuracy: twiddle
-/// factors are computed directly with cos/sin, never by recurrence.
+/// factors come from cos directly (by symmetry), never from a recurrence. For speed, two radix-2
+/// stages share each pass over memory, small stages run block by block in cache, and large
+/// transforms use two threads (the two halves are independent until the last stage).
 struct FFT {
     let size: Int
-    private let cosTable: [Double]
-    private let sinTable: [Double]
+    private let tables: Twiddles
 
     /// `size` must be a power of two.
     init(size: Int) {
         precondition(size > 0 && size & (size - 1) == 0, "FFT size must be a power of two")
         self.size = size
-        let half = max(size / 2, 1)
-        var c = [Double](repeating: 0, count: half), s = [Double](repeating: 0, count: half)
-        for k in 0..<half {
-            let angle = -2 * Double.pi * Double(k) / Double(size)
-            c[k] = cos(angle)
-            s[k] = sin(angle)
-        }
-        cosTable = c
-        sinTable = s
+        tables = Twiddles.cached(size: size)
     }
 
     /// The smallest power of two >= n.
@@ -37,78 +31,171 @@ struct FFT {
         if n == 1 { return }
         re.withUnsafeMutableBufferPointer { rp in
             im.withUnsafeMutableBufferPointer { ip in
-                cosTable.withUnsafeBufferPointer { ct in
-                    sinTable.withUnsafeBufferPointer { st in
-                        Self.run(rp, ip, ct, st, n: n, inverse: inverse)
+                tables.cos.withUnsafeBufferPointer { ct in
+                    tables.sin.withUnsafeBufferPointer { st in
+                        let data = Buffers(re: rp, im: ip, cos: ct, sin: st, n: n, sign: inverse ? -1 : 1)
+                        data.bitReverse()
+                        if n >= 1 << 15 {
+                            DispatchQueue.concurrentPerform(iterations: 2) { half in
+                                data.stages(from: half * n / 2, to: (half + 1) * n / 2, upTo: n / 2)
+                            }
+                            DispatchQueue.concurrentPerform(iterations: 2) { half in
+                                data.stage(length: n, start: 0, pFrom: half * n / 4, pTo: (half + 1) * n / 4)
+                            }
+                        } else {
+                            data.stages(from: 0, to: n, upTo: n)
+                        }
+                        if inverse {
+                            let scale = 1 / Double(n)
+                            for i in 0..<n {
+                                rp[i] *= scale
+                                ip[i] *= scale
+                            }
+                        }
                     }
                 }
             }
         }
     }
 
-    @inline(__always)
-    private static func butterflies(_ re: UnsafeMutableBufferPointer<Double>, _ im: UnsafeMutableBufferPointer<Double>,
-                                    _ ct: UnsafeBufferPointer<Double>, _ st: UnsafeBufferPointer<Double>,
-                                    from: Int, to: Int, length: Int, n: Int, sign: Double) {
-        let half = length >> 1
-        let stride = n / length
-        var start = from
-        while start < to {
-            var k = 0
-            for p in start..<(start + half) {
-                let wr = ct[k], wi = sign * st[k]
-                let q = p + half
+    /// cos and -sin of 2 pi k / n for k < n / 2, shared between transforms of the same size.
+    final class Twiddles: @unchecked Sendable {
+        let cos: [Double]
+        let sin: [Double]
+
+        init(size n: Int) {
+            let half = max(n / 2, 1)
+            var c = [Double](repeating: 1, count: half), s = [Double](repeating: 0, count: half)
+            if n >= 4 {
+                let quarter = n / 4
+                let base = (0...quarter).map { Foundation.cos(2 * Double.pi * Double($0) / Double(n)) }
+                for k in 0..<half {
+                    if k <= quarter {
+                        c[k] = base[k]
+                        s[k] = -base[quarter - k]
+                    } else {
+                        c[k] = -base[2 * quarter - k]
+                        s[k] = -base[k - quarter]
+                    }
+                }
+            }
+            cos = c
+            sin = s
+        }
+
+        private static let lock = NSLock()
+        nonisolated(unsafe) private static var recent: [Int: Twiddles] = [:]
+
+        static func cached(size: Int) -> Twiddles {
+            lock.lock()
+            defer { lock.unlock() }
+            if let t = recent[size] { return t }
+            let t = Twiddles(size: size)
+            if recent.count >= 4 { recent.removeAll() }
+            recent[size] = t
+            return t
+        }
+    }
+
+    /// Raw views of one transform's data; each thread touches a disjoint index range.
+    private struct Buffers: @unchecked Sendable {
+        let re: UnsafeMutableBufferPointer<Double>
+        let im: UnsafeMutableBufferPointer<Double>
+        let cos: UnsafeBufferPointer<Double>
+        let sin: UnsafeBufferPointer<Double>
+        let n: Int
+        let sign: Double
+
+        func bitReverse() {
+            var j = 0
+            for i in 1..<n {
+                var bit = n >> 1
+                while j & bit != 0 {
+                    j ^= bit
+                    bit >>= 1
+                }
+                j |= bit
+                if i < j {
+                    re.swapAt(i, j)
+                    im.swapAt(i, j)
+                }
+            }
+        }
+
+        /// All stages of length 2...maxLength on [from, to) (aligned to maxLength); stages up to
+        /// 2^13 points run block by block so the block stays in cache.
+        func stages(from: Int, to: Int, upTo maxLength: Int) {
+            let block = min(maxLength, 1 << 13)
+            var blockStart = from
+            while blockStart < to {
+                run(from: blockStart, to: blockStart + block, lengths: 2, upTo: block)
+                blockStart += block
+            }
+            if block < maxLength { run(from: from, to: to, lengths: block << 1, upTo: maxLength) }
+        }
+
+        private func run(from: Int, to: Int, lengths first: Int, upTo last: Int) {
+            var length = first
+            while length <= last {
+                if length << 1 <= last {
+                    twoStages(from: from, to: to, length: length)
+                    length <<= 2
+                } else {
+                    var start = from
+                    while start < to {
+                        stage(length: length, start: start, pFrom: 0, pTo: length >> 1)
+                        start += length
+                    }
+                    length <<= 1
+                }
+            }
+        }
+
+        /// One radix-2 stage of `length` on the block at `start`, butterflies pFrom..<pTo.
+        @inline(__always)
+        func stage(length: Int, start: Int, pFrom: Int, pTo: Int) {
+            let half = length >> 1
+            let stride = n / length
+            for offset in pFrom..<pTo {
+                let wr = cos[offset * stride], wi = sign * sin[offset * stride]
+                let p = start + offset, q = p + half
                 let xr = re[q] * wr - im[q] * wi
                 let xi = re[q] * wi + im[q] * wr
                 re[q] = re[p] - xr
                 im[q] = im[p] - xi
                 re[p] += xr
                 im[p] += xi
-                k += stride
             }
-            start += length
         }
-    }
 
-    private static func run(_ re: UnsafeMutableBufferPointer<Double>, _ im: UnsafeMutableBufferPointer<Double>,
-                            _ ct: UnsafeBufferPointer<Double>, _ st: UnsafeBufferPointer<Double>,
-                            n: Int, inverse: Bool) {
-        // Bit-reversal permutation.
-        var j = 0
-        for i in 1..<n {
-            var bit = n >> 1
-            while j & bit != 0 {
-                j ^= bit
-                bit >>= 1
-            }
-            j |= bit
-            if i < j {
-                re.swapAt(i, j)
-                im.swapAt(i, j)
-            }
-        }
-        let sign: Double = inverse ? -1 : 1
-        // Stages up to `block` points run block by block while the block is in cache.
-        let block = min(n, 1 << 13)
-        var blockStart = 0
-        while blockStart < n {
-            var length = 2
-            while length <= block {
-                butterflies(re, im, ct, st, from: blockStart, to: blockStart + block, length: length, n: n, sign: sign)
-                length <<= 1
-            }
-            blockStart += block
-        }
-        var length = block << 1
-        while length <= n {
-            butterflies(re, im, ct, st, from: 0, to: n, length: length, n: n, sign: sign)
-            length <<= 1
-        }
-        if inverse {
-            let scale = 1 / Double(n)
-            for i in 0..<n {
-                re[i] *= scale
-                im[i] *= scale
+        /// Stages `length` and `2 * length` in one pass (a radix-4 step on blocks of 2 * length).
+        @inline(__always)
+        func twoStages(from: Int, to: Int, length: Int) {
+            let half = length >> 1
+            let stride1 = n / length, stride2 = n / (length << 1)
+            var start = from
+            while start < to {
+                for offset in 0..<half {
+                    let a = start + offset, b = a + half, c = a + length, d = c + half
+                    let w1r = cos[offset * stride1], w1i = sign * sin[offset * stride1]
+                    let w2r = cos[offset * stride2], w2i = sign * sin[offset * stride2]
+                    let w3r = cos[(offset + half) * stride2], w3i = sign * sin[(offset + half) * stride2]
+                    // Stage `length`: (a, b) and (c, d), both with w1.
+                    let tbr = re[b] * w1r - im[b] * w1i, tbi = re[b] * w1i + im[b] * w1r
+                    let tdr = re[d] * w1r - im[d] * w1i, tdi = re[d] * w1i + im[d] * w1r
+                    let a1r = re[a] + tbr, a1i = im[a] + tbi
+                    let b1r = re[a] - tbr, b1i = im[a] - tbi
+                    let c1r = re[c] + tdr, c1i = im[c] + tdi
+                    let d1r = re[c] - tdr, d1i = im[c] - tdi
+                    // Stage `2 * length`: (a, c) with w2, (b, d) with w3.
+                    let ur = c1r * w2r - c1i * w2i, ui = c1r * w2i + c1i * w2r
+                    let vr = d1r * w3r - d1i * w3i, vi = d1r * w3i + d1i * w3r
+                    re[a] = a1r + ur; im[a] = a1i + ui
+                    re[c] = a1r - ur; im[c] = a1i - ui
+                    re[b] = b1r + vr; im[b] = b1i + vi
+                    re[d] = b1r - vr; im[d] = b1i - vi
+                }
+                start += length << 1
             }
         }
     }

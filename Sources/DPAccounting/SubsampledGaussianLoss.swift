@@ -12,6 +12,21 @@ struct SubsampledGaussianLoss {
     let sigma: Double
     let q: Double
     let direction: Direction
+    // Constants of the hot loop in `discretized`: log q, log(1 - q), log(1/q - 1), 1/sigma.
+    private let logQ: Double
+    private let log1mQ: Double
+    private let logOddsInverse: Double
+    private let inverseSigma: Double
+
+    init(sigma: Double, q: Double, direction: Direction) {
+        self.sigma = sigma
+        self.q = q
+        self.direction = direction
+        logQ = log(q)
+        log1mQ = log1p(-q)
+        logOddsInverse = log1p(-q) - log(q)
+        inverseSigma = 1 / sigma
+    }
 
     /// ln of the noise mass dropped at each end before discretising (dp_accounting's default).
     static let logMassTruncationBound = -50.0
@@ -39,13 +54,14 @@ struct SubsampledGaussianLoss {
         switch direction {
         case .remove:
             if q == 1 { return -0.5 - loss * s2 }
-            if isClose(loss, log1p(-q)) { return .infinity }
-            let base = LogSpace.aTimesExpBPlusC(1 / q, loss, 1 - 1 / q)
+            if isClose(loss, log1mQ) { return .infinity }
+            // log(e^loss / q - (1/q - 1)).
+            let base = LogSpace.subtractWithSign(loss - logQ, logOddsInverse).log
             return -0.5 - base * s2
         case .add:
             if q == 1 { return 1 + (-0.5 - loss * s2) }
-            if isClose(loss, -log1p(-q)) { return -.infinity }
-            let base = -LogSpace.aTimesExpBPlusC(1 / q, -loss, 1 - 1 / q)
+            if isClose(loss, -log1mQ) { return -.infinity }
+            let base = -LogSpace.subtractWithSign(-loss - logQ, logOddsInverse).log
             return 1 + (-0.5 - base * s2)
         }
     }
@@ -56,20 +72,20 @@ struct SubsampledGaussianLoss {
 
     private func upperCDF(_ x: Double) -> Double {
         switch direction {
-        case .add: return StandardNormal.cdf(x / sigma)
+        case .add: return StandardNormal.cdf(x * inverseSigma)
         case .remove:
-            if q == 1 { return StandardNormal.cdf((x + 1) / sigma) }
-            return (1 - q) * StandardNormal.cdf(x / sigma) + q * StandardNormal.cdf((x + 1) / sigma)
+            if q == 1 { return StandardNormal.cdf((x + 1) * inverseSigma) }
+            return (1 - q) * StandardNormal.cdf(x * inverseSigma) + q * StandardNormal.cdf((x + 1) * inverseSigma)
         }
     }
 
     private func lowerLogCDF(_ x: Double) -> Double {
         switch direction {
-        case .remove: return StandardNormal.logCDF(x / sigma)
+        case .remove: return StandardNormal.logCDF(x * inverseSigma)
         case .add:
-            if q == 1 { return StandardNormal.logCDF((x - 1) / sigma) }
-            return LogSpace.add(log1p(-q) + StandardNormal.logCDF(x / sigma),
-                                log(q) + StandardNormal.logCDF((x - 1) / sigma))
+            if q == 1 { return StandardNormal.logCDF((x - 1) * inverseSigma) }
+            return LogSpace.add(log1mQ + StandardNormal.logCDF(x * inverseSigma),
+                                logQ + StandardNormal.logCDF((x - 1) * inverseSigma))
         }
     }
 
@@ -77,8 +93,8 @@ struct SubsampledGaussianLoss {
     func delta(forEpsilon epsilon: Double) -> Double {
         if q < 1 {
             switch direction {
-            case .add: if epsilon >= -log1p(-q) { return 0 }
-            case .remove: if epsilon <= log1p(-q) { return min(1, max(0, -expm1(epsilon))) }
+            case .add: if epsilon >= -log1mQ { return 0 }
+            case .remove: if epsilon <= log1mQ { return min(1, max(0, -expm1(epsilon))) }
             }
         }
         let x = inverseLoss(epsilon)
