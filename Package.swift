@@ -62,6 +62,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         // The evaluation harness (paper's Table 3 conditions).
         .target(name: "FewShotEval", dependencies: ["FewShotCore", "FewShotData", "LLMBackends", "DPAccounting"]),
@@ -74,9 +77,12 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "FewShotBench", dependencies: [
-            "DPAccounting", "FewShotCore", "FewShotData", "LLMBackends",
+            "DPAccounting", "FewShotCore", "FewShotData", "LLMBackends", "FewShotServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "DPAccountingTests", dependencies: ["DPAccounting"], exclude: ["Reference"]),
         .testTarget(name: "FewShotCoreTests", dependencies: ["FewShotCore", "FewShotTestSupport", "DPAccounting"]),
@@ -94,6 +100,8 @@ let package = Package(
         .testTarget(name: "FewShotServerTests", dependencies: [
             "FewShotServer", "FewShotStore", "FewShotCore", "FewShotTestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .testTarget(name: "FewShotEvalTests", dependencies: ["FewShotEval", "FewShotCore", "FewShotTestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: [

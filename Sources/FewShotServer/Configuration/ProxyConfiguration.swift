@@ -1,0 +1,108 @@
+import FewShotCore
+import Foundation
+
+/// Everything the proxy needs to run, resolved: keys read from the environment, tasks and
+/// demonstrations loaded. Build one with ``ProxyConfigurationFile/load(from:environment:taskLoader:)``
+/// or directly (tests, benchmarks).
+///
+/// Guarantee: holds only public values — demonstrations are DP output; keys are kept here and
+/// compared, never logged (``description`` hides them).
+public struct ProxyConfiguration: Sendable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+    /// Bearer keys accepted on the OpenAI routes. Must not be empty.
+    public var clientKeys: [String]
+    /// Bearer key for the admin routes; `nil` disables the admin API (every admin call is refused).
+    public var adminKey: String?
+    public var limits: ProxyLimits
+    public var models: [ServedModel]
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, clientKeys: [String], adminKey: String? = nil,
+        limits: ProxyLimits = ProxyLimits(), models: [ServedModel]
+    ) {
+        self.host = host
+        self.port = port
+        self.clientKeys = clientKeys
+        self.adminKey = adminKey
+        self.limits = limits
+        self.models = models
+    }
+
+    public func model(named name: String) -> ServedModel? { models.first { $0.name == name } }
+
+    public var description: String {
+        "ProxyConfiguration(\(host):\(port), \(clientKeys.count) client key(s), admin \(adminKey == nil ? "off" : "on"), "
+            + "models: \(models.map(\.name).joined(separator: ", ")), \(limits))"
+    }
+}
+
+/// The proxy's limits. Every client request ends within about
+/// `maxQueueWait + upstreamTimeout` (plus the stream, whose chunks each arrive within `upstreamTimeout`).
+public struct ProxyLimits: Sendable, CustomStringConvertible {
+    /// Largest request body accepted; larger bodies get 413.
+    public var maxBodyBytes: Int
+    /// Time allowed for the upstream's response head, and then between two body chunks; beyond it 504.
+    public var upstreamTimeout: Duration
+    /// Upstream requests in flight at once, over all models.
+    public var maxConcurrentUpstream: Int
+    /// How long a request may wait for a free upstream slot before it gets 429.
+    public var maxQueueWait: Duration
+
+    public init(
+        maxBodyBytes: Int = 1 << 20, upstreamTimeout: Duration = .seconds(120), maxConcurrentUpstream: Int = 64,
+        maxQueueWait: Duration = .seconds(10)
+    ) {
+        self.maxBodyBytes = maxBodyBytes
+        self.upstreamTimeout = upstreamTimeout
+        self.maxConcurrentUpstream = maxConcurrentUpstream
+        self.maxQueueWait = maxQueueWait
+    }
+
+    public var description: String {
+        "limits(body \(maxBodyBytes) B, upstream timeout \(upstreamTimeout), concurrent \(maxConcurrentUpstream), queue wait \(maxQueueWait))"
+    }
+}
+
+/// A model name the proxy exposes, and what it stands for: an upstream model, a task whose format
+/// renders the demonstrations, and the demonstrations themselves.
+///
+/// Guarantee: the rendered demonstration text is computed once here with
+/// `TaskTemplate.renderedDemonstrations(_:)`, so every request of this model gets the same public prefix.
+public struct ServedModel: Sendable {
+    public var name: String
+    public var upstream: Upstream
+    public var task: TaskTemplate
+    public var demonstrations: [Demonstration]
+    /// Where the demonstrations came from (a file path or a store id), for `/v1/models` and logs.
+    public var demonstrationSource: String
+    /// `task.renderedDemonstrations(demonstrations)`: the system message (chat) or the prompt prefix (completions).
+    public let renderedDemonstrations: String
+
+    public init(name: String, upstream: Upstream, task: TaskTemplate, demonstrations: [Demonstration], demonstrationSource: String) {
+        self.name = name
+        self.upstream = upstream
+        self.task = task
+        self.demonstrations = demonstrations
+        self.demonstrationSource = demonstrationSource
+        self.renderedDemonstrations = task.renderedDemonstrations(demonstrations)
+    }
+}
+
+/// An OpenAI-compatible upstream: one or more base URLs as an SDK's `base_url` (e.g.
+/// `http://127.0.0.1:8090/v1`), the model name it knows, and an optional API key.
+///
+/// Requests go to the URLs in turn; a URL that refuses the connection is skipped for that request.
+public struct Upstream: Sendable, CustomStringConvertible {
+    public var baseURLs: [String]
+    public var model: String
+    public var apiKey: String?
+
+    public init(baseURLs: [String], model: String, apiKey: String? = nil) {
+        self.baseURLs = baseURLs.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        self.model = model
+        self.apiKey = apiKey
+    }
+
+    public var description: String { "Upstream(\(baseURLs.joined(separator: ", ")), model \(model), key \(apiKey == nil ? "none" : "set"))" }
+}

@@ -1,0 +1,298 @@
+import FewShotCore
+import Foundation
+import Yams
+
+/// The proxy's configuration file, YAML or JSON (JSON is read as YAML). Relative paths are
+/// resolved against the directory of the configuration file. Keys are never written in the file:
+/// it names environment variables that hold them.
+///
+/// ```yaml
+/// server:
+///   host: 127.0.0.1              # default 127.0.0.1
+///   port: 8080                   # default 8080
+///   client_keys_env: FEWSHOT_CLIENT_KEYS   # required: variable holding comma-separated Bearer keys
+///   admin_key_env: FEWSHOT_ADMIN_KEY       # optional: without it the admin API refuses every call
+///   prompts_dir: ../prompts      # where `task` names are looked up; default "prompts"
+/// limits:                        # all optional
+///   max_body_bytes: 1048576      # larger request bodies get 413
+///   upstream_timeout_seconds: 120  # for the upstream's response head and between stream chunks; 504 after
+///   max_concurrent_upstream: 64  # upstream requests in flight at once
+///   max_queue_wait_seconds: 10   # wait for a free slot at most this long, then 429
+/// models:
+///   - name: trec-dp              # the model name clients send
+///     task: trec                 # prompts_dir/trec.yaml (.yml, .json), or a path to a task file
+///     upstream:
+///       urls: [http://127.0.0.1:8090/v1]   # one or more OpenAI base URLs, used in turn
+///       model: smollm2           # the model name sent upstream
+///       api_key_env: UPSTREAM_KEY  # optional: variable holding the upstream's key
+///     demonstrations:            # exactly one of:
+///       file: demos/trec.jsonl   #   JSONL, one {"label": …, "text": …} per line (`fewshot demos export`)
+///       # set: 3f2a…             #   a demonstration set id in the store
+///       # inline:                #   a list written here
+///       #   - {label: DESC, text: "What is a fjord?"}
+/// ```
+///
+/// Guarantee: loading either yields a complete ``ProxyConfiguration`` or throws a
+/// ``ProxyConfigurationError`` naming the file, the field and the fix; nothing is served half-configured.
+public struct ProxyConfigurationFile: Sendable, Decodable {
+    public struct Server: Sendable, Decodable {
+        public var host: String?
+        public var port: Int?
+        public var clientKeysEnv: String?
+        public var adminKeyEnv: String?
+        public var promptsDir: String?
+
+        enum CodingKeys: String, CodingKey {
+            case host, port
+            case clientKeysEnv = "client_keys_env"
+            case adminKeyEnv = "admin_key_env"
+            case promptsDir = "prompts_dir"
+        }
+    }
+
+    public struct Limits: Sendable, Decodable {
+        public var maxBodyBytes: Int?
+        public var upstreamTimeoutSeconds: Double?
+        public var maxConcurrentUpstream: Int?
+        public var maxQueueWaitSeconds: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case maxBodyBytes = "max_body_bytes"
+            case upstreamTimeoutSeconds = "upstream_timeout_seconds"
+            case maxConcurrentUpstream = "max_concurrent_upstream"
+            case maxQueueWaitSeconds = "max_queue_wait_seconds"
+        }
+    }
+
+    public struct Model: Sendable, Decodable {
+        public var name: String
+        public var task: String
+        public var upstream: UpstreamEntry
+        public var demonstrations: DemonstrationsEntry
+    }
+
+    public struct UpstreamEntry: Sendable, Decodable {
+        public var urls: [String]
+        public var model: String
+        public var apiKeyEnv: String?
+
+        enum CodingKeys: String, CodingKey {
+            case urls, model
+            case apiKeyEnv = "api_key_env"
+        }
+    }
+
+    public struct DemonstrationsEntry: Sendable, Decodable {
+        public var file: String?
+        public var set: String?
+        public var inline: [Demonstration]?
+    }
+
+    public var server: Server?
+    public var limits: Limits?
+    public var models: [Model]
+
+    /// Reads and resolves a configuration file.
+    /// - Parameters:
+    ///   - taskLoader: reads a task file; by default the file is decoded as a `TaskTemplate` (YAML or JSON).
+    ///   - demonstrationSetLoader: returns a stored set's demonstrations by id; `nil` refuses `set:` entries.
+    public static func load(
+        from url: URL,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        taskLoader: (URL) throws -> TaskTemplate = Self.decodeTaskTemplate,
+        demonstrationSetLoader: ((String) throws -> [Demonstration])? = nil
+    ) throws -> ProxyConfiguration {
+        let path = url.path
+        let text: String
+        do {
+            text = try String(contentsOf: url, encoding: .utf8)
+        } catch {
+            throw ProxyConfigurationError(file: path, field: nil, problem: "cannot read the file (\(error.localizedDescription))")
+        }
+        let file: ProxyConfigurationFile
+        do {
+            file = try YAMLDecoder().decode(ProxyConfigurationFile.self, from: text)
+        } catch {
+            throw ProxyConfigurationError(file: path, decoding: error)
+        }
+        return try file.resolve(
+            relativeTo: url.deletingLastPathComponent(), file: path, environment: environment,
+            taskLoader: taskLoader, demonstrationSetLoader: demonstrationSetLoader)
+    }
+
+    func resolve(
+        relativeTo base: URL, file: String, environment: [String: String],
+        taskLoader: (URL) throws -> TaskTemplate, demonstrationSetLoader: ((String) throws -> [Demonstration])?
+    ) throws -> ProxyConfiguration {
+        func fail(_ field: String, _ problem: String) -> ProxyConfigurationError {
+            ProxyConfigurationError(file: file, field: field, problem: problem)
+        }
+        func resolvePath(_ p: String) -> URL {
+            p.hasPrefix("/") ? URL(fileURLWithPath: p) : base.appendingPathComponent(p)
+        }
+
+        guard let keysEnv = server?.clientKeysEnv, !keysEnv.isEmpty else {
+            throw fail("server.client_keys_env", "missing; name an environment variable holding comma-separated client keys")
+        }
+        let clientKeys = (environment[keysEnv] ?? "").split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !clientKeys.isEmpty else {
+            throw fail("server.client_keys_env", "environment variable \(keysEnv) is unset or empty; set it to comma-separated client keys")
+        }
+        var adminKey: String?
+        if let adminEnv = server?.adminKeyEnv {
+            guard let key = environment[adminEnv], !key.isEmpty else {
+                throw fail("server.admin_key_env", "environment variable \(adminEnv) is unset or empty")
+            }
+            guard !clientKeys.contains(key) else {
+                throw fail("server.admin_key_env", "the admin key must differ from every client key")
+            }
+            adminKey = key
+        }
+
+        var limits = ProxyLimits()
+        if let l = self.limits {
+            if let v = l.maxBodyBytes {
+                guard v > 0 else { throw fail("limits.max_body_bytes", "must be positive") }
+                limits.maxBodyBytes = v
+            }
+            if let v = l.upstreamTimeoutSeconds {
+                guard v > 0 else { throw fail("limits.upstream_timeout_seconds", "must be positive") }
+                limits.upstreamTimeout = .milliseconds(Int64(v * 1000))
+            }
+            if let v = l.maxConcurrentUpstream {
+                guard v > 0 else { throw fail("limits.max_concurrent_upstream", "must be positive") }
+                limits.maxConcurrentUpstream = v
+            }
+            if let v = l.maxQueueWaitSeconds {
+                guard v >= 0 else { throw fail("limits.max_queue_wait_seconds", "must not be negative") }
+                limits.maxQueueWait = .milliseconds(Int64(v * 1000))
+            }
+        }
+        let port = server?.port ?? 8080
+        guard (0...65535).contains(port) else { throw fail("server.port", "must be 0…65535") }
+
+        guard !models.isEmpty else { throw fail("models", "empty; list at least one model to serve") }
+        let promptsDir = resolvePath(server?.promptsDir ?? "prompts")
+        var served: [ServedModel] = []
+        for (i, m) in models.enumerated() {
+            let at = "models[\(i)]"
+            guard !m.name.isEmpty else { throw fail("\(at).name", "empty") }
+            guard !served.contains(where: { $0.name == m.name }) else { throw fail("\(at).name", "'\(m.name)' is listed twice") }
+            guard !m.upstream.urls.isEmpty else { throw fail("\(at).upstream.urls", "empty; give at least one base URL") }
+            for (j, u) in m.upstream.urls.enumerated() {
+                guard let parsed = URL(string: u), let scheme = parsed.scheme, ["http", "https"].contains(scheme), parsed.host != nil else {
+                    throw fail("\(at).upstream.urls[\(j)]", "'\(u)' is not an http(s) URL")
+                }
+            }
+            var apiKey: String?
+            if let env = m.upstream.apiKeyEnv {
+                guard let key = environment[env], !key.isEmpty else {
+                    throw fail("\(at).upstream.api_key_env", "environment variable \(env) is unset or empty")
+                }
+                apiKey = key
+            }
+
+            let taskURL = Self.taskFile(m.task, promptsDir: promptsDir, resolve: resolvePath)
+            let task: TaskTemplate
+            do {
+                task = try taskLoader(taskURL)
+            } catch {
+                throw fail("\(at).task", "cannot load task '\(m.task)' from \(taskURL.path): \(error)")
+            }
+
+            let d = m.demonstrations
+            let given = [d.file != nil, d.set != nil, d.inline != nil].filter { $0 }.count
+            guard given == 1 else { throw fail("\(at).demonstrations", "give exactly one of file, set, inline") }
+            let demos: [Demonstration]
+            let source: String
+            if let f = d.file {
+                let u = resolvePath(f)
+                demos = try DemonstrationFile.read(u)
+                source = "file:\(u.path)"
+            } else if let id = d.set {
+                guard let loader = demonstrationSetLoader else {
+                    throw fail("\(at).demonstrations.set", "no demonstration store is open; use file or inline")
+                }
+                do { demos = try loader(id) } catch { throw fail("\(at).demonstrations.set", "cannot load set '\(id)': \(error)") }
+                source = "set:\(id)"
+            } else {
+                demos = d.inline ?? []
+                source = "inline"
+            }
+            guard !demos.isEmpty else { throw fail("\(at).demonstrations", "no demonstrations") }
+            for (k, demo) in demos.enumerated() where task.label(named: demo.label) == nil {
+                throw fail(
+                    "\(at).demonstrations[\(k)].label",
+                    "'\(demo.label)' is not a label of task \(task.name) (\(task.labels.map(\.name).joined(separator: ", ")))")
+            }
+            served.append(ServedModel(
+                name: m.name, upstream: Upstream(baseURLs: m.upstream.urls, model: m.upstream.model, apiKey: apiKey),
+                task: task, demonstrations: demos, demonstrationSource: source))
+        }
+        return ProxyConfiguration(
+            host: server?.host ?? "127.0.0.1", port: port, clientKeys: clientKeys, adminKey: adminKey,
+            limits: limits, models: served)
+    }
+
+    static func taskFile(_ name: String, promptsDir: URL, resolve: (String) -> URL) -> URL {
+        if name.contains("/") || name.hasSuffix(".yaml") || name.hasSuffix(".yml") || name.hasSuffix(".json") {
+            return resolve(name)
+        }
+        for ext in ["yaml", "yml", "json"] {
+            let candidate = promptsDir.appendingPathComponent("\(name).\(ext)")
+            if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
+        }
+        return promptsDir.appendingPathComponent("\(name).yaml")
+    }
+
+    /// Decodes a task file whose keys are `TaskTemplate`'s own (YAML or JSON).
+    public static func decodeTaskTemplate(_ url: URL) throws -> TaskTemplate {
+        let text = try String(contentsOf: url, encoding: .utf8)
+        return try YAMLDecoder().decode(TaskTemplate.self, from: text)
+    }
+}
+
+/// A configuration problem, naming the file, the field (dotted path) and what to do.
+public struct ProxyConfigurationError: Error, CustomStringConvertible, Sendable {
+    public var file: String
+    public var field: String?
+    public var problem: String
+
+    public init(file: String, field: String?, problem: String) {
+        self.file = file
+        self.field = field
+        self.problem = problem
+    }
+
+    init(file: String, decoding error: any Error) {
+        self.file = file
+        switch error {
+        case DecodingError.keyNotFound(let key, let ctx):
+            field = Self.path(ctx.codingPath + [key])
+            problem = "missing"
+        case DecodingError.typeMismatch(let type, let ctx):
+            field = Self.path(ctx.codingPath)
+            problem = "expected \(type)"
+        case DecodingError.valueNotFound(let type, let ctx):
+            field = Self.path(ctx.codingPath)
+            problem = "expected \(type), found null"
+        case DecodingError.dataCorrupted(let ctx):
+            field = ctx.codingPath.isEmpty ? nil : Self.path(ctx.codingPath)
+            problem = ctx.debugDescription
+        default:
+            field = nil
+            problem = "not valid YAML or JSON: \(error)"
+        }
+    }
+
+    static func path(_ keys: [any CodingKey]) -> String {
+        var out = ""
+        for key in keys {
+            if let i = key.intValue { out += "[\(i)]" } else { out += out.isEmpty ? key.stringValue : ".\(key.stringValue)" }
+        }
+        return out
+    }
+
+    public var description: String { "\(file): \(field.map { "\($0): " } ?? "")\(problem)" }
+}

@@ -1,0 +1,218 @@
+import FewShotCore
+import Foundation
+
+/// Rewrites an OpenAI request body for the upstream by splicing bytes: the `model` value becomes the
+/// upstream's model name, and the demonstrations go into `messages` (a leading system message) or
+/// `prompt` (a prefix). Every other byte is forwarded as the client sent it, so fields the proxy does
+/// not know (tools, logprobs, sampling options, …) reach the upstream unchanged.
+///
+/// Guarantee: the body is validated as JSON before any byte is touched; a malformed body, a missing
+/// `model`, or a `messages`/`prompt` of the wrong shape is refused with a 400 naming the field.
+public enum RequestBodyRewriter {
+    /// What the client asked for, read from the body.
+    public struct Request: Sendable {
+        public var model: String
+        public var stream: Bool
+    }
+
+    /// Reads `model` and `stream` and validates the whole body as JSON.
+    public static func inspect(_ body: [UInt8]) throws(OpenAIError) -> Request {
+        struct Head: Decodable {
+            var model: String
+            var stream: Bool?
+        }
+        do {
+            let head = try JSONDecoder().decode(Head.self, from: Data(body))
+            return Request(model: head.model, stream: head.stream ?? false)
+        } catch {
+            throw Self.describe(error)
+        }
+    }
+
+    /// The chat body with `model` replaced and `systemMessage` (a JSON object's bytes) put first in `messages`.
+    public static func chat(_ body: [UInt8], upstreamModel: String, systemMessage: [UInt8]) throws(OpenAIError) -> [UInt8] {
+        struct Messages: Decodable {
+            var messages: [Ignored]
+        }
+        let messages: [Ignored]
+        do {
+            messages = try JSONDecoder().decode(Messages.self, from: Data(body)).messages
+        } catch {
+            throw Self.describe(error)
+        }
+        guard !messages.isEmpty else { throw OpenAIError.invalidRequest("'messages' must not be empty", code: "invalid_messages") }
+        let members = try topLevelMembers(body)
+        guard let modelRange = members["model"], let messagesRange = members["messages"] else {
+            throw OpenAIError.invalidRequest("field names 'model' and 'messages' must be written without escapes")
+        }
+        let afterBracket = messagesRange.lowerBound + 1
+        return splice(body, [
+            (modelRange, jsonString(upstreamModel)),
+            (afterBracket..<afterBracket, systemMessage + Array(",".utf8)),
+        ])
+    }
+
+    /// The completions body with `model` replaced and `prefix` put before the prompt (each prompt, if a list).
+    public static func completion(_ body: [UInt8], upstreamModel: String, prefix: String) throws(OpenAIError) -> [UInt8] {
+        struct Prompt: Decodable {
+            var prompt: PromptValue
+        }
+        let prompt: PromptValue
+        do {
+            prompt = try JSONDecoder().decode(Prompt.self, from: Data(body)).prompt
+        } catch {
+            throw Self.describe(error)
+        }
+        let members = try topLevelMembers(body)
+        guard let modelRange = members["model"], let promptRange = members["prompt"] else {
+            throw OpenAIError.invalidRequest("field names 'model' and 'prompt' must be written without escapes")
+        }
+        let newPrompt: [UInt8]
+        switch prompt {
+        case .text(let s): newPrompt = jsonString(prefix + s)
+        case .texts(let list):
+            guard !list.isEmpty else { throw OpenAIError.invalidRequest("'prompt' must not be an empty list", code: "invalid_prompt") }
+            newPrompt = jsonStrings(list.map { prefix + $0 })
+        }
+        return splice(body, [(modelRange, jsonString(upstreamModel)), (promptRange, newPrompt)])
+    }
+
+    /// `{"role":"system","content":…}` as JSON bytes.
+    public static func systemMessage(_ content: String) -> [UInt8] {
+        Array(#"{"role":"system","content":"#.utf8) + jsonString(content) + Array("}".utf8)
+    }
+
+    enum PromptValue: Decodable {
+        case text(String)
+        case texts([String])
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let s = try? c.decode(String.self) {
+                self = .text(s)
+            } else if let list = try? c.decode([String].self) {
+                self = .texts(list)
+            } else {
+                throw DecodingError.typeMismatch(
+                    String.self,
+                    .init(codingPath: decoder.codingPath,
+                          debugDescription: "'prompt' must be a string or a list of strings (token-id prompts cannot carry text demonstrations)"))
+            }
+        }
+    }
+
+    struct Ignored: Decodable {
+        init(from decoder: any Decoder) throws {}
+    }
+
+    static func describe(_ error: any Error) -> OpenAIError {
+        switch error {
+        case DecodingError.keyNotFound(let key, let ctx):
+            return .invalidRequest("missing field '\(ProxyConfigurationError.path(ctx.codingPath + [key]))'", code: "missing_field")
+        case DecodingError.typeMismatch(let type, let ctx):
+            let field = ProxyConfigurationError.path(ctx.codingPath)
+            if ctx.debugDescription.hasPrefix("'") { return .invalidRequest(ctx.debugDescription, code: "invalid_type") }
+            return .invalidRequest("field '\(field)' has the wrong type (expected \(type == [Ignored].self ? "an array" : "\(type)"))", code: "invalid_type")
+        case DecodingError.valueNotFound(let type, let ctx):
+            return .invalidRequest("field '\(ProxyConfigurationError.path(ctx.codingPath))' is null (expected \(type))", code: "invalid_type")
+        default:
+            return .invalidRequest("request body is not valid JSON", code: "invalid_json")
+        }
+    }
+
+    static func jsonString(_ s: String) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        return Array((try? encoder.encode(s)) ?? Data("\"\"".utf8))
+    }
+
+    static func jsonStrings(_ list: [String]) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        return Array((try? encoder.encode(list)) ?? Data("[]".utf8))
+    }
+
+    static func splice(_ body: [UInt8], _ edits: [(Range<Int>, [UInt8])]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(body.count + edits.reduce(0) { $0 + $1.1.count })
+        var cursor = 0
+        for (range, replacement) in edits.sorted(by: { $0.0.lowerBound < $1.0.lowerBound }) {
+            out.append(contentsOf: body[cursor..<range.lowerBound])
+            out.append(contentsOf: replacement)
+            cursor = range.upperBound
+        }
+        out.append(contentsOf: body[cursor...])
+        return out
+    }
+
+    /// Byte ranges of the values of the top-level object's members, by raw key. Assumes the body is
+    /// valid JSON (checked by the decoders above); a later duplicate key wins, as in JSONDecoder.
+    static func topLevelMembers(_ b: [UInt8]) throws(OpenAIError) -> [String: Range<Int>] {
+        let malformed = OpenAIError.invalidRequest("request body is not a JSON object", code: "invalid_json")
+        var i = 0
+        func skipSpace() {
+            while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
+        }
+        func skipString() -> Bool {  // at the opening quote; ends after the closing quote
+            i += 1
+            while i < b.count {
+                if b[i] == UInt8(ascii: "\\") { i += 2; continue }
+                if b[i] == UInt8(ascii: "\"") { i += 1; return true }
+                i += 1
+            }
+            return false
+        }
+        func skipValue() -> Bool {
+            guard i < b.count else { return false }
+            switch b[i] {
+            case UInt8(ascii: "\""):
+                return skipString()
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                var depth = 0
+                while i < b.count {
+                    switch b[i] {
+                    case UInt8(ascii: "\""):
+                        guard skipString() else { return false }
+                        continue
+                    case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+                    case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
+                    default: break
+                    }
+                    i += 1
+                    if depth == 0 { return true }
+                }
+                return false
+            default:
+                while i < b.count, ![UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]"), 0x20, 0x0A, 0x0D, 0x09].contains(b[i]) { i += 1 }
+                return true
+            }
+        }
+
+        var members: [String: Range<Int>] = [:]
+        skipSpace()
+        guard i < b.count, b[i] == UInt8(ascii: "{") else { throw malformed }
+        i += 1
+        while true {
+            skipSpace()
+            guard i < b.count else { throw malformed }
+            if b[i] == UInt8(ascii: "}") { break }
+            guard b[i] == UInt8(ascii: "\"") else { throw malformed }
+            let keyStart = i + 1
+            guard skipString() else { throw malformed }
+            let key = String(decoding: b[keyStart..<(i - 1)], as: UTF8.self)
+            skipSpace()
+            guard i < b.count, b[i] == UInt8(ascii: ":") else { throw malformed }
+            i += 1
+            skipSpace()
+            let valueStart = i
+            guard skipValue() else { throw malformed }
+            members[key] = valueStart..<i
+            skipSpace()
+            guard i < b.count else { throw malformed }
+            if b[i] == UInt8(ascii: ",") { i += 1; continue }
+            guard b[i] == UInt8(ascii: "}") else { throw malformed }
+            break
+        }
+        return members
+    }
+}

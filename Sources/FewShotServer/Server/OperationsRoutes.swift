@@ -1,0 +1,31 @@
+import Hummingbird
+import NIOCore
+
+/// `GET /healthz` (liveness: `{"status":"ok",…}`) and `GET /metrics` (Prometheus text format).
+/// Both are open, like most scrape targets: they hold counts and durations, no private text or key.
+public struct OperationsRoutes<Context: RequestContext>: Sendable {
+    let metrics: ServerMetrics
+    let slots: UpstreamSlots
+
+    public init(metrics: ServerMetrics, slots: UpstreamSlots) {
+        self.metrics = metrics
+        self.slots = slots
+    }
+
+    struct Health: ResponseEncodable {
+        var status = "ok"
+        var upstream_slots_busy: Int
+        var upstream_slots_limit: Int
+    }
+
+    public func add(to router: Router<Context>) {
+        router.get("healthz") { _, _ in
+            Health(upstream_slots_busy: slots.busy, upstream_slots_limit: slots.limit)
+        }
+        router.get("metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: metrics.render())))
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import AsyncHTTPClient
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The fewshot server, assembled in one place: OpenAI-compatible routes behind client keys,
+/// `/healthz`, `/metrics`, request metrics and logs, and the upstream client.
+///
+/// ```swift
+/// let configuration = try ProxyConfigurationFile.load(from: URL(fileURLWithPath: "serve.yaml"))
+/// try await ProxyServer(configuration: configuration, logger: logger).run()
+/// ```
+///
+/// Guarantees: every OpenAI route refuses requests without a client key; every error is OpenAI
+/// error JSON with a fitting status; `run()` stops on SIGINT/SIGTERM after in-flight requests
+/// (streams included) have finished, then closes the upstream client.
+public struct ProxyServer: Sendable {
+    public let configuration: ProxyConfiguration
+    public let metrics: ServerMetrics
+    public let logger: Logger
+
+    public init(configuration: ProxyConfiguration, logger: Logger, metrics: ServerMetrics = ServerMetrics()) {
+        self.configuration = configuration
+        self.logger = logger
+        self.metrics = metrics
+    }
+
+    /// The Hummingbird application. It owns a new upstream HTTP client, shut down when the application stops.
+    /// - Parameter onServerRunning: called with the bound port once the server listens (useful with port 0).
+    public func makeApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        let client = HTTPClient(
+            eventLoopGroupProvider: .singleton,
+            configuration: UpstreamForwarder.clientConfiguration(limits: configuration.limits))
+        let slots = UpstreamSlots(limit: configuration.limits.maxConcurrentUpstream)
+        let forwarder = UpstreamForwarder(client: client, limits: configuration.limits, slots: slots, metrics: metrics)
+
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: RequestRecordingMiddleware<BasicRequestContext>(metrics: metrics))
+        router.add(middleware: OpenAIErrorMiddleware<BasicRequestContext>())
+        OperationsRoutes<BasicRequestContext>(metrics: metrics, slots: slots).add(to: router)
+        let openAI = router.group("v1").add(middleware: BearerKeyMiddleware<BasicRequestContext>(keys: configuration.clientKeys, scope: "client"))
+        OpenAIRoutes<BasicRequestContext>(configuration: configuration, forwarder: forwarder).add(to: openAI)
+
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "fewshot"),
+            services: [HTTPClientService(client: client)],
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+    }
+
+    /// Serves until SIGINT or SIGTERM, then shuts down gracefully.
+    public func run() async throws {
+        logger.info("serving", metadata: [
+            "address": .string("\(configuration.host):\(configuration.port)"),
+            "models": .array(configuration.models.map { .string($0.name) }),
+        ])
+        try await makeApplication().runService()
+    }
+}
