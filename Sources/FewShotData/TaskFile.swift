@@ -1,0 +1,119 @@
+import FewShotCore
+import Foundation
+import Yams
+
+/// Reads a task template from a YAML (or JSON, which is YAML) file in `prompts/`.
+///
+/// The file's keys: `name`, `labels` (list of `{name, word}`), `generation` and `classification`
+/// (each `{instruction, example}`; examples hold `{label}` and `{text}`), optional `end_markers` and
+/// `defaults` (`batches`, `batch_size`, `max_tokens`, `vocabulary` rvp|full, `top_k`). Loading
+/// checks that labels are unique and that each example template has both placeholders.
+public enum TaskFile {
+    public static func load(_ url: URL) throws -> TaskTemplate {
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            throw TaskFileError(file: url.path, problem: "cannot read the file (\(error.localizedDescription))")
+        }
+        let file: TaskFileContents
+        do { file = try YAMLDecoder().decode(TaskFileContents.self, from: text) } catch let error as DecodingError {
+            throw TaskFileError(file: url.path, problem: describe(error))
+        } catch {
+            throw TaskFileError(file: url.path, problem: "not valid YAML: \(error)")
+        }
+        let task = file.template
+        try validate(task, file: url.path)
+        return task
+    }
+
+    /// Finds `name` (or `name.yaml`, `name.yml`, `name.json`) in `directory`, or loads `name` as a path.
+    public static func find(_ name: String, in directory: URL) throws -> TaskTemplate {
+        let manager = FileManager.default
+        if name.contains("/") || manager.fileExists(atPath: name) && !manager.fileExists(atPath: directory.appendingPathComponent(name).path) {
+            return try load(URL(fileURLWithPath: name))
+        }
+        for candidate in [name, "\(name).yaml", "\(name).yml", "\(name).json"] {
+            let url = directory.appendingPathComponent(candidate)
+            if manager.fileExists(atPath: url.path) { return try load(url) }
+        }
+        let known = available(in: directory).joined(separator: ", ")
+        throw TaskFileError(file: directory.appendingPathComponent(name).path, problem: "no such task; tasks in \(directory.path): \(known.isEmpty ? "none" : known)")
+    }
+
+    /// Task names (file names without extension) in `directory`.
+    public static func available(in directory: URL) -> [String] {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return files.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") || $0.hasSuffix(".json") }
+            .map { ($0 as NSString).deletingPathExtension }.sorted()
+    }
+
+    static func validate(_ task: TaskTemplate, file: String) throws {
+        guard !task.name.isEmpty else { throw TaskFileError(file: file, problem: "field 'name' is empty") }
+        guard !task.labels.isEmpty else { throw TaskFileError(file: file, problem: "field 'labels' is empty") }
+        var names = Set<String>()
+        for label in task.labels {
+            guard names.insert(label.name).inserted else { throw TaskFileError(file: file, problem: "label '\(label.name)' appears twice in 'labels'") }
+        }
+        for (field, example) in [("generation.example", task.generation.example), ("classification.example", task.classification.example)] {
+            for placeholder in ["{label}", "{text}"] where !example.contains(placeholder) {
+                throw TaskFileError(file: file, problem: "field '\(field)' has no \(placeholder) placeholder")
+            }
+        }
+        guard task.defaults.batches >= 1, task.defaults.batchSize >= 1, task.defaults.maxTokens >= 1, task.defaults.topK >= 1 else {
+            throw TaskFileError(file: file, problem: "field 'defaults' must have positive batches, batch_size, max_tokens and top_k")
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            let at = path(context)
+            return "missing field '\(at.isEmpty ? key.stringValue : at + "." + key.stringValue)'"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context):
+            return "field '\(path(context))': \(context.debugDescription)"
+        case .dataCorrupted(let context):
+            return "field '\(path(context))': \(context.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+}
+
+/// A task file that cannot be used; names the file and the problem.
+public struct TaskFileError: Error, CustomStringConvertible, Sendable {
+    public var file: String
+    public var problem: String
+    public var description: String { "\(file): \(problem)" }
+}
+
+/// The file's shape (snake_case keys).
+struct TaskFileContents: Decodable {
+    struct Defaults: Decodable {
+        var batches: Int?
+        var batch_size: Int?
+        var max_tokens: Int?
+        var vocabulary: VocabularyMode?
+        var top_k: Int?
+    }
+
+    var name: String
+    var labels: [TaskLabel]
+    var generation: GenerationFormat
+    var classification: ClassificationFormat
+    var end_markers: [String]?
+    var defaults: Defaults?
+
+    var template: TaskTemplate {
+        let base = TaskDefaults()
+        let d = defaults
+        return TaskTemplate(
+            name: name, labels: labels, generation: generation, classification: classification,
+            endMarkers: end_markers ?? [],
+            defaults: TaskDefaults(
+                batches: d?.batches ?? base.batches, batchSize: d?.batch_size ?? base.batchSize,
+                maxTokens: d?.max_tokens ?? base.maxTokens, vocabulary: d?.vocabulary ?? base.vocabulary,
+                topK: d?.top_k ?? base.topK))
+    }
+}
