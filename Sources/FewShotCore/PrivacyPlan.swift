@@ -23,7 +23,7 @@ public struct PrivacyPlan: Sendable, Hashable {
     public func tokenEvent(label: String, noiseMultiplier sigma: Double) -> PrivacyEvent {
         let mechanism: PrivacyEvent = switch settings.mechanism {
         case .gaussian: .gaussian(noiseMultiplier: sigma)
-        case .exponential: .pureDP(epsilon: 2 / sigma)
+        case .exponential: ExponentialMechanism.event(noiseMultiplier: sigma)
         }
         guard settings.sampling == .subsample else { return mechanism }
         let size = examplesPerLabel[label] ?? 0
