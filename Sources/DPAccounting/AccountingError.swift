@@ -7,15 +7,15 @@ public enum AccountingError: Error, Equatable, Sendable, CustomStringConvertible
     case invalidNoiseMultiplier(Double)
     /// A delta outside (0, 1).
     case invalidDelta(Double)
-    /// A target epsilon that is not a finite number > 0.
+    /// A target epsilon that is not a finite number > 0, or a pure-DP step's epsilon below 0.
     case invalidEpsilon(Double)
-    /// A step (composition) count below 1.
+    /// A step (composition) count below 1, or one that makes the total count overflow.
     case invalidSteps(Int)
     /// A sample size / source size pair that is not 1 <= sampleSize <= sourceSize.
     case invalidSampleSize(sourceSize: Int, sampleSize: Int)
     /// The accountant named `accountant` cannot account for this event; `reason` says why.
     case unsupportedEvent(accountant: String, reason: String)
-    /// Calibration found no noise multiplier up to `upperLimit` that meets the target.
+    /// Calibration found no noise multiplier that meets the target.
     case calibrationFailed(reason: String)
 
     public var description: String {
@@ -27,9 +27,10 @@ public enum AccountingError: Error, Equatable, Sendable, CustomStringConvertible
         case .invalidDelta(let d):
             return "delta = \(d) is outside (0, 1)"
         case .invalidEpsilon(let e):
-            return "epsilon = \(e) must be a finite number > 0"
+            return "epsilon = \(e) must be a finite number > 0 (>= 0 for a pure-DP step)"
         case .invalidSteps(let t):
-            return "steps = \(t) must be at least 1"
+            return t >= 1 ? "steps = \(t) makes the total number of composed steps overflow"
+                          : "steps = \(t) must be at least 1"
         case .invalidSampleSize(let n, let m):
             return "sample size \(m) of source size \(n) must satisfy 1 <= sample size <= source size"
         case .unsupportedEvent(let accountant, let reason):

@@ -45,9 +45,21 @@ struct DiscretePrivacyLoss: Sendable {
                                    infinityMass: infinityMass + rightMass)
     }
 
+    /// The largest FFT (grid points) a composition may use: beyond it memory (about 32 bytes per
+    /// point) and time grow past what an interactive accountant should spend.
+    static let maximumGridPoints = 1 << 23
+
+    static func tooLarge(_ points: Int) -> AccountingError {
+        .unsupportedEvent(accountant: "pld", reason:
+            "its privacy loss distribution needs \(points) grid points (limit \(maximumGridPoints)); "
+            + "use the RDP accountant or a coarser valueDiscretizationInterval")
+    }
+
     /// The loss distribution of running both mechanisms (independent privacy losses add).
-    func composed(with other: DiscretePrivacyLoss, tailMass: Double) -> DiscretePrivacyLoss {
+    func composed(with other: DiscretePrivacyLoss, tailMass: Double) throws -> DiscretePrivacyLoss {
         precondition(interval == other.interval)
+        let points = probabilities.count + other.probabilities.count - 1
+        if points > Self.maximumGridPoints { throw Self.tooLarge(points) }
         let probs: [Double]
         if probabilities.count == 1 {
             probs = other.probabilities.map { $0 * probabilities[0] }
@@ -104,7 +116,7 @@ struct DiscretePrivacyLoss: Sendable {
     /// Self-composes `a` and `b` `count` times each, sharing one FFT (dp_accounting's
     /// `DensePLDPmf.self_compose`, tail truncation `tailMass`, truncated mass sent to infinity).
     static func selfComposed(_ a: DiscretePrivacyLoss, _ b: DiscretePrivacyLoss?, count: Int,
-                             tailMass: Double) -> (DiscretePrivacyLoss, DiscretePrivacyLoss?) {
+                             tailMass: Double) throws -> (DiscretePrivacyLoss, DiscretePrivacyLoss?) {
         let (boundsA, boundsB) = BothDirections.run(
             { a.selfCompositionBounds(count: count, tailMass: tailMass) },
             { b?.selfCompositionBounds(count: count, tailMass: tailMass) })
@@ -112,6 +124,7 @@ struct DiscretePrivacyLoss: Sendable {
         if let b, let boundsB {
             needed = max(needed, boundsB.upper - boundsB.lower + 1, b.probabilities.count)
         }
+        if needed > maximumGridPoints { throw tooLarge(needed) }
         let size = FFT.size(atLeast: needed)
         let (ra, rb) = RealConvolution.selfConvolve(a.probabilities, b?.probabilities ?? [], exponent: count, size: size)
         func extract(_ source: DiscretePrivacyLoss, _ bounds: (lower: Int, upper: Int), _ circular: [Double]) -> DiscretePrivacyLoss {
@@ -178,15 +191,15 @@ struct PrivacyLossPair: Sendable {
 
     static let defaultTailMass = 1e-15
 
-    func composed(with other: PrivacyLossPair, tailMass: Double = defaultTailMass) -> PrivacyLossPair {
-        let r = remove.composed(with: other.remove, tailMass: tailMass)
+    func composed(with other: PrivacyLossPair, tailMass: Double = defaultTailMass) throws -> PrivacyLossPair {
+        let r = try remove.composed(with: other.remove, tailMass: tailMass)
         if add == nil && other.add == nil { return PrivacyLossPair(remove: r, add: nil) }
-        let a = (add ?? remove).composed(with: other.add ?? other.remove, tailMass: tailMass)
+        let a = try (add ?? remove).composed(with: other.add ?? other.remove, tailMass: tailMass)
         return PrivacyLossPair(remove: r, add: a)
     }
 
-    func selfComposed(_ count: Int, tailMass: Double = defaultTailMass) -> PrivacyLossPair {
-        let (r, a) = DiscretePrivacyLoss.selfComposed(remove, add, count: count, tailMass: tailMass)
+    func selfComposed(_ count: Int, tailMass: Double = defaultTailMass) throws -> PrivacyLossPair {
+        let (r, a) = try DiscretePrivacyLoss.selfComposed(remove, add, count: count, tailMass: tailMass)
         return PrivacyLossPair(remove: r, add: a)
     }
 

@@ -29,9 +29,11 @@ struct FlatComposition {
         try add(event, count: 1, accountant: accountant)
     }
 
-    private mutating func record(_ mechanism: Mechanism, _ count: Int) {
+    private mutating func record(_ mechanism: Mechanism, _ count: Int) throws {
         if let i = mechanisms.firstIndex(where: { $0.0 == mechanism }) {
-            mechanisms[i].1 += count
+            let (total, overflow) = mechanisms[i].1.addingReportingOverflow(count)
+            guard !overflow else { throw AccountingError.invalidSteps(count) }
+            mechanisms[i].1 = total
         } else {
             mechanisms.append((mechanism, count))
         }
@@ -48,7 +50,7 @@ struct FlatComposition {
             gaussianPrecision += Double(count) / (sigma * sigma)
         case .pureDP(let epsilon):
             try Self.validate(pureEpsilon: epsilon)
-            if epsilon > 0 { record(.pure(epsilon: epsilon), count) }
+            if epsilon > 0 { try record(.pure(epsilon: epsilon), count) }
         case .selfComposed(let inner, let times):
             guard times >= 1 else { throw AccountingError.invalidSteps(times) }
             let (total, overflow) = count.multipliedReportingOverflow(by: times)
@@ -62,16 +64,16 @@ struct FlatComposition {
             switch try Self.sampledBase(inner, accountant: accountant) {
             case .nothing: return
             case .nonPrivate: nonPrivate = true
-            case .gaussian(let sigma): record(.poissonGaussian(q: q, sigma: sigma), count)
-            case .pure(let epsilon): record(.poissonPure(q: q, epsilon: epsilon), count)
+            case .gaussian(let sigma): try record(.poissonGaussian(q: q, sigma: sigma), count)
+            case .pure(let epsilon): try record(.poissonPure(q: q, epsilon: epsilon), count)
             }
         case .sampledWithoutReplacement(let n, let m, let inner):
             guard n >= 1 && m >= 1 && m <= n else { throw AccountingError.invalidSampleSize(sourceSize: n, sampleSize: m) }
             switch try Self.sampledBase(inner, accountant: accountant) {
             case .nothing: return
             case .nonPrivate: nonPrivate = true
-            case .gaussian(let sigma): record(.withoutReplacementGaussian(sourceSize: n, sampleSize: m, sigma: sigma), count)
-            case .pure(let epsilon): record(.withoutReplacementPure(sourceSize: n, sampleSize: m, epsilon: epsilon), count)
+            case .gaussian(let sigma): try record(.withoutReplacementGaussian(sourceSize: n, sampleSize: m, sigma: sigma), count)
+            case .pure(let epsilon): try record(.withoutReplacementPure(sourceSize: n, sampleSize: m, epsilon: epsilon), count)
             }
         }
     }
@@ -94,7 +96,9 @@ struct FlatComposition {
                 pure += Double(count) * epsilon
             case .selfComposed(let inner, let times):
                 guard times >= 1 else { throw AccountingError.invalidSteps(times) }
-                try walk(inner, count * times)
+                let (total, overflow) = count.multipliedReportingOverflow(by: times)
+                guard !overflow else { throw AccountingError.invalidSteps(times) }
+                try walk(inner, total)
             case .composed(let events):
                 for inner in events { try walk(inner, count) }
             case .parallel, .poissonSampled, .sampledWithoutReplacement:

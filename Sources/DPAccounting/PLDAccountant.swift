@@ -47,7 +47,7 @@ public struct PLDAccountant: PrivacyAccountant {
             guard let sigma = flat.effectiveGaussianSigma else { return 0 }
             return AnalyticGaussian.epsilon(sigma: sigma, delta: delta)
         }
-        return distribution(flat).epsilon(forDelta: delta)
+        return try distribution(flat).epsilon(forDelta: delta)
     }
 
     /// The delta at which `event` is (epsilon, delta)-DP (the hockey-stick divergence).
@@ -61,7 +61,7 @@ public struct PLDAccountant: PrivacyAccountant {
             throw AccountingError.unsupportedEvent(accountant: name, reason: reason)
         }
         if flat.isEmpty { return 0 }
-        return distribution(flat).delta(forEpsilon: epsilon)
+        return try distribution(flat).delta(forEpsilon: epsilon)
     }
 
     private func unsupportedReason(_ flat: FlatComposition) -> String? {
@@ -77,18 +77,18 @@ public struct PLDAccountant: PrivacyAccountant {
         return nil
     }
 
-    private func distribution(_ flat: FlatComposition) -> PrivacyLossPair {
+    private func distribution(_ flat: FlatComposition) throws -> PrivacyLossPair {
         let h = valueDiscretizationInterval
         var total = PrivacyLossPair(remove: .identity(interval: h), add: nil)
         if let sigma = flat.effectiveGaussianSigma {
-            total = total.composed(with: SubsampledGaussianLoss.pair(sigma: sigma, samplingRate: 1, interval: h),
+            total = try total.composed(with: SubsampledGaussianLoss.pair(sigma: sigma, samplingRate: 1, interval: h),
                                    tailMass: tailMassTruncation)
         }
         for (mechanism, count) in flat.mechanisms {
             guard case .poissonGaussian(let q, let sigma) = mechanism else { continue }
-            var step = SubsampledGaussianLoss.pair(sigma: sigma, samplingRate: q, interval: h)
-            if count > 1 { step = step.selfComposed(count, tailMass: tailMassTruncation) }
-            total = total.composed(with: step, tailMass: tailMassTruncation)
+            var step = try SubsampledGaussianLoss.pair(sigma: sigma, samplingRate: q, interval: h)
+            if count > 1 { step = try step.selfComposed(count, tailMass: tailMassTruncation) }
+            total = try total.composed(with: step, tailMass: tailMassTruncation)
         }
         return total
     }

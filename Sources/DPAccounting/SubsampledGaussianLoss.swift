@@ -120,11 +120,7 @@ struct SubsampledGaussianLoss {
     /// is convex in e^epsilon), so every delta computed from it upper-bounds the true delta. Mass
     /// beyond the noise truncation goes to +infinity (pessimistic).
     func discretized(interval: Double) -> DiscretePrivacyLoss {
-        let (lowerX, upperX) = truncation
-        let epsilonUpper = privacyLoss(lowerX)
-        let epsilonLower = privacyLoss(upperX)
-        let first = Int((epsilonLower / interval).rounded(.down))
-        let last = Int((epsilonUpper / interval).rounded(.up))
+        let (first, last) = gridRange(interval: interval)
         let n = last - first + 1
         var deltas = [Double](repeating: 0, count: n)
         for i in 0..<n {
@@ -150,8 +146,24 @@ struct SubsampledGaussianLoss {
                                    infinityMass: deltas[n - 1])
     }
 
+    /// The grid indices the discretised distribution occupies.
+    func gridRange(interval: Double) -> (first: Int, last: Int) {
+        let (lowerX, upperX) = truncation
+        let first = (privacyLoss(upperX) / interval).rounded(.down)
+        let last = (privacyLoss(lowerX) / interval).rounded(.up)
+        let limit = Double(DiscretePrivacyLoss.maximumGridPoints)
+        // Clamped so that an oversized grid is reported, not an integer overflow.
+        return (Int(max(min(first, limit), -limit)), Int(max(min(last, 2 * limit), -limit)))
+    }
+
     /// Both directions (only `remove` when q = 1, where they coincide).
-    static func pair(sigma: Double, samplingRate q: Double, interval: Double) -> PrivacyLossPair {
+    static func pair(sigma: Double, samplingRate q: Double, interval: Double) throws -> PrivacyLossPair {
+        for direction in [Direction.remove, .add] {
+            let (first, last) = SubsampledGaussianLoss(sigma: sigma, q: q, direction: direction).gridRange(interval: interval)
+            if last - first + 1 > DiscretePrivacyLoss.maximumGridPoints {
+                throw DiscretePrivacyLoss.tooLarge(last - first + 1)
+            }
+        }
         if q == 1 {
             return PrivacyLossPair(remove: SubsampledGaussianLoss(sigma: sigma, q: q, direction: .remove)
                 .discretized(interval: interval), add: nil)
