@@ -100,4 +100,15 @@ struct EventSemanticsTests {
         #expect(d <= 1e-5 * (1 + 1e-9))
         #expect(d > 0.9e-5)
     }
+
+    @Test("PLD discretisation is pessimistic: a finer grid never gives a larger epsilon")
+    func pessimisticDiscretisation() throws {
+        let event = PrivacyEvent.selfComposed(event: .poissonSampled(samplingRate: 0.1, event: .gaussian(noiseMultiplier: 2)), count: 20)
+        let coarse = try PLDAccountant(valueDiscretizationInterval: 1e-3).epsilon(for: event, delta: 1e-5)
+        let standard = try PLDAccountant().epsilon(for: event, delta: 1e-5)
+        let fine = try PLDAccountant(valueDiscretizationInterval: 2e-5).epsilon(for: event, delta: 1e-5)
+        #expect(coarse >= standard)
+        #expect(standard >= fine * (1 - 1e-9))
+        #expect(coarse - fine < 0.01 * fine)
+    }
 }

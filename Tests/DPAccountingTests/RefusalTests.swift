@@ -103,4 +103,17 @@ struct RefusalTests {
             #expect(throws: AccountingError.self) { _ = try accountant.epsilon(for: nested, delta: 1e-5) }
         }
     }
+
+    @Test("PLD refuses a loss distribution too large for memory, naming the way out; RDP still answers")
+    func oversizedDistribution() throws {
+        let event = Self.poisson(q: 0.01, sigma: 0.01, steps: 10)
+        do {
+            _ = try PLDAccountant().epsilon(for: event, delta: 1e-5)
+            Issue.record("PLD accepted a distribution beyond its grid limit")
+        } catch let error as AccountingError {
+            #expect(error.description.contains("grid points"))
+            #expect(error.description.contains("RDP"))
+        }
+        #expect(try RDPAccountant().epsilon(for: event, delta: 1e-5) > 0)
+    }
 }
