@@ -9,6 +9,7 @@ struct FewShot: AsyncParsableCommand {
         subcommands: [
             // Each subcommand lives in its own file; add yours here.
             Budget.self, Demos.self, Account.self, Serve.self,
+            LLM.self,
         ]
     )
 }
