@@ -92,7 +92,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
-        ]),
+        ], resources: [.copy("Fixtures")]),
         .testTarget(name: "LocalLLMTests", dependencies: ["LocalLLM"]),
         // Child process for the store's crash and two-process tests (killed with SIGKILL mid-generation).
         .executableTarget(name: "FewShotStoreProbe", dependencies: ["FewShotStore", "DPAccounting", "FewShotCore"]),

@@ -38,6 +38,11 @@ import Testing
             #expect(sent["id_slot"] as? Int == 3)
             #expect(sent["cache_prompt"] as? Bool == true)
             #expect(sent["post_sampling_probs"] as? Bool == false)
+            // Keeps llama.cpp from dropping the distribution when its top token is part of a character.
+            let bias = try #require(sent["logit_bias"] as? [[Any]])
+            #expect(bias.count == 1)
+            #expect(bias.first?.first as? String == ".")
+            #expect(bias.first?.last as? Double == 1000)
             let parts = try #require(sent["prompt"] as? [Any])
             #expect(parts.count == 3)
             #expect(parts.first as? String == "Q: capital? A:")
@@ -82,6 +87,7 @@ import Testing
             #expect(sent["top_k"] as? Int == 1)
             #expect(sent["stop"] as? [String] == ["\n\n"])
             #expect(sent["n_probs"] == nil)
+            #expect(sent["logit_bias"] == nil)
         }
     }
 
@@ -125,6 +131,7 @@ import Testing
             #expect(sent["logprobs"] as? Int == 2)
             #expect(sent["cache_prompt"] == nil)
             #expect(sent["id_slot"] == nil)
+            #expect(sent["logit_bias"] == nil)
         }
     }
 

@@ -55,6 +55,11 @@ final class MisbehavingUpstream: Sendable {
     }
 
     static func start(_ behaviour: @escaping @Sendable (Int) -> StubAction) async throws -> MisbehavingUpstream {
+        try await start(routes: { index, _ in behaviour(index) })
+    }
+
+    /// As `start`, with the request's URI (path) passed to the behaviour too.
+    static func start(routes behaviour: @escaping @Sendable (Int, String) -> StubAction) async throws -> MisbehavingUpstream {
         let serverChannel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: "127.0.0.1", port: 0) { channel in
@@ -93,7 +98,7 @@ final class MisbehavingUpstream: Sendable {
     }
 
     private static func serve(
-        _ connection: Connection, behaviour: @Sendable (Int) -> StubAction, log: StubLog
+        _ connection: Connection, behaviour: @Sendable (Int, String) -> StubAction, log: StubLog
     ) async throws {
         try await connection.executeThenClose { inbound, outbound in
             var head: HTTPRequestHead?
@@ -112,7 +117,7 @@ final class MisbehavingUpstream: Sendable {
                         headers: head.headers.map { ($0.name, $0.value) },
                         body: Data(body.readableBytesView)
                     ))
-                    switch behaviour(index) {
+                    switch behaviour(index, head.uri) {
                     case .respond(let status, let text, let delay):
                         if delay > .zero { try await Task.sleep(for: delay) }
                         var headers = HTTPHeaders()

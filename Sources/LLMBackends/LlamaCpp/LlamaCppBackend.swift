@@ -5,12 +5,14 @@ import Logging
 /// A `LanguageModel` served by llama.cpp's native `POST /completion`. Guarantees: distributions are
 /// the model's raw next-token distribution (not post-sampling), with token ids and exact bytes, for
 /// any `topK` up to the whole vocabulary; a continuation with ids is sent as ids, so generated tokens
-/// are fed back exactly; generation is greedy (temperature 0, top_k 1). Failures are `BackendError`s.
+/// are fed back exactly; control tokens carry their text (`<|im_end|>`, via `/detokenize`); generation
+/// is greedy (temperature 0, top_k 1). Failures are `BackendError`s.
 public struct LlamaCppBackend: LanguageModel {
     public let transport: HTTPTransport
     public let modelName: String
     /// Number of tokens in the model's vocabulary, when the server reported it.
     public let vocabularySize: Int?
+    private let controlTokens = ControlTokenTexts()
 
     public init(transport: HTTPTransport, modelName: String, vocabularySize: Int? = nil) {
         self.transport = transport
@@ -21,7 +23,9 @@ public struct LlamaCppBackend: LanguageModel {
     /// Asks the server (`GET /v1/models`) for the model name and vocabulary size.
     public static func connect(transport: HTTPTransport) async throws -> LlamaCppBackend {
         let info = try await ServedModel.fetch(from: transport)
-        return LlamaCppBackend(transport: transport, modelName: info.name, vocabularySize: info.vocabularySize)
+        // llama-server names the model by its file path; the file name is what identifies it.
+        let name = info.name.hasSuffix(".gguf") ? URL(fileURLWithPath: info.name).lastPathComponent : info.name
+        return LlamaCppBackend(transport: transport, modelName: name, vocabularySize: info.vocabularySize)
     }
 
     /// Creates its own transport over `upstreams` (base URLs like `http://127.0.0.1:8090`);
@@ -56,10 +60,12 @@ public struct LlamaCppBackend: LanguageModel {
             cache_prompt: request.cachePrompt,
             temperature: 0,
             top_k: 1,
-            stop: nil
+            stop: nil,
+            logit_bias: CompleteTokenBias()
         )
         let response = try await transport.post("/completion", json: try JSONEncoder().encode(body))
-        return try LlamaCppResponse.distribution(from: response.body, url: response.url)
+        let distribution = try LlamaCppResponse.distribution(from: response.body, url: response.url)
+        return try await controlTokens.filled(distribution, using: transport)
     }
 
     public func generate(_ request: GenerationRequest) async throws -> String {
@@ -73,7 +79,8 @@ public struct LlamaCppBackend: LanguageModel {
             cache_prompt: request.cachePrompt,
             temperature: 0,
             top_k: 1,
-            stop: request.stop.isEmpty ? nil : request.stop
+            stop: request.stop.isEmpty ? nil : request.stop,
+            logit_bias: nil
         )
         let response = try await transport.post("/completion", json: try JSONEncoder().encode(body))
         return try LlamaCppResponse.content(from: response.body, url: response.url)

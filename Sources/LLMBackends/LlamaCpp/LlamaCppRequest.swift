@@ -11,6 +11,23 @@ struct LlamaCppRequest: Encodable {
     var temperature: Double
     var top_k: Int
     var stop: [String]?
+    var logit_bias: CompleteTokenBias?
+}
+
+/// A logit bias that makes the one sampled token a whole UTF-8 character ("."). llama.cpp holds back
+/// a sampled token that ends inside a multi-byte character and then returns no probabilities at all
+/// for `n_predict: 1`; the bias acts in the sampler only, so the reported (raw) distribution is
+/// unchanged — checked against the real server, see BackendIntegrationTests.
+struct CompleteTokenBias: Encodable {
+    static let text = "."
+    static let bias = 1000.0
+
+    func encode(to encoder: any Encoder) throws {
+        var outer = encoder.unkeyedContainer()
+        var pair = outer.nestedUnkeyedContainer()
+        try pair.encode(Self.text)
+        try pair.encode(Self.bias)
+    }
 }
 
 /// A prompt as llama.cpp tokenizes it: plain text, or text mixed with token ids. An array of strings

@@ -15,7 +15,7 @@ public enum LlamaCppResponse {
     public static func distribution(from body: Data, url: String) throws -> NextTokenDistribution {
         let decoded = try decode(body, url: url)
         guard let positions = decoded.completion_probabilities else {
-            throw BackendError.malformedResponse(url: url, reason: "no completion_probabilities (was n_probs > 0 sent?)")
+            throw BackendError.malformedResponse(url: url, reason: "no completion_probabilities (was n_probs > 0 sent? llama.cpp omits them when the sampled token ends inside a multi-byte character)")
         }
         guard let first = positions.first else {
             throw BackendError.malformedResponse(url: url, reason: "completion_probabilities is empty (no token was generated)")

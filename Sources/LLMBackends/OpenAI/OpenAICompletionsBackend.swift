@@ -10,9 +10,12 @@ import Logging
 public struct OpenAICompletionsBackend: LanguageModel {
     public let transport: HTTPTransport
     public let modelName: String
-    /// Also send llama.cpp's `cache_prompt` and `id_slot`; off for servers that reject unknown fields.
+    /// Also send llama.cpp's `cache_prompt` and `id_slot`, a logit bias that keeps llama.cpp from
+    /// dropping the distribution when its top token is part of a multi-byte character, and fill in the
+    /// text of control tokens (`/detokenize`). Off for servers that reject unknown fields.
     public let sendsLlamaCppOptions: Bool
     private let authorization: [(String, String)]
+    private let controlTokens = ControlTokenTexts()
 
     /// - Parameter model: the `model` field sent with every request.
     public init(transport: HTTPTransport, model: String, apiKey: String? = nil, sendsLlamaCppOptions: Bool = false) {
@@ -63,6 +66,7 @@ public struct OpenAICompletionsBackend: LanguageModel {
         var stop: [String]?
         var cache_prompt: Bool?
         var id_slot: Int?
+        var logit_bias: [String: Double]?
     }
 
     public func nextTokenDistribution(_ request: DistributionRequest) async throws -> NextTokenDistribution {
@@ -75,10 +79,12 @@ public struct OpenAICompletionsBackend: LanguageModel {
             temperature: 0,
             stop: nil,
             cache_prompt: sendsLlamaCppOptions ? request.cachePrompt : nil,
-            id_slot: sendsLlamaCppOptions ? request.slot : nil
+            id_slot: sendsLlamaCppOptions ? request.slot : nil,
+            logit_bias: sendsLlamaCppOptions ? [CompleteTokenBias.text: CompleteTokenBias.bias] : nil
         )
         let response = try await transport.post("/v1/completions", json: try JSONEncoder().encode(body), headers: authorization)
-        return try OpenAICompletionsResponse.distribution(from: response.body, url: response.url)
+        let distribution = try OpenAICompletionsResponse.distribution(from: response.body, url: response.url)
+        return sendsLlamaCppOptions ? try await controlTokens.filled(distribution, using: transport, headers: authorization) : distribution
     }
 
     public func generate(_ request: GenerationRequest) async throws -> String {
@@ -91,7 +97,8 @@ public struct OpenAICompletionsBackend: LanguageModel {
             temperature: 0,
             stop: request.stop.isEmpty ? nil : request.stop,
             cache_prompt: sendsLlamaCppOptions ? request.cachePrompt : nil,
-            id_slot: nil
+            id_slot: nil,
+            logit_bias: nil
         )
         let response = try await transport.post("/v1/completions", json: try JSONEncoder().encode(body), headers: authorization)
         return try OpenAICompletionsResponse.text(from: response.body, url: response.url)

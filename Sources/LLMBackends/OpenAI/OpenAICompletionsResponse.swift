@@ -22,7 +22,7 @@ public enum OpenAICompletionsResponse {
     public static func distribution(from body: Data, url: String) throws -> NextTokenDistribution {
         let choice = try firstChoice(body, url: url)
         guard let logprobs = choice.logprobs else {
-            throw BackendError.malformedResponse(url: url, reason: "choices[0].logprobs is missing (was logprobs sent?)")
+            throw BackendError.malformedResponse(url: url, reason: "choices[0].logprobs is missing (was logprobs sent? llama.cpp omits it when the sampled token ends inside a multi-byte character unless sendsLlamaCppOptions is on)")
         }
         if let content = logprobs.content {
             guard let first = content.first else {
