@@ -61,7 +61,8 @@ public struct LocalLLMInstaller: Sendable {
     /// Runs the missing steps and returns what is installed.
     public func install(progress: @escaping @Sendable (String) -> Void) async throws -> LocalLLMInstallation {
         let started = ContinuousClock.now
-        try FileManager.default.createDirectory(at: paths.cacheDirectory, withIntermediateDirectories: true)
+        let lock = try await CacheDirectoryLock.acquire(paths, progress: progress)
+        defer { lock.release() }
         progress("installing the local LLM into \(paths.cacheDirectory.path)")
 
         let steps = makeSteps()

@@ -45,6 +45,8 @@ public struct LocalLLMServer: Sendable {
         _ options: LlamaServerOptions,
         progress: @escaping @Sendable (String) -> Void = { _ in }
     ) async throws -> Started {
+        let lock = try await CacheDirectoryLock.acquire(paths, progress: progress)
+        defer { lock.release() }
         switch try await status() {
         case .healthy(let server):
             return Started(server: server, wasAlreadyRunning: true)
@@ -116,6 +118,8 @@ public struct LocalLLMServer: Sendable {
     /// Throws `notALlamaServer` (after removing the stale files) if the PID now belongs to another program.
     @discardableResult
     public func stop(grace: Duration = .seconds(10)) async throws -> Stopped {
+        let lock = try await CacheDirectoryLock.acquire(paths)
+        defer { lock.release() }
         let recorded = (try? ServerStateFile.read(paths: paths))??.pid
         guard let pid = ServerStateFile.readPID(paths: paths) ?? recorded else {
             ServerStateFile.remove(paths: paths)

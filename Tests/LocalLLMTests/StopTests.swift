@@ -89,3 +89,24 @@ import Testing
         #expect(try await server.status() == .notStarted)
     }
 }
+
+@Suite struct CacheDirectoryLockTests {
+    @Test func aSecondHolderWaitsUntilTheFirstReleases() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let paths = LocalLLMPaths(cacheDirectory: dir.url)
+        let first = try await CacheDirectoryLock.acquire(paths)
+        let lines = LineCollector()
+        let second = Task { () -> ContinuousClock.Instant in
+            let lock = try await CacheDirectoryLock.acquire(paths, progress: { lines.append($0) })
+            lock.release()
+            return ContinuousClock.now
+        }
+        try await Task.sleep(for: .milliseconds(600))
+        let released = ContinuousClock.now
+        first.release()
+        let acquired = try await second.value
+        #expect(acquired >= released, "the second command must not get the lock while the first holds it")
+        #expect(lines.all.count == 1 && lines.all[0].contains("waiting"))
+    }
+}
