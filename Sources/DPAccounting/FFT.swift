@@ -212,19 +212,45 @@ enum RealConvolution {
         let fft = FFT(size: size)
         fft.transform(&re, &im)
         var outRe = [Double](repeating: 0, count: size), outIm = [Double](repeating: 0, count: size)
-        for k in 0..<size {
-            let m = (size - k) & (size - 1)
-            // A = (Z[k] + conj(Z[m])) / 2, B = (Z[k] - conj(Z[m])) / (2i).
-            let ar = 0.5 * (re[k] + re[m]), ai = 0.5 * (im[k] - im[m])
-            let br = 0.5 * (im[k] + im[m]), bi = -0.5 * (re[k] - re[m])
-            let (pr, pi) = power(ar, ai, exponent)
-            let (qr, qi) = power(br, bi, exponent)
-            // W = A^T + i B^T.
-            outRe[k] = pr - qi
-            outIm[k] = pi + qr
+        re.withUnsafeBufferPointer { zr in
+            im.withUnsafeBufferPointer { zi in
+                outRe.withUnsafeMutableBufferPointer { wr in
+                    outIm.withUnsafeMutableBufferPointer { wi in
+                        let views = PowerViews(zr: zr, zi: zi, wr: wr, wi: wi, size: size, exponent: exponent)
+                        let parts = size >= 1 << 15 ? 2 : 1
+                        DispatchQueue.concurrentPerform(iterations: parts) { part in
+                            views.run(from: part * size / parts, to: (part + 1) * size / parts)
+                        }
+                    }
+                }
+            }
         }
         fft.transform(&outRe, &outIm, inverse: true)
         return (outRe, outIm)
+    }
+
+    /// Raw views for the pointwise powers; each thread writes a disjoint range of `wr`/`wi`.
+    private struct PowerViews: @unchecked Sendable {
+        let zr: UnsafeBufferPointer<Double>
+        let zi: UnsafeBufferPointer<Double>
+        let wr: UnsafeMutableBufferPointer<Double>
+        let wi: UnsafeMutableBufferPointer<Double>
+        let size: Int
+        let exponent: Int
+
+        func run(from: Int, to: Int) {
+            for k in from..<to {
+                let m = (size - k) & (size - 1)
+                // A = (Z[k] + conj(Z[m])) / 2, B = (Z[k] - conj(Z[m])) / (2i).
+                let ar = 0.5 * (zr[k] + zr[m]), ai = 0.5 * (zi[k] - zi[m])
+                let br = 0.5 * (zi[k] + zi[m]), bi = -0.5 * (zr[k] - zr[m])
+                let (pr, pi) = RealConvolution.power(ar, ai, exponent)
+                let (qr, qi) = RealConvolution.power(br, bi, exponent)
+                // W = A^T + i B^T.
+                wr[k] = pr - qi
+                wi[k] = pi + qr
+            }
+        }
     }
 
     /// Linear convolution of `a` and `b`.
