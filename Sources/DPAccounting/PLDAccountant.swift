@@ -1,7 +1,8 @@
 import Foundation
 
 /// Privacy loss distribution accountant (after dp_accounting's `PLDAccountant`): tight
-/// (epsilon, delta) for Gaussian and Poisson-subsampled Gaussian steps under add/remove adjacency.
+/// (epsilon, delta) for Gaussian and Poisson-subsampled Gaussian steps under add/remove adjacency,
+/// and for pure-DP steps (the exponential mechanism), plain or Poisson-subsampled.
 ///
 /// Guarantees:
 /// - Sound: every loss distribution is discretised pessimistically ("connect the dots",
@@ -14,8 +15,8 @@ import Foundation
 /// - Composition: identical steps by one FFT self-convolution, different steps by FFT convolution.
 /// - A top-level ``PrivacyEvent/parallel(_:)`` costs the maximum of its branches at the given
 ///   delta; a `.parallel` nested inside a composition is composed sequentially (conservative).
-/// - Not supported (use ``RDPAccountant``): sampling without replacement (replace-one adjacency)
-///   and pure-DP steps.
+/// - Pure-DP steps use the randomized-response dominating pair (``PureDPLoss``).
+/// - Not supported (use ``RDPAccountant``): sampling without replacement (replace-one adjacency).
 public struct PLDAccountant: PrivacyAccountant {
     public let valueDiscretizationInterval: Double
     public let tailMassTruncation: Double
@@ -67,11 +68,9 @@ public struct PLDAccountant: PrivacyAccountant {
     private func unsupportedReason(_ flat: FlatComposition) -> String? {
         for (mechanism, _) in flat.mechanisms {
             switch mechanism {
-            case .poissonGaussian: continue
+            case .poissonGaussian, .pure, .poissonPure: continue
             case .withoutReplacementGaussian, .withoutReplacementPure:
                 return "sampling without replacement (replace-one adjacency) needs the RDP accountant"
-            case .pure, .poissonPure:
-                return "pure-DP steps need the RDP accountant"
             }
         }
         return nil
@@ -85,8 +84,17 @@ public struct PLDAccountant: PrivacyAccountant {
                                    tailMass: tailMassTruncation)
         }
         for (mechanism, count) in flat.mechanisms {
-            guard case .poissonGaussian(let q, let sigma) = mechanism else { continue }
-            var step = try SubsampledGaussianLoss.pair(sigma: sigma, samplingRate: q, interval: h)
+            var step: PrivacyLossPair
+            switch mechanism {
+            case .poissonGaussian(let q, let sigma):
+                step = try SubsampledGaussianLoss.pair(sigma: sigma, samplingRate: q, interval: h)
+            case .pure(let epsilon):
+                step = PureDPLoss.pair(epsilon: epsilon, samplingRate: 1, interval: h)
+            case .poissonPure(let q, let epsilon):
+                step = PureDPLoss.pair(epsilon: epsilon, samplingRate: q, interval: h)
+            case .withoutReplacementGaussian, .withoutReplacementPure:
+                continue
+            }
             if count > 1 { step = try step.selfComposed(count, tailMass: tailMassTruncation) }
             total = try total.composed(with: step, tailMass: tailMassTruncation)
         }

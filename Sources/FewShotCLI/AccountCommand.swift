@@ -98,9 +98,6 @@ struct Account: ParsableCommand {
                 throw ValidationError("--sampling none takes no --sampling-rate or --sample-size.")
             }
         }
-        if mechanism == .exponential && accountant == .pld {
-            throw ValidationError("--accountant pld does not support the exponential mechanism (pure DP); use --accountant rdp.")
-        }
         if let d = resolvedDelta {
             if !(d > 0 && d < 1) { throw ValidationError("--delta must be in (0, 1), got \(d).") }
         } else {

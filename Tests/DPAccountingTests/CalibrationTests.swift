@@ -55,9 +55,11 @@ struct CalibrationTests {
         let event: (Double) -> PrivacyEvent = { sigma in
             .selfComposed(event: .poissonSampled(samplingRate: 0.01, event: ExponentialMechanism.event(noiseMultiplier: sigma)), count: 100)
         }
-        let sigma = try Calibration.noiseMultiplier(epsilon: 2, delta: 1e-5, event: event)
-        #expect(try RDPAccountant().epsilon(for: event(sigma), delta: 1e-5) <= 2)
-        #expect(try RDPAccountant().epsilon(for: event(sigma * 0.998), delta: 1e-5) > 2)
+        for accountant in [DefaultAccountant(), RDPAccountant()] as [any PrivacyAccountant] {
+            let sigma = try Calibration.noiseMultiplier(epsilon: 2, delta: 1e-5, accountant: accountant, event: event)
+            #expect(try accountant.epsilon(for: event(sigma), delta: 1e-5) <= 2)
+            #expect(try accountant.epsilon(for: event(sigma * 0.998), delta: 1e-5) > 2)
+        }
         #expect(ExponentialMechanism.noiseMultiplier(epsilon: ExponentialMechanism.epsilon(noiseMultiplier: 0.7)) == 0.7)
     }
 

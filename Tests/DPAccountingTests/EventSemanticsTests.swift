@@ -87,7 +87,9 @@ struct EventSemanticsTests {
         #expect(d.accountant(for: .parallel([Self.a, Self.b])).name == "pld")
         let wor = PrivacyEvent.selfComposed(event: .sampledWithoutReplacement(sourceSize: 1000, sampleSize: 20, event: .gaussian(noiseMultiplier: 1)), count: 10)
         #expect(d.accountant(for: wor).name == "rdp")
-        #expect(d.accountant(for: .pureDP(epsilon: 0.1)).name == "rdp")
+        #expect(d.accountant(for: .pureDP(epsilon: 0.1)).name == "pld")
+        let worPure = PrivacyEvent.sampledWithoutReplacement(sourceSize: 100, sampleSize: 10, event: .pureDP(epsilon: 1))
+        #expect(d.accountant(for: worPure).name == "rdp")
         #expect(try d.epsilon(for: Self.a, delta: 1e-5) == PLDAccountant().epsilon(for: Self.a, delta: 1e-5))
         #expect(try d.epsilon(for: wor, delta: 1e-5) == RDPAccountant().epsilon(for: wor, delta: 1e-5))
     }

@@ -73,7 +73,7 @@ struct RefusalTests {
     func pldUnsupported() {
         let wor = PrivacyEvent.sampledWithoutReplacement(sourceSize: 100, sampleSize: 10, event: .gaussian(noiseMultiplier: 1))
         #expect(!PLDAccountant().supports(wor))
-        #expect(!PLDAccountant().supports(.pureDP(epsilon: 1)))
+        #expect(!PLDAccountant().supports(.sampledWithoutReplacement(sourceSize: 100, sampleSize: 10, event: .pureDP(epsilon: 1))))
         do {
             _ = try PLDAccountant().epsilon(for: wor, delta: 1e-5)
             Issue.record("PLD accepted sampling without replacement")
