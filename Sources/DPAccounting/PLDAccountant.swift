@@ -20,12 +20,16 @@ import Foundation
 public struct PLDAccountant: PrivacyAccountant {
     public let valueDiscretizationInterval: Double
     public let tailMassTruncation: Double
+    /// Whether answers are kept in a small process-wide cache (keyed by event, delta and grid).
+    public let cachesResults: Bool
 
     public var name: String { "pld" }
 
-    public init(valueDiscretizationInterval: Double = 1e-4, tailMassTruncation: Double = 1e-15) {
+    public init(valueDiscretizationInterval: Double = 1e-4, tailMassTruncation: Double = 1e-15,
+                cachesResults: Bool = true) {
         self.valueDiscretizationInterval = valueDiscretizationInterval
         self.tailMassTruncation = tailMassTruncation
+        self.cachesResults = cachesResults
     }
 
     public func supports(_ event: PrivacyEvent) -> Bool {
@@ -37,8 +41,18 @@ public struct PLDAccountant: PrivacyAccountant {
     public func epsilon(for event: PrivacyEvent, delta: Double) throws -> Double {
         try FlatComposition.validate(delta: delta)
         if case .parallel(let branches) = event {
-            return try branches.map { try epsilon(for: $0, delta: delta) }.max() ?? 0
+            return try Set(branches).map { try epsilon(for: $0, delta: delta) }.max() ?? 0
         }
+        guard cachesResults else { return try uncachedEpsilon(for: event, delta: delta) }
+        let key = EpsilonCache.Key(event: event, delta: delta, interval: valueDiscretizationInterval,
+                                   tailMass: tailMassTruncation)
+        if let cached = EpsilonCache.shared.value(for: key) { return cached }
+        let value = try uncachedEpsilon(for: event, delta: delta)
+        EpsilonCache.shared.store(value, for: key)
+        return value
+    }
+
+    private func uncachedEpsilon(for event: PrivacyEvent, delta: Double) throws -> Double {
         let flat = try FlatComposition(event, accountant: name)
         if flat.nonPrivate { return .infinity }
         if let reason = unsupportedReason(flat) {
@@ -54,7 +68,7 @@ public struct PLDAccountant: PrivacyAccountant {
     /// The delta at which `event` is (epsilon, delta)-DP (the hockey-stick divergence).
     public func delta(for event: PrivacyEvent, epsilon: Double) throws -> Double {
         if case .parallel(let branches) = event {
-            return try branches.map { try delta(for: $0, epsilon: epsilon) }.max() ?? 0
+            return try Set(branches).map { try delta(for: $0, epsilon: epsilon) }.max() ?? 0
         }
         let flat = try FlatComposition(event, accountant: name)
         if flat.nonPrivate { return 1 }
@@ -99,5 +113,33 @@ public struct PLDAccountant: PrivacyAccountant {
             total = try total.composed(with: step, tailMass: tailMassTruncation)
         }
         return total
+    }
+}
+
+/// Recent PLD answers (the ledger and calibration ask about the same events repeatedly).
+final class EpsilonCache: @unchecked Sendable {
+    struct Key: Hashable {
+        var event: PrivacyEvent
+        var delta: Double
+        var interval: Double
+        var tailMass: Double
+    }
+
+    static let shared = EpsilonCache()
+    private let lock = NSLock()
+    private var values: [Key: Double] = [:]
+    private let capacity = 256
+
+    func value(for key: Key) -> Double? {
+        lock.lock()
+        defer { lock.unlock() }
+        return values[key]
+    }
+
+    func store(_ value: Double, for key: Key) {
+        lock.lock()
+        defer { lock.unlock() }
+        if values.count >= capacity { values.removeAll() }
+        values[key] = value
     }
 }

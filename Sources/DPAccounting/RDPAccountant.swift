@@ -39,7 +39,7 @@ public struct RDPAccountant: PrivacyAccountant {
     public func epsilon(for event: PrivacyEvent, delta: Double) throws -> Double {
         try FlatComposition.validate(delta: delta)
         if case .parallel(let branches) = event {
-            return try branches.map { try epsilon(for: $0, delta: delta) }.max() ?? 0
+            return try Set(branches).map { try epsilon(for: $0, delta: delta) }.max() ?? 0
         }
         let curve = try rdp(for: event)
         if curve.allSatisfy({ $0 == 0 }) { return 0 }
@@ -49,7 +49,7 @@ public struct RDPAccountant: PrivacyAccountant {
     /// The delta at which `event` is (epsilon, delta)-DP.
     public func delta(for event: PrivacyEvent, epsilon: Double) throws -> Double {
         if case .parallel(let branches) = event {
-            return try branches.map { try delta(for: $0, epsilon: epsilon) }.max() ?? 0
+            return try Set(branches).map { try delta(for: $0, epsilon: epsilon) }.max() ?? 0
         }
         return RDPConversion.delta(orders: orders, rdp: try rdp(for: event), epsilon: epsilon)
     }

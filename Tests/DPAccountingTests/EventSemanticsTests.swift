@@ -113,4 +113,13 @@ struct EventSemanticsTests {
         #expect(standard >= fine * (1 - 1e-9))
         #expect(coarse - fine < 0.01 * fine)
     }
+
+    @Test("the result cache returns what the computation returns")
+    func cache() throws {
+        let cached = try PLDAccountant().epsilon(for: Self.b, delta: 1e-6)
+        let again = try PLDAccountant().epsilon(for: Self.b, delta: 1e-6)
+        let fresh = try PLDAccountant(cachesResults: false).epsilon(for: Self.b, delta: 1e-6)
+        #expect(cached == fresh)
+        #expect(again == fresh)
+    }
 }
