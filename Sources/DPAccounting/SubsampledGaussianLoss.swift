@@ -70,22 +70,23 @@ struct SubsampledGaussianLoss {
         abs(a - b) <= 1e-9 * max(abs(a), abs(b))
     }
 
-    private func upperCDF(_ x: Double) -> Double {
-        switch direction {
-        case .add: return StandardNormal.cdf(x * inverseSigma)
-        case .remove:
-            if q == 1 { return StandardNormal.cdf((x + 1) * inverseSigma) }
-            return (1 - q) * StandardNormal.cdf(x * inverseSigma) + q * StandardNormal.cdf((x + 1) * inverseSigma)
+    /// (upper CDF at x, log of lower CDF at x); Phi(x / sigma), needed by both, is computed once.
+    private func cdfs(_ x: Double) -> (upper: Double, lowerLog: Double) {
+        let z = x * inverseSigma
+        if q == 1 {
+            switch direction {
+            case .remove: return (StandardNormal.cdf(z + inverseSigma), StandardNormal.logCDF(z))
+            case .add: return (StandardNormal.cdf(z), StandardNormal.logCDF(z - inverseSigma))
+            }
         }
-    }
-
-    private func lowerLogCDF(_ x: Double) -> Double {
+        let phi = StandardNormal.cdf(z)
+        // log Phi(z) from phi where that is accurate; the tails need logCDF's own branches.
+        let logPhi = z > -35 && z <= 6 ? log(phi) : StandardNormal.logCDF(z)
         switch direction {
-        case .remove: return StandardNormal.logCDF(x * inverseSigma)
+        case .remove:
+            return ((1 - q) * phi + q * StandardNormal.cdf(z + inverseSigma), logPhi)
         case .add:
-            if q == 1 { return StandardNormal.logCDF((x - 1) * inverseSigma) }
-            return LogSpace.add(log1mQ + StandardNormal.logCDF(x * inverseSigma),
-                                logQ + StandardNormal.logCDF((x - 1) * inverseSigma))
+            return (phi, LogSpace.add(log1mQ + logPhi, logQ + StandardNormal.logCDF(z - inverseSigma)))
         }
     }
 
@@ -97,8 +98,8 @@ struct SubsampledGaussianLoss {
             case .remove: if epsilon <= log1mQ { return min(1, max(0, -expm1(epsilon))) }
             }
         }
-        let x = inverseLoss(epsilon)
-        let d = upperCDF(x) - exp(epsilon + lowerLogCDF(x))
+        let (upper, lowerLog) = cdfs(inverseLoss(epsilon))
+        let d = upper - exp(epsilon + lowerLog)
         return min(1, max(0, d))
     }
 
