@@ -44,7 +44,7 @@ struct ReferenceCase: Codable, Sendable, CustomStringConvertible {
     }
 }
 
-/// The grid of reference cases (66 settings) and dp_accounting's answers for them, computed once
+/// The grid of reference cases (62 settings) and dp_accounting's answers for them, computed once
 /// per test process by one run of Reference/dp_reference.py under `FEWSHOT_TEST_PYTHON`.
 enum ReferenceGrid {
     static let agNewsRate = 20.0 / 30000
