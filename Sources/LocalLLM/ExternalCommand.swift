@@ -22,13 +22,23 @@ struct ExternalCommand: Sendable {
 
     /// Runs to completion, writing (truncating) `log`; returns the exit status.
     func run(logTo log: URL) async throws -> Int32 {
+        try await runForwardingInterrupts(logTo: log, forward: false).status
+    }
+
+    /// Like `run`, but SIGINT/SIGTERM/SIGHUP to this process stop the command's whole process group,
+    /// and the signal that did so is returned.
+    func runForwardingInterrupts(logTo log: URL, forward: Bool = true) async throws -> (status: Int32, interruptedBy: Int32?) {
         let process = try makeProcess(logTo: log)
         return try await withCheckedThrowingContinuation { continuation in
+            let forwarding = LockedBox<InterruptForwarding?>(nil)
             process.terminationHandler = { finished in
-                continuation.resume(returning: finished.terminationStatus)
+                let interruptedBy = forwarding.value?.receivedSignal
+                forwarding.value?.cancel()
+                continuation.resume(returning: (finished.terminationStatus, interruptedBy))
             }
             do {
                 try Self.start(process)
+                if forward { forwarding.value = InterruptForwarding(processGroup: process.processIdentifier) }
             } catch {
                 process.terminationHandler = nil
                 continuation.resume(throwing: error)
@@ -109,4 +119,15 @@ func logTail(_ file: URL, lines: Int = 25) -> String {
     let all = text.split(separator: "\n", omittingEmptySubsequences: true)
     let tail = all.suffix(lines).joined(separator: "\n")
     return tail.isEmpty ? "(log is empty)" : tail
+}
+
+/// A value shared between the code that starts a process and its termination handler.
+final class LockedBox<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Value
+    init(_ value: Value) { stored = value }
+    var value: Value {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
+    }
 }

@@ -6,6 +6,7 @@ public enum LocalLLMError: Error, Equatable, CustomStringConvertible {
     case executableNotFound(name: String, hint: String)
     case installStepFailed(step: String, command: String, exitCode: Int32, logFile: String, logTail: String)
     case installIncomplete(step: String, problem: String)
+    case interrupted(step: String, signal: Int32)
     case notInstalled(what: String, path: String)
     case modelNotFound(path: String)
     case notAGGUFFile(path: String)
@@ -30,6 +31,8 @@ public enum LocalLLMError: Error, Equatable, CustomStringConvertible {
                   last lines of the log:
                 \(indent(logTail))
                 """
+        case let .interrupted(step, signal):
+            return "install step '\(step)' was interrupted (signal \(signal)) and stopped; run `fewshot llm install` again to resume"
         case let .installIncomplete(step, problem):
             return "install step '\(step)' finished but its result does not check out: \(problem)"
         case let .notInstalled(what, path):

@@ -152,7 +152,13 @@ public struct LocalLLMInstaller: Sendable {
         defer { reporter.cancel() }
         let status: Int32
         do {
-            status = try await command.run(logTo: log)
+            let outcome = try await command.runForwardingInterrupts(logTo: log)
+            if let signal = outcome.interruptedBy {
+                throw LocalLLMError.interrupted(step: step.name, signal: signal)
+            }
+            status = outcome.status
+        } catch let error as LocalLLMError {
+            throw error
         } catch {
             throw LocalLLMError.installStepFailed(
                 step: step.name, command: command.displayString, exitCode: -1,
