@@ -11,17 +11,18 @@ import Testing
             path == "/detokenize" ? .respond(status: 200, body: #"{"content":"<|im_end|>"}"#) : .respond(status: 200, body: answer)
         })
         let http = try HTTPTransport(upstreams: [stub.url])
-        let backend = LlamaCppBackend(transport: http, modelName: "m")
-        let request = DistributionRequest(prompt: ModelPrompt(text: "x"), topK: 5)
-        let first = try await backend.nextTokenDistribution(request)
-        let second = try await backend.nextTokenDistribution(request)
-        #expect(first.top[0].token == Token(id: 2, text: "<|im_end|>"))
-        #expect(backend.endOfTextMarkers.contains(first.top[0].token.text))
-        #expect(second == first)
-        let requests = await stub.requests
-        #expect(requests.map(\.uri) == ["/completion", "/detokenize", "/completion"])
-        #expect(requests[1].json?["tokens"] as? [Int] == [2])
-        try await http.shutdown()
+        try await shuttingDown(http) { http in
+            let backend = LlamaCppBackend(transport: http, modelName: "m")
+            let request = DistributionRequest(prompt: ModelPrompt(text: "x"), topK: 5)
+            let first = try await backend.nextTokenDistribution(request)
+            let second = try await backend.nextTokenDistribution(request)
+            #expect(first.top[0].token == Token(id: 2, text: "<|im_end|>"))
+            #expect(backend.endOfTextMarkers.contains(first.top[0].token.text))
+            #expect(second == first)
+            let requests = await stub.requests
+            #expect(requests.map(\.uri) == ["/completion", "/detokenize", "/completion"])
+            #expect(requests[1].json?["tokens"] as? [Int] == [2])
+        }
         await stub.stop()
     }
 
@@ -31,12 +32,13 @@ import Testing
             path == "/detokenize" ? .respond(status: 404, body: #"{"error":{"message":"File Not Found"}}"#) : .respond(status: 200, body: answer)
         })
         let http = try HTTPTransport(upstreams: [stub.url])
-        let backend = LlamaCppBackend(transport: http, modelName: "m")
-        let error = await #expect(throws: BackendError.self) {
-            try await backend.nextTokenDistribution(DistributionRequest(prompt: ModelPrompt(text: "x"), topK: 5))
+        try await shuttingDown(http) { http in
+            let backend = LlamaCppBackend(transport: http, modelName: "m")
+            let error = await #expect(throws: BackendError.self) {
+                try await backend.nextTokenDistribution(DistributionRequest(prompt: ModelPrompt(text: "x"), topK: 5))
+            }
+            #expect(error?.url == stub.url + "/detokenize")
         }
-        #expect(error?.url == stub.url + "/detokenize")
-        try await http.shutdown()
         await stub.stop()
     }
 
@@ -46,17 +48,18 @@ import Testing
             path == "/detokenize" ? .respond(status: 200, body: #"{"content":"<|im_end|>"}"#) : .respond(status: 200, body: body)
         })
         let http = try HTTPTransport(upstreams: [stub.url])
-        let request = DistributionRequest(prompt: ModelPrompt(text: "x"), topK: 2)
-        let plain = try await OpenAICompletionsBackend(transport: http, model: "m").nextTokenDistribution(request)
-        #expect(plain.top[0].token == Token(id: 2, bytes: []))
-        let filled = try await OpenAICompletionsBackend(transport: http, model: "m", apiKey: "k", sendsLlamaCppOptions: true)
-            .nextTokenDistribution(request)
-        #expect(filled.top[0].token == Token(id: 2, text: "<|im_end|>"))
-        let requests = await stub.requests
-        #expect(requests.map(\.uri) == ["/v1/completions", "/v1/completions", "/detokenize"])
-        #expect(requests[2].header("authorization") == "Bearer k")
-        #expect(requests[1].json?["logit_bias"] as? [String: Double] == [".": 1000])
-        try await http.shutdown()
+        try await shuttingDown(http) { http in
+            let request = DistributionRequest(prompt: ModelPrompt(text: "x"), topK: 2)
+            let plain = try await OpenAICompletionsBackend(transport: http, model: "m").nextTokenDistribution(request)
+            #expect(plain.top[0].token == Token(id: 2, bytes: []))
+            let filled = try await OpenAICompletionsBackend(transport: http, model: "m", apiKey: "k", sendsLlamaCppOptions: true)
+                .nextTokenDistribution(request)
+            #expect(filled.top[0].token == Token(id: 2, text: "<|im_end|>"))
+            let requests = await stub.requests
+            #expect(requests.map(\.uri) == ["/v1/completions", "/v1/completions", "/detokenize"])
+            #expect(requests[2].header("authorization") == "Bearer k")
+            #expect(requests[1].json?["logit_bias"] as? [String: Double] == [".": 1000])
+        }
         await stub.stop()
     }
 }

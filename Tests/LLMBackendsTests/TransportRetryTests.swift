@@ -15,11 +15,12 @@ import Testing
             n < 2 ? .respond(status: 503, body: #"{"error":{"code":503,"message":"Loading model"}}"#) : .respond(status: 200, body: #"{"ok":true}"#)
         }
         let http = try transport([stub.url])
-        let response = try await http.post("/completion", json: Data("{}".utf8))
-        #expect(response.status == 200)
-        #expect(String(decoding: response.body, as: UTF8.self) == #"{"ok":true}"#)
-        #expect(await stub.requestCount == 3)
-        try await http.shutdown()
+        try await shuttingDown(http) { http in
+            let response = try await http.post("/completion", json: Data("{}".utf8))
+            #expect(response.status == 200)
+            #expect(String(decoding: response.body, as: UTF8.self) == #"{"ok":true}"#)
+            #expect(await stub.requestCount == 3)
+        }
         await stub.stop()
     }
 
@@ -28,14 +29,15 @@ import Testing
             .respond(status: 500, body: #"{"error":{"code":500,"message":"decode failed: KV cache full"}}"#)
         }
         let http = try transport([stub.url])
-        let error = await #expect(throws: BackendError.self) { try await http.post("/completion", json: Data("{}".utf8)) }
-        #expect(error == .httpStatus(url: stub.url + "/completion", status: 500, bodyExcerpt: "decode failed: KV cache full", attempts: 3))
-        let text = error.map { "\($0)" } ?? ""
-        #expect(text.contains("http://127.0.0.1:\(stub.port)/completion"))
-        #expect(text.contains("HTTP 500"))
-        #expect(text.contains("3 attempts"))
-        #expect(await stub.requestCount == 3)
-        try await http.shutdown()
+        try await shuttingDown(http) { http in
+            let error = await #expect(throws: BackendError.self) { try await http.post("/completion", json: Data("{}".utf8)) }
+            #expect(error == .httpStatus(url: stub.url + "/completion", status: 500, bodyExcerpt: "decode failed: KV cache full", attempts: 3))
+            let text = error.map { "\($0)" } ?? ""
+            #expect(text.contains("http://127.0.0.1:\(stub.port)/completion"))
+            #expect(text.contains("HTTP 500"))
+            #expect(text.contains("3 attempts"))
+            #expect(await stub.requestCount == 3)
+        }
         await stub.stop()
     }
 
@@ -45,6 +47,8 @@ import Testing
         }
         let http = try transport([stub.url])
         let error = await #expect(throws: BackendError.self) { try await http.post("/completion", json: Data("{}".utf8)) }
+        try await http.shutdown()
+        await stub.stop()
         guard case .httpStatus(let url, let status, let excerpt, let attempts)? = error else {
             Issue.record("expected an HTTP status error, got \(String(describing: error))")
             return
@@ -55,8 +59,6 @@ import Testing
         #expect(attempts == 1)
         #expect("\(error!)".contains("HTTP 400"))
         #expect(await stub.requestCount == 1)
-        try await http.shutdown()
-        await stub.stop()
     }
 
     @Test func nonJSONErrorBodyIsExcerpted() async throws {
@@ -64,40 +66,42 @@ import Testing
         let stub = try await MisbehavingUpstream.start { _ in .respond(status: 404, body: page) }
         let http = try transport([stub.url])
         let error = await #expect(throws: BackendError.self) { try await http.get("/v1/models") }
+        try await http.shutdown()
+        await stub.stop()
         guard case .httpStatus(_, 404, let excerpt, 1)? = error else {
             Issue.record("expected HTTP 404 after 1 attempt, got \(String(describing: error))")
             return
         }
         #expect(excerpt.hasPrefix("<html>xxx"))
         #expect(excerpt.count <= 301)
-        try await http.shutdown()
-        await stub.stop()
     }
 
     @Test func hangingUpstreamTimesOutWithinTheDeadline() async throws {
         let stub = try await MisbehavingUpstream.start { _ in .hang }
         let http = try transport([stub.url], timeout: .milliseconds(500))
-        let clock = ContinuousClock()
-        let start = clock.now
-        let error = await #expect(throws: BackendError.self) { try await http.post("/completion", json: Data("{}".utf8)) }
-        let elapsed = clock.now - start
-        #expect(error == .timeout(url: stub.url + "/completion", after: .milliseconds(500), attempts: 1))
-        #expect(elapsed >= .milliseconds(450))
-        #expect(elapsed < .seconds(3))
-        #expect(await stub.requestCount == 1)
-        try await http.shutdown()
+        try await shuttingDown(http) { http in
+            let clock = ContinuousClock()
+            let start = clock.now
+            let error = await #expect(throws: BackendError.self) { try await http.post("/completion", json: Data("{}".utf8)) }
+            let elapsed = clock.now - start
+            #expect(error == .timeout(url: stub.url + "/completion", after: .milliseconds(500), attempts: 1))
+            #expect(elapsed >= .milliseconds(450))
+            #expect(elapsed < .seconds(3))
+            #expect(await stub.requestCount == 1)
+        }
         await stub.stop()
     }
 
     @Test func upstreamStallingMidBodyTimesOut() async throws {
         let stub = try await MisbehavingUpstream.start { _ in .headThenHang }
         let http = try transport([stub.url], timeout: .milliseconds(500))
-        let clock = ContinuousClock()
-        let start = clock.now
-        let error = await #expect(throws: BackendError.self) { try await http.post("/completion", json: Data("{}".utf8)) }
-        #expect(error == .timeout(url: stub.url + "/completion", after: .milliseconds(500), attempts: 1))
-        #expect(clock.now - start < .seconds(3))
-        try await http.shutdown()
+        try await shuttingDown(http) { http in
+            let clock = ContinuousClock()
+            let start = clock.now
+            let error = await #expect(throws: BackendError.self) { try await http.post("/completion", json: Data("{}".utf8)) }
+            #expect(error == .timeout(url: stub.url + "/completion", after: .milliseconds(500), attempts: 1))
+            #expect(clock.now - start < .seconds(3))
+        }
         await stub.stop()
     }
 
@@ -105,10 +109,11 @@ import Testing
         let stub = try await MisbehavingUpstream.start { n in n == 0 ? .hang : .respond(status: 200, body: "{}") }
         let retry = RetryPolicy(maxAttempts: 2, initialBackoff: .milliseconds(10), retriesTimeouts: true)
         let http = try transport([stub.url], timeout: .milliseconds(300), retry: retry)
-        let response = try await http.post("/completion", json: Data("{}".utf8))
-        #expect(response.status == 200)
-        #expect(await stub.requestCount == 2)
-        try await http.shutdown()
+        try await shuttingDown(http) { http in
+            let response = try await http.post("/completion", json: Data("{}".utf8))
+            #expect(response.status == 200)
+            #expect(await stub.requestCount == 2)
+        }
         await stub.stop()
     }
 
@@ -119,6 +124,8 @@ import Testing
         let clock = ContinuousClock()
         let start = clock.now
         let error = await #expect(throws: BackendError.self) { try await http.get("/health") }
+        let elapsed = clock.now - start
+        try await http.shutdown()
         guard case .connection(let failedURL, let reason, let attempts)? = error else {
             Issue.record("expected a connection error, got \(String(describing: error))")
             return
@@ -127,8 +134,7 @@ import Testing
         #expect(attempts == 3)
         #expect(!reason.isEmpty)
         #expect("\(error!)".contains("could not be reached"))
-        #expect(clock.now - start < .seconds(5))
-        try await http.shutdown()
+        #expect(elapsed < .seconds(5))
     }
 
     @Test func refusedUpstreamIsAvoidedOnRetry() async throws {
@@ -136,25 +142,27 @@ import Testing
         let stub = try await MisbehavingUpstream.start { _ in .respond(status: 200, body: "{}") }
         // The dead upstream is first, so the first attempt goes there; the retry must pick the live one.
         let http = try transport(["http://127.0.0.1:\(port)", stub.url])
-        let response = try await http.get("/health")
-        #expect(response.url == stub.url + "/health")
-        #expect(await stub.requestCount == 1)
-        try await http.shutdown()
+        try await shuttingDown(http) { http in
+            let response = try await http.get("/health")
+            #expect(response.url == stub.url + "/health")
+            #expect(await stub.requestCount == 1)
+        }
         await stub.stop()
     }
 
     @Test func bearerAndExtraHeadersAreSent() async throws {
         let stub = try await MisbehavingUpstream.start { _ in .respond(status: 200, body: "{}") }
         let http = try HTTPTransport(upstreams: [stub.url], headers: [("X-Fewshot", "1")])
-        _ = try await http.post("/v1/completions", json: Data(#"{"a":1}"#.utf8), headers: [("Authorization", "Bearer k")])
-        let request = try #require(await stub.requests.first)
-        #expect(request.method == "POST")
-        #expect(request.uri == "/v1/completions")
-        #expect(request.header("authorization") == "Bearer k")
-        #expect(request.header("x-fewshot") == "1")
-        #expect(request.header("content-type") == "application/json")
-        #expect(String(decoding: request.body, as: UTF8.self) == #"{"a":1}"#)
-        try await http.shutdown()
+        try await shuttingDown(http) { http in
+            _ = try await http.post("/v1/completions", json: Data(#"{"a":1}"#.utf8), headers: [("Authorization", "Bearer k")])
+            let request = try #require(await stub.requests.first)
+            #expect(request.method == "POST")
+            #expect(request.uri == "/v1/completions")
+            #expect(request.header("authorization") == "Bearer k")
+            #expect(request.header("x-fewshot") == "1")
+            #expect(request.header("content-type") == "application/json")
+            #expect(String(decoding: request.body, as: UTF8.self) == #"{"a":1}"#)
+        }
         await stub.stop()
     }
 
