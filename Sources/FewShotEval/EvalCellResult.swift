@@ -19,6 +19,10 @@ public struct EvalCellResult: Sendable, Hashable, Codable {
     public var notes: [String: String]
     /// Wall time of the cell (generation and classification).
     public var seconds: Double
+    /// Wall time of classification alone: the content-free inputs and every test example.
+    public var classificationSeconds: Double
+    /// Classification prompts scored (content-free inputs plus test examples).
+    public var classifications: Int
     /// Identifies the settings the cell was computed under; a cached cell is reused only if it matches.
     public var fingerprint: String
 

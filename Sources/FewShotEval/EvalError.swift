@@ -2,9 +2,6 @@
 public enum EvalError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A DP condition was asked for but no DP generator was given to the demonstration source.
     case conditionNeedsGenerator(EvalCondition)
-    /// A data file line could not be read.
-    case badDataLine(file: String, line: Int, field: String, problem: String)
-    case emptyData(file: String)
     /// A label has no training example, so the real-examples condition cannot pick one.
     case noTrainingExample(label: String)
     /// The model never offers a token that continues a label's word after the answer header.
@@ -16,10 +13,6 @@ public enum EvalError: Error, Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .conditionNeedsGenerator(let condition):
             return "condition \(condition.id) needs the DP demonstration generator, which this evaluation was not given"
-        case .badDataLine(let file, let line, let field, let problem):
-            return "\(file):\(line): field '\(field)': \(problem)"
-        case .emptyData(let file):
-            return "\(file): no examples"
         case .noTrainingExample(let label):
             return "label '\(label)' has no training example, so real demonstrations cannot be drawn"
         case .labelWordNotProducible(let label, let word, let produced, let topK):

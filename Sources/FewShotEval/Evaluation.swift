@@ -83,18 +83,21 @@ public struct Evaluation: Sendable {
                 let start = ContinuousClock.now
                 progress("\(name): getting demonstrations")
                 let demonstrations = try await task.demonstrations.demonstrations(for: condition, seed: seed)
+                let classifyStart = ContinuousClock.now
                 let tally = try await classify(examples, demonstrations: demonstrations.demonstrations, scorer: scorer!, labelIndex: labelIndex, name: name)
+                let classifying = classifyStart.duration(to: .now)
                 let elapsed = start.duration(to: .now)
                 let cell = EvalCellResult(
                     task: template.name, condition: condition.id, epsilon: condition.epsilon.map(Self.epsilonText), seed: seed,
                     testExamples: examples.count, correct: tally.correct, correctCalibrated: tally.correctCalibrated,
                     contentFreeProbabilities: tally.contentFree,
                     demonstrations: demonstrations.containsPrivateText ? nil : demonstrations.demonstrations,
-                    notes: demonstrations.notes, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
+                    notes: demonstrations.notes, seconds: Self.seconds(elapsed), classificationSeconds: Self.seconds(classifying),
+                    classifications: examples.count + ContextualCalibration.contentFreeInputs.count,
                     fingerprint: fingerprint
                 )
                 try cache.store(cell, condition: condition)
-                progress("\(name): accuracy \(Self.percent(cell.accuracy)), calibrated \(Self.percent(cell.calibratedAccuracy)) (\(examples.count) examples, \(String(format: "%.0f", cell.seconds)) s)")
+                progress("\(name): accuracy \(Self.percent(cell.accuracy)), calibrated \(Self.percent(cell.calibratedAccuracy)) (\(examples.count) examples, \(String(format: "%.0f", cell.seconds)) s, \(String(format: "%.3f", cell.classificationSeconds / Double(cell.classifications))) s per classification)")
                 cells.append(cell)
             }
         }
@@ -131,6 +134,10 @@ public struct Evaluation: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
     }
 
     static func percent(_ value: Double) -> String { String(format: "%.1f%%", value * 100) }

@@ -25,12 +25,13 @@ extension EvalReport {
 
     /// One row per (task, condition, seed) with every number of the cell.
     public func csv() -> String {
-        var lines = ["task,condition,epsilon,seed,test_examples,correct,accuracy,correct_calibrated,calibrated_accuracy,seconds"]
+        var lines = ["task,condition,epsilon,seed,test_examples,correct,accuracy,correct_calibrated,calibrated_accuracy,seconds,seconds_per_classification"]
         for cell in cells {
             let fields: [String] = [
                 Self.csvField(cell.task), cell.condition, cell.epsilon ?? "", String(cell.seed), String(cell.testExamples),
                 String(cell.correct), String(format: "%.4f", cell.accuracy), String(cell.correctCalibrated),
                 String(format: "%.4f", cell.calibratedAccuracy), String(format: "%.1f", cell.seconds),
+                String(format: "%.4f", cell.classifications > 0 ? cell.classificationSeconds / Double(cell.classifications) : 0),
             ]
             lines.append(fields.joined(separator: ","))
         }

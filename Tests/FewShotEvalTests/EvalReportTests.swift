@@ -11,7 +11,7 @@ import FoundationXML
         EvalCellResult(
             task: task, condition: condition.id, epsilon: condition.epsilon.map { $0.isInfinite ? "inf" : EvalCondition.format($0) },
             seed: seed, testExamples: total, correct: correct, correctCalibrated: calibrated,
-            contentFreeProbabilities: [0.5, 0.25, 0.25], demonstrations: nil, notes: [:], seconds: 1.5, fingerprint: "f")
+            contentFreeProbabilities: [0.5, 0.25, 0.25], demonstrations: nil, notes: [:], seconds: 1.5, classificationSeconds: 1.3, classifications: 13, fingerprint: "f")
     }
 
     var report: EvalReport {
@@ -48,10 +48,10 @@ import FoundationXML
     @Test func csvHasOneRowPerCell() {
         let rows = report.csv().split(separator: "\n").map(String.init)
         #expect(rows.count == 1 + report.cells.count)
-        #expect(rows[0] == "task,condition,epsilon,seed,test_examples,correct,accuracy,correct_calibrated,calibrated_accuracy,seconds")
-        #expect(rows.allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == 10 })
-        #expect(rows.contains("TREC,eps-inf,inf,1,10,7,0.7000,6,0.6000,1.5"))
-        #expect(rows.contains("AGNews,zero-shot,,0,10,3,0.3000,4,0.4000,1.5"))
+        #expect(rows[0] == "task,condition,epsilon,seed,test_examples,correct,accuracy,correct_calibrated,calibrated_accuracy,seconds,seconds_per_classification")
+        #expect(rows.allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == 11 })
+        #expect(rows.contains("TREC,eps-inf,inf,1,10,7,0.7000,6,0.6000,1.5,0.1000"))
+        #expect(rows.contains("AGNews,zero-shot,,0,10,3,0.3000,4,0.4000,1.5,0.1000"))
     }
 
     @Test func jsonRoundTrips() throws {

@@ -1,0 +1,108 @@
+import DPAccounting
+import FewShotCore
+import Foundation
+
+/// Demonstrations of the DP conditions from FewShotCore's ``DemonstrationGenerator``.
+///
+/// - epsilon in the list: for each label y, the accountant's smallest noise multiplier that makes that
+///   label's demonstrations (epsilon, 1/|D_y|)-DP (the paper's per-label delta) under the run's
+///   ``PrivacyPlan``; labels use disjoint data, so the whole set is (epsilon, max_y 1/|D_y|)-DP.
+/// - epsilon = infinity: the same generator with no noise (not private).
+///
+/// Noise comes from the system's secure generator unless `reproducibleNoise` is set; then it is seeded
+/// with the cell's seed, so the cell can be recomputed exactly, and its notes say it is not private.
+public struct GeneratedDemonstrationSource: DemonstrationSource {
+    public let task: TaskTemplate
+    public let model: any LanguageModel
+    /// M, N, T, mechanism, vocabulary, top-k and sampling; `privacy` and `labels` are set per condition.
+    public let settings: GenerationSettings
+    public let reproducibleNoise: Bool
+    public let accountant: any PrivacyAccountant
+    private let privateData: [LabeledExample]
+    private let progress: @Sendable (String) -> Void
+    private let sigmas = SigmaMemo()
+
+    public init(
+        task: TaskTemplate, model: any LanguageModel, privateData: [LabeledExample], settings: GenerationSettings,
+        reproducibleNoise: Bool = false, accountant: any PrivacyAccountant = DefaultAccountant(),
+        progress: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
+        self.task = task
+        self.model = model
+        self.privateData = privateData
+        var settings = settings
+        if settings.labels.isEmpty { settings.labels = task.labels.map(\.name) }
+        self.settings = settings
+        self.reproducibleNoise = reproducibleNoise
+        self.accountant = accountant
+        self.progress = progress
+    }
+
+    /// The paper's settings for `task` (its `defaults`), one demonstration per label.
+    public static func defaultSettings(for task: TaskTemplate) -> GenerationSettings {
+        GenerationSettings(
+            batches: task.defaults.batches, batchSize: task.defaults.batchSize, maxTokens: task.defaults.maxTokens,
+            vocabulary: task.defaults.vocabulary, topK: task.defaults.topK, privacy: .noNoise, labels: task.labels.map(\.name))
+    }
+
+    public var cacheKey: String {
+        let s = settings
+        return "M=\(s.batches);N=\(s.batchSize);T=\(s.maxTokens);mech=\(s.mechanism.rawValue);vocab=\(s.vocabulary.rawValue);k=\(s.topK);"
+            + "sampling=\(s.sampling.rawValue);scheme=\(s.subsampleScheme.rawValue);labels=\(s.labels);seededNoise=\(reproducibleNoise);acct=\(accountant.name)"
+    }
+
+    public func demonstrations(for condition: EvalCondition, seed: UInt64) async throws -> EvalDemonstrations {
+        var settings = self.settings
+        var notes: [String: String] = [
+            "settings": "M=\(settings.batches) N=\(settings.batchSize) T=\(settings.maxTokens) \(settings.mechanism.rawValue) \(settings.vocabulary.rawValue) top-\(settings.topK) \(settings.sampling.rawValue)/\(settings.subsampleScheme.rawValue)",
+            "noise": reproducibleNoise ? "seeded with \(seed): NOT private (reproducible experiment)" : "system secure generator",
+        ]
+        let counts = Dictionary(grouping: privateData, by: \.label).mapValues(\.count)
+        switch condition {
+        case .privateGenerated(let epsilon):
+            let plan = PrivacyPlan(settings: settings, examplesPerLabel: counts)
+            var byLabel: [String: Double] = [:]
+            for label in Set(settings.labels) {
+                let delta = 1 / Double(max(counts[label] ?? 1, 1))
+                byLabel[label] = try sigmas.value(epsilon: epsilon, label: label) {
+                    try Calibration.noiseMultiplier(epsilon: epsilon, delta: delta, accountant: accountant, event: plan.eventShape(label: label))
+                }
+            }
+            settings.privacy = .noisy(noiseMultiplierByLabel: byLabel)
+            notes["sigma"] = byLabel.sorted { $0.key < $1.key }.map { "\($0.key)=\(String(format: "%.4f", $0.value))" }.joined(separator: " ")
+            notes["delta"] = "1/|D_y| per label"
+        case .nonPrivateGenerated:
+            settings.privacy = .noNoise
+            notes["privacy"] = "sigma = 0: NOT private"
+        case .publicOnly:
+            settings.privacy = .publicOnly
+        case .zeroShot, .realExamples:
+            throw EvalError.invalidSetting("condition \(condition.id) does not use the generator")
+        }
+        let generator = DemonstrationGenerator(model: model, task: task, settings: settings, noise: reproducibleNoise ? .seeded(seed) : .secure())
+        let name = "\(task.name) \(condition.id) seed \(seed)"
+        let report = progress
+        let result = try await generator.generate(privateData: privateData, onProgress: { step in
+            if step.step % 10 == 0 {
+                report("\(name): demonstration \(step.demonstration + 1)/\(step.demonstrations), token \(step.step)/\(step.maxTokens), \(step.llmCalls) model calls")
+            }
+        })
+        notes["tokens"] = result.tokensReleased.map(String.init).joined(separator: " ")
+        notes["generation seconds"] = String(format: "%.1f", Double(result.elapsed.components.seconds) + Double(result.elapsed.components.attoseconds) * 1e-18)
+        return EvalDemonstrations(demonstrations: result.demonstrations, notes: notes)
+    }
+}
+
+/// Noise multipliers already calibrated, so seeds of one epsilon do not repeat the search.
+final class SigmaMemo: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [String: Double] = [:]
+
+    func value(epsilon: Double, label: String, compute: () throws -> Double) throws -> Double {
+        let key = "\(epsilon)|\(label)"
+        if let known = lock.withLock({ values[key] }) { return known }
+        let value = try compute()
+        lock.withLock { values[key] = value }
+        return value
+    }
+}
