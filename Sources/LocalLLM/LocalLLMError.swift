@@ -9,6 +9,7 @@ public enum LocalLLMError: Error, Equatable, CustomStringConvertible {
     case interrupted(step: String, signal: Int32)
     case notInstalled(what: String, path: String)
     case modelNotFound(path: String)
+    case serverBinaryMisnamed(path: String)
     case notAGGUFFile(path: String)
     case portInUse(port: Int)
     case serverExited(exitCode: Int32, logFile: String, logTail: String)
@@ -37,6 +38,8 @@ public enum LocalLLMError: Error, Equatable, CustomStringConvertible {
             return "install step '\(step)' finished but its result does not check out: \(problem)"
         case let .notInstalled(what, path):
             return "\(what) not found at \(path); run `fewshot llm install` first (or pass its path)"
+        case let .serverBinaryMisnamed(path):
+            return "\(path): the server binary must be named llama-server (stop and status identify the process by that name); symlink it under that name"
         case let .modelNotFound(path):
             return "model file not found: \(path) (pass --model with the path of a GGUF file)"
         case let .notAGGUFFile(path):

@@ -62,6 +62,10 @@ public struct LocalLLMServer: Sendable {
         guard FileManager.default.isExecutableFile(atPath: options.serverBinary.path) else {
             throw LocalLLMError.notInstalled(what: "llama-server", path: options.serverBinary.path)
         }
+        // `stop` and `status` recognise the process by this name in /proc/PID/cmdline.
+        guard options.serverBinary.lastPathComponent == "llama-server" else {
+            throw LocalLLMError.serverBinaryMisnamed(path: options.serverBinary.path)
+        }
         try GGUFFile.check(options.model)
         let port: Int
         if let requested = options.port {

@@ -53,8 +53,22 @@ import Testing
         defer { dir.remove() }
         let notModel = dir.url.appendingPathComponent("model.gguf")
         try Data("<html>".utf8).write(to: notModel)
-        let options = LlamaServerOptions(serverBinary: URL(fileURLWithPath: "/bin/sleep"), model: notModel)
+        let fake = try FakeLlamaServer(copying: "/bin/sleep")
+        defer { fake.directory.remove() }
+        let options = LlamaServerOptions(serverBinary: fake.binary, model: notModel)
         await #expect(throws: LocalLLMError.notAGGUFFile(path: notModel.path)) {
+            try await LocalLLMServer(paths: LocalLLMPaths(cacheDirectory: dir.url)).start(options)
+        }
+    }
+}
+
+@Suite struct StartValidationTests {
+    @Test func aServerBinaryWithAnotherNameIsRejected() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let options = LlamaServerOptions(
+            serverBinary: URL(fileURLWithPath: "/bin/sleep"), model: try writeFakeGGUF(in: dir.url))
+        await #expect(throws: LocalLLMError.serverBinaryMisnamed(path: "/bin/sleep")) {
             try await LocalLLMServer(paths: LocalLLMPaths(cacheDirectory: dir.url)).start(options)
         }
     }
