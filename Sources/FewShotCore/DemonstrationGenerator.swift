@@ -74,6 +74,10 @@ public struct DemonstrationGenerator: Sendable {
             throw GenerationError.invalidSetting("label '\(label)' is not a label of task '\(task.name)'")
         }
         let vocabularySize = try await fullModeVocabularySize()
+        // Partition mode pins batch b to slot b and the public prompt to slot M, so each keeps its
+        // prompt cache; with fewer slots the server picks slots by prompt similarity instead.
+        let slots = settings.sampling == .partition ? try await model.slotCount() ?? 0 : 0
+        let pinSlots = slots > settings.batches
         let plan = PrivacyPlan(settings: settings, examplesPerLabel: counts)
         let clock = ContinuousClock()
         let start = clock.now
@@ -91,7 +95,8 @@ public struct DemonstrationGenerator: Sendable {
                     fixedBatches = sampler.draw(from: examples, noise: noise)
                 }
                 let batches = fixedBatches ?? sampler.draw(from: examples, noise: noise)
-                let token = try await releaseToken(label: label, batches: batches, prefix: state.tokens, vocabularySize: vocabularySize, calls: calls)
+                let token = try await releaseToken(
+                    label: label, batches: batches, prefix: state.tokens, vocabularySize: vocabularySize, pinSlots: pinSlots, calls: calls)
                 state.tokens.append(token)
                 state.finished = ends(state.tokens) || state.tokens.count >= settings.maxTokens
                 try await onToken?(state)
@@ -122,12 +127,12 @@ public struct DemonstrationGenerator: Sendable {
 
     /// One step: the public and M private distributions, projected, aggregated, noisy argmax.
     private func releaseToken(
-        label: TaskLabel, batches: [[LabeledExample]], prefix: [Token], vocabularySize: Int?, calls: CallCounter
+        label: TaskLabel, batches: [[LabeledExample]], prefix: [Token], vocabularySize: Int?, pinSlots: Bool, calls: CallCounter
     ) async throws -> Token {
         let keepCache = settings.sampling == .partition
         let publicRequest = DistributionRequest(
             prompt: ModelPrompt(text: task.publicGenerationPrompt(label: label), continuation: prefix),
-            topK: settings.topK, slot: keepCache ? settings.batches : nil, cachePrompt: keepCache)
+            topK: settings.topK, slot: pinSlots ? settings.batches : nil, cachePrompt: keepCache)
         if case .publicOnly = settings.privacy {
             calls.add(1)
             let top = try await model.nextTokenDistribution(publicRequest).top
@@ -138,7 +143,7 @@ public struct DemonstrationGenerator: Sendable {
         let requests = batches.enumerated().map { b, batch in
             DistributionRequest(
                 prompt: ModelPrompt(text: task.generationPrompt(examples: batch, label: label), continuation: prefix),
-                topK: settings.topK, slot: keepCache ? b : nil, cachePrompt: keepCache)
+                topK: settings.topK, slot: pinSlots ? b : nil, cachePrompt: keepCache)
         }
         calls.add(requests.count + (needsPublic ? 1 : 0))
         let model = self.model

@@ -100,6 +100,8 @@ public protocol LanguageModel: Sendable {
     func vocabularySize() async throws -> Int?
     /// The token with this id (needed by `full` mode). Backends without token ids throw.
     func token(id: Int) async throws -> Token
+    /// How many server-side slots requests can be pinned to (llama.cpp `--parallel`), if known.
+    func slotCount() async throws -> Int?
 }
 
 /// Raised by backends for an operation they cannot do.
@@ -110,6 +112,7 @@ public struct UnsupportedOperation: Error, Sendable, CustomStringConvertible {
 
 extension LanguageModel {
     public func vocabularySize() async throws -> Int? { nil }
+    public func slotCount() async throws -> Int? { nil }
     public func token(id: Int) async throws -> Token {
         throw UnsupportedOperation("\(modelName): this backend does not expose token ids")
     }

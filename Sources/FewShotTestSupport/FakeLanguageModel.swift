@@ -13,15 +13,17 @@ public final class FakeLanguageModel: LanguageModel, @unchecked Sendable {
     private var inFlight = 0
     private var maxInFlight = 0
     private let delay: Duration
+    private let slots: Int?
 
     public init(
-        name: String = "fake", vocabulary: [String], delay: Duration = .zero,
+        name: String = "fake", vocabulary: [String], delay: Duration = .zero, slots: Int? = 16,
         distribution: @escaping @Sendable (ModelPrompt) -> [String: Double]
     ) {
         self.modelName = name
         self.vocabulary = vocabulary
         self.distribution = distribution
         self.delay = delay
+        self.slots = slots
     }
 
     /// Every distribution request so far, in arrival order.
@@ -54,6 +56,8 @@ public final class FakeLanguageModel: LanguageModel, @unchecked Sendable {
     }
 
     public func vocabularySize() async throws -> Int? { vocabulary.count }
+
+    public func slotCount() async throws -> Int? { slots }
 
     public func token(id: Int) async throws -> Token { Token(id: id, text: vocabulary[id]) }
 

@@ -6,8 +6,8 @@ import FewShotTestSupport
 
 /// A fake whose private prompts vote for the word after "secret-<label>-" in their examples' text
 /// count, and whose public prompt prefers "public".
-func votingModel(delay: Duration = .zero) -> FakeLanguageModel {
-    FakeLanguageModel(vocabulary: [" good", " bad", " public", "\n", "<END>", "\u{e9}"], delay: delay) { prompt in
+func votingModel(delay: Duration = .zero, slots: Int? = 16) -> FakeLanguageModel {
+    FakeLanguageModel(vocabulary: [" good", " bad", " public", "\n", "<END>", "\u{e9}"], delay: delay, slots: slots) { prompt in
         let text = prompt.text
         let generated = prompt.continuation.count
         if generated >= 3 { return ["\n": 1] }
@@ -89,6 +89,14 @@ func votingModel(delay: Duration = .zero) -> FakeLanguageModel {
         // Each step only adds the released token to the continuation.
         let steps = privateRequests.filter { $0.slot == 0 }.map(\.prompt.continuation.count)
         #expect(steps == [0, 1, 2, 3])
+    }
+
+    @Test func partitionModeDoesNotPinSlotsTheServerDoesNotHave() async throws {
+        let model = votingModel(slots: 4)  // M = 4 batches + the public prompt need 5 slots
+        let generator = DemonstrationGenerator(
+            model: model, task: toyTask, settings: settings(sampling: .partition, labels: ["pos"]), noise: .seeded(4))
+        _ = try await generator.generate(privateData: data)
+        #expect(model.requests.allSatisfy { $0.cachePrompt && $0.slot == nil })
     }
 
     @Test func subsampleModeDrawsFreshBatchesAndSendsThemConcurrently() async throws {
