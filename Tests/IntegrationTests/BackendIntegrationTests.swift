@@ -51,7 +51,8 @@ import Testing
     @Test func nativeDistributionForTheCapitalOfFrance() async throws {
         try await withNative { backend in
             #expect(backend.modelName.hasSuffix(".gguf"))
-            #expect(backend.vocabularySize == 49152)
+            let reported = try await backend.vocabularySize()
+            #expect(reported == 49152)
             let d = try await backend.nextTokenDistribution(DistributionRequest(prompt: Self.capital, topK: 20))
             expectWellFormed(d, count: 20)
             // SmolLM2-135M puts about 0.77 on " Paris"; the runner-up (" the") has about 0.06.
@@ -118,9 +119,23 @@ import Testing
         }
     }
 
+    @Test func tokensById() async throws {
+        try await withNative { backend in
+            let paris = try await backend.token(id: 7042)
+            let halfEAcute = try await backend.token(id: 142)
+            let halfPizza = try await backend.token(id: 10813)
+            let endOfTurn = try await backend.token(id: 2)
+            #expect(paris == Token(id: 7042, text: " Paris"))
+            #expect(halfEAcute == Token(id: 142, bytes: [0xC3]))
+            #expect(halfPizza == Token(id: 10813, bytes: [0xF0, 0x9F]))
+            #expect(endOfTurn == Token(id: 2, text: "<|im_end|>"))
+            await #expect(throws: BackendError.self) { try await backend.token(id: 49152) }
+        }
+    }
+
     @Test func wholeVocabularyDistributionAndLatency() async throws {
         try await withNative { backend in
-            let vocabulary = try #require(backend.vocabularySize)
+            let vocabulary = try #require(try await backend.vocabularySize())
             let clock = ContinuousClock()
             var timings: [String] = []
             for k in [100, 1000, vocabulary] {

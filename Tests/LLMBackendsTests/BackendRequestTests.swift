@@ -109,8 +109,18 @@ import Testing
         try await withStub(answer: models) { stub, http in
             let backend = try await LlamaCppBackend.connect(transport: http)
             #expect(backend.modelName == "SmolLM2-135M-Instruct.Q4_1.gguf")
-            #expect(backend.vocabularySize == 49152)
+            let reported = try await backend.vocabularySize()
+            #expect(reported == 49152)
             #expect(await stub.requests.first?.uri == "/v1/models")
+        }
+    }
+
+    @Test func llamaCppSlotCountComesFromProps() async throws {
+        try await withStub(answer: #"{"default_generation_settings":{"n_ctx":2048},"total_slots":12,"model_path":"/m.gguf"}"#) { stub, http in
+            let backend = LlamaCppBackend(transport: http, modelName: "m")
+            let reported = try await backend.slotCount()
+            #expect(reported == 12)
+            #expect(await stub.requests.first?.uri == "/props")
         }
     }
 

@@ -10,14 +10,14 @@ import Logging
 public struct LlamaCppBackend: LanguageModel {
     public let transport: HTTPTransport
     public let modelName: String
-    /// Number of tokens in the model's vocabulary, when the server reported it.
-    public let vocabularySize: Int?
+    private let reportedVocabularySize: Int?
     private let controlTokens = ControlTokenTexts()
+    private let vocabulary = VocabularyTable()
 
     public init(transport: HTTPTransport, modelName: String, vocabularySize: Int? = nil) {
         self.transport = transport
         self.modelName = modelName
-        self.vocabularySize = vocabularySize
+        self.reportedVocabularySize = vocabularySize
     }
 
     /// Asks the server (`GET /v1/models`) for the model name and vocabulary size.
@@ -66,6 +66,29 @@ public struct LlamaCppBackend: LanguageModel {
         let response = try await transport.post("/completion", json: try JSONEncoder().encode(body))
         let distribution = try LlamaCppResponse.distribution(from: response.body, url: response.url)
         return try await controlTokens.filled(distribution, using: transport)
+    }
+
+    /// Number of tokens in the model's vocabulary, as `GET /v1/models` reported it at `connect`.
+    public func vocabularySize() async throws -> Int? { reportedVocabularySize }
+
+    /// How many parallel slots the server runs (`total_slots` of `GET /props`, i.e. `--parallel`).
+    public func slotCount() async throws -> Int? {
+        struct Props: Decodable { var total_slots: Int? }
+        let response = try await transport.get("/props")
+        do {
+            return try JSONDecoder().decode(Props.self, from: response.body).total_slots
+        } catch {
+            throw BackendError.malformedResponse(url: response.url, reason: "not a /props answer: \(DecodingFailure.describe(error))")
+        }
+    }
+
+    /// The vocabulary entry with this id, with exact bytes. The first call reads the whole vocabulary
+    /// with one distribution request (about 5 MB for 49152 tokens); later calls are table lookups.
+    public func token(id: Int) async throws -> Token {
+        let k = reportedVocabularySize ?? Int(Int32.max)
+        return try await vocabulary.token(id: id) { [self] in
+            try await nextTokenDistribution(DistributionRequest(prompt: ModelPrompt(text: "\n"), topK: k))
+        }
     }
 
     public func generate(_ request: GenerationRequest) async throws -> String {
