@@ -15,8 +15,12 @@ actor ControlTokenTexts {
     ) async throws -> NextTokenDistribution {
         let missing = Set(distribution.top.compactMap { $0.token.bytes.isEmpty ? $0.token.id : nil })
         if missing.isEmpty { return distribution }
+        // Start every lookup before awaiting any, so a whole-vocabulary answer's ~20 control tokens
+        // cost one round trip, not twenty.
+        var lookups: [Int: Task<[UInt8], any Error>] = [:]
+        for id in missing { lookups[id] = lookup(id, using: transport, headers: headers) }
         var texts: [Int: [UInt8]] = [:]
-        for id in missing { texts[id] = try await text(of: id, using: transport, headers: headers) }
+        for (id, task) in lookups { texts[id] = try await task.value }
         var top = distribution.top
         for i in top.indices where top[i].token.bytes.isEmpty {
             if let id = top[i].token.id, let bytes = texts[id] { top[i].token.bytes = bytes }
@@ -24,15 +28,28 @@ actor ControlTokenTexts {
         return NextTokenDistribution(top: top)
     }
 
-    private func text(of id: Int, using transport: HTTPTransport, headers: [(String, String)]) async throws -> [UInt8] {
-        if let bytes = known[id] { return bytes }
-        if let running = pending[id] { return try await running.value }
-        let lookup = Task { try await Self.detokenize(id, using: transport, headers: headers) }
-        pending[id] = lookup
-        defer { pending[id] = nil }
-        let bytes = try await lookup.value
-        known[id] = bytes
-        return bytes
+    /// The cached text, or the running lookup for it, or a new lookup; a failed lookup is forgotten
+    /// so that a later request tries again.
+    private func lookup(_ id: Int, using transport: HTTPTransport, headers: [(String, String)]) -> Task<[UInt8], any Error> {
+        if let bytes = known[id] { return Task { bytes } }
+        if let running = pending[id] { return running }
+        let task = Task {
+            do {
+                let bytes = try await Self.detokenize(id, using: transport, headers: headers)
+                self.finish(id, with: bytes)
+                return bytes
+            } catch {
+                self.finish(id, with: nil)
+                throw error
+            }
+        }
+        pending[id] = task
+        return task
+    }
+
+    private func finish(_ id: Int, with bytes: [UInt8]?) {
+        pending[id] = nil
+        if let bytes { known[id] = bytes }
     }
 
     private struct Answer: Decodable { var content: String }
