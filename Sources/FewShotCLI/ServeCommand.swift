@@ -1,5 +1,8 @@
 import ArgumentParser
+import FewShotCore
+import FewShotData
 import FewShotServer
+import FewShotStore
 import Foundation
 import Logging
 
@@ -27,6 +30,8 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
+    @OptionGroup var storeOptions: StoreOptions
+
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical")
@@ -40,9 +45,25 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "fewshot.serve") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        var configuration = try ProxyConfigurationFile.load(from: URL(fileURLWithPath: config))
+        let storePath = storeOptions.path
+        var configuration = try ProxyConfigurationFile.load(
+            from: URL(fileURLWithPath: config), taskLoader: TaskFile.load,
+            demonstrationSetLoader: { id in try Self.storedDemonstrations(id, storePath: storePath) })
         if let host { configuration.host = host }
         if let port { configuration.port = port }
-        try await ProxyServer(configuration: configuration, logger: logger).run()
+        // The admin API needs the store; without an admin key it stays closed and the store unopened.
+        let store = configuration.adminKey == nil ? nil : try storeOptions.open()
+        try await ProxyServer(configuration: configuration, logger: logger, store: store).run()
+    }
+
+    /// A stored set's demonstrations. A seeded set is refused: its noise was reproducible, so it is not private.
+    static func storedDemonstrations(_ id: String, storePath: String) throws -> [Demonstration] {
+        let store = try FewShotStore(path: storePath)
+        defer { try? store.close() }
+        let set = try store.demonstrationSet(id)
+        guard !set.seeded else {
+            throw ValidationError("demonstration set \(set.id) was generated with --seed: it is not private and is not served")
+        }
+        return set.demonstrations.map { Demonstration(label: $0.label ?? "", text: $0.text) }
     }
 }

@@ -4,21 +4,23 @@ import Testing
 @testable import FewShotServer
 
 @Suite struct ConfigurationFileTests {
-    static let taskYAML = """
-        name: sentiment
-        labels:
-          - {name: pos, word: positive}
-          - {name: neg, word: negative}
-        generation: {instruction: "Write a review.\\n\\n", example: "Sentiment: {label}\\nReview: {text}\\n\\n"}
-        classification: {instruction: "Classify.\\n\\n", example: "Review: {text}\\nSentiment: {label}\\n\\n"}
-        endMarkers: []
-        defaults: {batches: 10, batchSize: 2, maxTokens: 50, vocabulary: rvp, topK: 100}
-        """
+    /// The task as `TaskTemplate`'s own JSON; the CLI reads prompts/ files with FewShotData.TaskFile instead.
+    static func taskJSON() throws -> String {
+        String(decoding: try JSONEncoder().encode(ProxyHarness.task), as: UTF8.self)
+    }
+
+    static func loadTask(_ url: URL) throws -> TaskTemplate {
+        try JSONDecoder().decode(TaskTemplate.self, from: Data(contentsOf: url))
+    }
+
+    func load(_ dir: URL, _ environment: [String: String]) throws -> ProxyConfiguration {
+        try ProxyConfigurationFile.load(from: dir.appendingPathComponent("serve.yaml"), environment: environment, taskLoader: Self.loadTask)
+    }
 
     func directory(config: String, demos: String = "{\"epsilon\": 4}\n{\"label\":\"pos\",\"text\":\"Fine.\"}\n\n{\"label\":\"neg\",\"text\":\"Bad.\"}\n") throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fewshot-serve-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("prompts"), withIntermediateDirectories: true)
-        try Self.taskYAML.write(to: dir.appendingPathComponent("prompts/sentiment.yaml"), atomically: true, encoding: .utf8)
+        try Self.taskJSON().write(to: dir.appendingPathComponent("prompts/sentiment.json"), atomically: true, encoding: .utf8)
         try demos.write(to: dir.appendingPathComponent("demos.jsonl"), atomically: true, encoding: .utf8)
         try config.write(to: dir.appendingPathComponent("serve.yaml"), atomically: true, encoding: .utf8)
         return dir
@@ -38,7 +40,7 @@ import Testing
             upstream: {urls: ["http://127.0.0.1:8090/v1/"], model: smol, api_key_env: UP}
             demonstrations: {file: demos.jsonl}
           - name: s2
-            task: prompts/sentiment.yaml
+            task: prompts/sentiment.json
             upstream: {urls: ["http://a:1/v1", "http://b:2/v1"], model: smol}
             demonstrations:
               inline:
@@ -47,15 +49,14 @@ import Testing
 
     @Test func loadsAFullConfiguration() throws {
         let dir = try directory(config: Self.config)
-        let c = try ProxyConfigurationFile.load(
-            from: dir.appendingPathComponent("serve.yaml"), environment: ["KEYS": "ck-one, ck-two", "ADMIN": "admin-secret-x", "UP": "upkey-secret-x"])
+        let c = try load(dir, ["KEYS": "ck-one, ck-two", "ADMIN": "admin-secret-x", "UP": "upkey-secret-x"])
         #expect(c.port == 9001 && c.host == "127.0.0.1")
         #expect(c.clientKeys == ["ck-one", "ck-two"] && c.adminKey == "admin-secret-x")
         #expect(c.limits.maxBodyBytes == 2048 && c.limits.upstreamTimeout == .milliseconds(1500))
         let s1 = try #require(c.model(named: "s1"))
         #expect(s1.upstream.baseURLs == ["http://127.0.0.1:8090/v1"] && s1.upstream.apiKey == "upkey-secret-x" && s1.upstream.model == "smol")
         #expect(s1.demonstrations == [Demonstration(label: "pos", text: "Fine."), Demonstration(label: "neg", text: "Bad.")])
-        #expect(s1.renderedDemonstrations.hasPrefix("Classify.\n\nReview: Fine.\nSentiment: positive"))
+        #expect(s1.renderedDemonstrations.hasPrefix("Classify the review.\n\nReview: Fine.\nSentiment: positive"))
         let s2 = try #require(c.model(named: "s2"))
         #expect(s2.demonstrations == [Demonstration(label: "neg", text: "Meh.")] && s2.upstream.baseURLs.count == 2)
         #expect(!c.description.contains("ck-one") && !c.description.contains("admin-secret-x") && !s1.upstream.description.contains("upkey-secret-x"))
@@ -70,7 +71,7 @@ import Testing
     func missingOrCollidingKeysAreNamed(environment: [String: String], field: String) throws {
         let dir = try directory(config: Self.config)
         #expect {
-            try ProxyConfigurationFile.load(from: dir.appendingPathComponent("serve.yaml"), environment: environment)
+            try load(dir, environment)
         } throws: { error in
             (error as? ProxyConfigurationError)?.field == field
         }
@@ -80,7 +81,7 @@ import Testing
         let env = ["KEYS": "k", "ADMIN": "adm", "UP": "u"]
         let unknownLabel = try directory(config: Self.config.replacingOccurrences(of: "{label: neg, text: \"Meh.\"}", with: "{label: meh, text: \"Meh.\"}"))
         do {
-            _ = try ProxyConfigurationFile.load(from: unknownLabel.appendingPathComponent("serve.yaml"), environment: env)
+            _ = try load(unknownLabel, env)
             Issue.record("accepted an unknown label")
         } catch let error as ProxyConfigurationError {
             #expect(error.field == "models[1].demonstrations[0].label")
@@ -88,20 +89,20 @@ import Testing
         }
         let missingModel = try directory(config: Self.config.replacingOccurrences(of: ", model: smol, api_key_env: UP}", with: "}"))
         #expect {
-            try ProxyConfigurationFile.load(from: missingModel.appendingPathComponent("serve.yaml"), environment: env)
+            try load(missingModel, env)
         } throws: { error in
             (error as? ProxyConfigurationError)?.field == "models[0].upstream.model"
         }
         let badLine = try directory(config: Self.config, demos: "{\"label\":\"pos\",\"text\":\"ok\"}\n{\"label\":\"pos\"}\n")
         #expect {
-            try ProxyConfigurationFile.load(from: badLine.appendingPathComponent("serve.yaml"), environment: env)
+            try load(badLine, env)
         } throws: { error in
             let e = error as? DemonstrationFileError
             return e?.line == 2 && e?.problem.contains("'text'") == true
         }
         let missingTask = try directory(config: Self.config.replacingOccurrences(of: "task: sentiment", with: "task: nosuch"))
         #expect {
-            try ProxyConfigurationFile.load(from: missingTask.appendingPathComponent("serve.yaml"), environment: env)
+            try load(missingTask, env)
         } throws: { error in
             (error as? ProxyConfigurationError)?.field == "models[0].task"
         }

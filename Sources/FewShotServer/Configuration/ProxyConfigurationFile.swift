@@ -20,7 +20,7 @@ import Yams
 ///   max_queue_wait_seconds: 10   # wait for a free slot at most this long, then 429
 /// models:
 ///   - name: trec-dp              # the model name clients send
-///     task: trec                 # prompts_dir/trec.yaml (.yml, .json), or a path to a task file
+///     task: trec                 # prompts_dir/trec.yaml (.yml, .json), or a path to a task file (prompts/ format)
 ///     upstream:
 ///       urls: [http://127.0.0.1:8090/v1]   # one or more OpenAI base URLs, used in turn
 ///       model: smollm2           # the model name sent upstream
@@ -94,12 +94,12 @@ public struct ProxyConfigurationFile: Sendable, Decodable {
 
     /// Reads and resolves a configuration file.
     /// - Parameters:
-    ///   - taskLoader: reads a task file; by default the file is decoded as a `TaskTemplate` (YAML or JSON).
+    ///   - taskLoader: reads a task file of prompts/ (the CLI passes `FewShotData.TaskFile.load`).
     ///   - demonstrationSetLoader: returns a stored set's demonstrations by id; `nil` refuses `set:` entries.
     public static func load(
         from url: URL,
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        taskLoader: (URL) throws -> TaskTemplate = Self.decodeTaskTemplate,
+        taskLoader: (URL) throws -> TaskTemplate,
         demonstrationSetLoader: ((String) throws -> [Demonstration])? = nil
     ) throws -> ProxyConfiguration {
         let path = url.path
@@ -244,12 +244,6 @@ public struct ProxyConfigurationFile: Sendable, Decodable {
             if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
         }
         return promptsDir.appendingPathComponent("\(name).yaml")
-    }
-
-    /// Decodes a task file whose keys are `TaskTemplate`'s own (YAML or JSON).
-    public static func decodeTaskTemplate(_ url: URL) throws -> TaskTemplate {
-        let text = try String(contentsOf: url, encoding: .utf8)
-        return try YAMLDecoder().decode(TaskTemplate.self, from: text)
     }
 }
 

@@ -18,7 +18,7 @@ public struct BearerKeyMiddleware<Context: RequestContext>: RouterMiddleware {
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard !keys.isEmpty else {
-            throw OpenAIError.forbidden("the \(scope) API is disabled on this server (no \(scope) key configured)")
+            throw OpenAIError.forbidden("the \(scope) API is disabled on this server (it needs a \(scope) key\(scope == "admin" ? " and a store" : ""))")
         }
         guard let header = request.headers[.authorization] else {
             throw OpenAIError.missingKey("missing \(scope) key: send 'Authorization: Bearer <key>'")

@@ -1,28 +1,35 @@
 import AsyncHTTPClient
+import FewShotStore
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import NIOCore
 
-/// The fewshot server, assembled in one place: OpenAI-compatible routes behind client keys,
-/// `/healthz`, `/metrics`, request metrics and logs, and the upstream client.
+/// The fewshot server, assembled in one place: OpenAI-compatible routes behind client keys, the
+/// admin API behind the admin key (when a store is given), `/healthz`, `/metrics`, request metrics
+/// and logs, and the upstream client.
 ///
 /// ```swift
 /// let configuration = try ProxyConfigurationFile.load(from: URL(fileURLWithPath: "serve.yaml"))
-/// try await ProxyServer(configuration: configuration, logger: logger).run()
+/// try await ProxyServer(configuration: configuration, logger: logger, store: store).run()
 /// ```
 ///
-/// Guarantees: every OpenAI route refuses requests without a client key; every error is OpenAI
+/// Guarantees: every OpenAI route refuses requests without a client key, every admin route without
+/// the admin key (and all of them when no admin key or no store is configured); every error is OpenAI
 /// error JSON with a fitting status; `run()` stops on SIGINT/SIGTERM after in-flight requests
 /// (streams included) have finished, then closes the upstream client.
 public struct ProxyServer: Sendable {
     public let configuration: ProxyConfiguration
     public let metrics: ServerMetrics
     public let logger: Logger
+    /// The store behind the admin API; `nil` disables it.
+    public let store: FewShotStore?
 
-    public init(configuration: ProxyConfiguration, logger: Logger, metrics: ServerMetrics = ServerMetrics()) {
+    public init(configuration: ProxyConfiguration, logger: Logger, metrics: ServerMetrics = ServerMetrics(), store: FewShotStore? = nil) {
         self.configuration = configuration
         self.logger = logger
         self.metrics = metrics
+        self.store = store
     }
 
     /// The Hummingbird application. It owns a new upstream HTTP client, shut down when the application stops.
@@ -41,10 +48,24 @@ public struct ProxyServer: Sendable {
         let openAI = router.group("v1").add(middleware: BearerKeyMiddleware<BasicRequestContext>(keys: configuration.clientKeys, scope: "client"))
         OpenAIRoutes<BasicRequestContext>(configuration: configuration, forwarder: forwarder).add(to: openAI)
 
+        var services: [any Service] = [HTTPClientService(client: client)]
+        let adminKeys = store == nil ? [] : [configuration.adminKey].compactMap { $0 }
+        let adminGroup = router.group("admin").add(middleware: BearerKeyMiddleware<BasicRequestContext>(keys: adminKeys, scope: "admin"))
+        if let store, !adminKeys.isEmpty {
+            let admin = AdminRoutes<BasicRequestContext>(store: store, metrics: metrics)
+            admin.add(to: adminGroup)
+            services.append(EpsilonMetricsService(admin: admin, interval: .seconds(60)))
+        } else {
+            // Without this catch-all, unknown admin paths would 404 before the middleware could refuse them.
+            for method in [HTTPRequest.Method.get, .put, .post, .delete] {
+                adminGroup.on("**", method: method) { _, _ -> Response in throw OpenAIError.forbidden("the admin API is disabled") }
+            }
+        }
+
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "fewshot"),
-            services: [HTTPClientService(client: client)],
+            services: services,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
     }

@@ -1,0 +1,210 @@
+import DPAccounting
+import FewShotStore
+import Foundation
+import Hummingbird
+
+/// The admin API over the store, mounted under `/admin` behind the admin key:
+///
+/// - `GET /admin/sets` — demonstration sets (metadata, no texts); `GET /admin/sets/{id}` — one set
+///   with its demonstrations (DP output, public); `DELETE /admin/sets/{id}` — delete a set (its
+///   privacy cost stays charged).
+/// - `GET /admin/budgets` — every data set's budget and spending; `GET /admin/budgets/{dataset}`;
+///   `PUT /admin/budgets/{dataset}` with `{"epsilon": e, "delta": d}` — set a budget.
+///
+/// Guarantees: spending is whatever the ledger's accountant derives from stored events (this code
+/// adds no epsilons); data sets appear by fingerprint, name and label counts only — never their text.
+/// Store work runs off the server's event loops and request tasks' threads.
+public struct AdminRoutes<Context: RequestContext>: Sendable {
+    let store: FewShotStore
+    let accountant: DefaultAccountant
+    let metrics: ServerMetrics
+
+    public init(store: FewShotStore, accountant: DefaultAccountant = DefaultAccountant(), metrics: ServerMetrics) {
+        self.store = store
+        self.accountant = accountant
+        self.metrics = metrics
+    }
+
+    public func add(to group: RouterGroup<Context>) {
+        group.get("sets") { _, _ in
+            try await Self.offload { try store.demonstrationSets().map(SetSummary.init) }
+        }
+        group.get("sets/{id}") { _, context in
+            let id = try context.parameters.require("id")
+            return try await Self.offload { SetDetail(try store.demonstrationSet(id)) }
+        }
+        group.delete("sets/{id}") { _, context in
+            let id = try context.parameters.require("id")
+            return try await Self.offload {
+                let record = try store.demonstrationSet(id)
+                try store.deleteDemonstrationSet(record.id)
+                return Deleted(deleted: record.id)
+            }
+        }
+        group.get("budgets") { _, _ in
+            try await Self.offload { try store.datasets().map { try budgetView($0.fingerprint) } }
+        }
+        group.get("budgets/{dataset}") { _, context in
+            let dataset = try context.parameters.require("dataset")
+            return try await Self.offload { try budgetView(dataset) }
+        }
+        group.put("budgets/{dataset}") { request, context in
+            let dataset = try context.parameters.require("dataset")
+            let body = try await request.body.collect(upTo: 64 * 1024)
+            let wanted: BudgetRequest
+            do {
+                wanted = try JSONDecoder().decode(BudgetRequest.self, from: Data(body.readableBytesView))
+            } catch {
+                throw OpenAIError.invalidRequest("body must be {\"epsilon\": number >= 0, \"delta\": number in (0, 1)}", code: "invalid_budget")
+            }
+            guard wanted.epsilon.isFinite, wanted.epsilon >= 0 else { throw OpenAIError.invalidRequest("'epsilon' must be a finite number >= 0", code: "invalid_budget") }
+            guard wanted.delta > 0, wanted.delta < 1 else { throw OpenAIError.invalidRequest("'delta' must be in (0, 1)", code: "invalid_budget") }
+            return try await Self.offload {
+                try store.setBudget(dataset: dataset, epsilon: wanted.epsilon, delta: wanted.delta)
+                return try budgetView(dataset)
+            }
+        }
+    }
+
+    /// Recomputes `fewshot_epsilon_spent` for every data set from the ledger.
+    public func refreshEpsilonMetrics() async throws {
+        try await Self.offload {
+            for dataset in try store.datasets() { _ = try budgetView(dataset.fingerprint) }
+        }
+    }
+
+    func budgetView(_ dataset: String) throws -> BudgetView {
+        let status = try store.budgetStatus(dataset: dataset, accountant: accountant)
+        metrics.setEpsilonSpent(dataset: String(status.dataset.fingerprint.prefix(16)), epsilon: status.spentEpsilon)
+        return BudgetView(status)
+    }
+
+    /// Runs blocking store and accounting work on a Dispatch queue, mapping store errors to statuses.
+    static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                do {
+                    continuation.resume(returning: try work())
+                } catch let error as StoreError {
+                    continuation.resume(throwing: Self.httpError(error))
+                } catch let error as BudgetExceeded {
+                    continuation.resume(throwing: OpenAIError(status: .conflict, message: "\(error)", type: "invalid_request_error", code: "budget_exceeded"))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    static func httpError(_ error: StoreError) -> OpenAIError {
+        switch error {
+        case .unknownDataset, .unknownDemonstrationSet, .unknownGeneration:
+            return OpenAIError(status: .notFound, message: error.description, type: "invalid_request_error", code: "not_found")
+        case .ambiguousDataset:
+            return OpenAIError(status: .conflict, message: error.description, type: "invalid_request_error", code: "ambiguous")
+        case .invalidFingerprint, .invalidBudget:
+            return .invalidRequest(error.description, code: "invalid_request")
+        default:
+            return OpenAIError(status: .internalServerError, message: error.description, type: "server_error", code: "store_error")
+        }
+    }
+}
+
+/// An epsilon in JSON: a number when finite, else the string "inf" (JSON has no infinity).
+struct EpsilonValue: Encodable {
+    var value: Double
+
+    init(_ value: Double) { self.value = value }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        if value.isFinite { try c.encode(value) } else { try c.encode(value.isNaN ? "nan" : (value > 0 ? "inf" : "-inf")) }
+    }
+}
+
+struct SetSummary: ResponseEncodable {
+    var id: String
+    var dataset: String
+    var task: String
+    var labels: [String]
+    var demonstrations: Int
+    var epsilon: EpsilonValue
+    var delta: Double
+    var mechanism: String
+    var sampling: String
+    var model: String
+    var created: Date
+    /// False when noise was seeded: then the set is reproducible and not private.
+    var `private`: Bool
+
+    init(_ r: DemonstrationSetRecord) {
+        id = r.id
+        dataset = r.dataset
+        task = r.task
+        labels = r.labels
+        demonstrations = r.demonstrations.count
+        epsilon = EpsilonValue(r.epsilon)
+        delta = r.delta
+        mechanism = r.mechanism
+        sampling = r.sampling
+        model = r.model
+        created = r.created
+        `private` = !r.seeded
+    }
+}
+
+struct SetDetail: ResponseEncodable {
+    var set: SetSummary
+    var items: [DemonstrationSetRecord.Demonstration]
+
+    init(_ r: DemonstrationSetRecord) {
+        set = SetSummary(r)
+        items = r.demonstrations
+    }
+}
+
+struct Deleted: ResponseEncodable {
+    var deleted: String
+}
+
+struct BudgetRequest: Decodable {
+    var epsilon: Double
+    var delta: Double
+}
+
+struct BudgetView: ResponseEncodable {
+    struct Label: Encodable {
+        var label: String?
+        var examples: Int?
+        var spent_epsilon: EpsilonValue
+        var committed_epsilon: EpsilonValue
+    }
+
+    var dataset: String
+    var name: String
+    var budget_epsilon: EpsilonValue?
+    var budget_delta: Double?
+    var delta: Double
+    var spent_epsilon: EpsilonValue
+    var committed_epsilon: EpsilonValue
+    var remaining_epsilon: EpsilonValue?
+    var active_generations: Int
+    var accountant: String
+    var labels: [Label]
+
+    init(_ s: BudgetStatus) {
+        dataset = s.dataset.fingerprint
+        name = s.dataset.name
+        budget_epsilon = s.budget.map { EpsilonValue($0.epsilon) }
+        budget_delta = s.budget?.delta
+        delta = s.delta
+        spent_epsilon = EpsilonValue(s.spentEpsilon)
+        committed_epsilon = EpsilonValue(s.committedEpsilon)
+        remaining_epsilon = s.remainingEpsilon.map(EpsilonValue.init)
+        active_generations = s.activeGenerations
+        accountant = s.accountant
+        labels = s.labels.map { l in
+            Label(label: l.label, examples: l.label.flatMap { s.dataset.labelCounts[$0] }, spent_epsilon: EpsilonValue(l.spentEpsilon), committed_epsilon: EpsilonValue(l.committedEpsilon))
+        }
+    }
+}
