@@ -51,6 +51,13 @@ public struct LlamaCppBackend: LanguageModel {
 
     public func nextTokenDistribution(_ request: DistributionRequest) async throws -> NextTokenDistribution {
         guard request.topK >= 1 else { throw BackendError.invalidRequest(reason: "topK must be at least 1, got \(request.topK)") }
+        let response = try await transport.post("/completion", json: try requestBody(for: request))
+        let distribution = try LlamaCppResponse.distribution(from: response.body, url: response.url)
+        return try await controlTokens.filled(distribution, using: transport)
+    }
+
+    /// The exact JSON body `nextTokenDistribution` sends for `request` (benchmarks replay it).
+    public func requestBody(for request: DistributionRequest) throws -> Data {
         let body = LlamaCppRequest(
             prompt: PromptValue(request.prompt),
             n_predict: 1,
@@ -63,9 +70,7 @@ public struct LlamaCppBackend: LanguageModel {
             stop: nil,
             logit_bias: CompleteTokenBias()
         )
-        let response = try await transport.post("/completion", json: try JSONEncoder().encode(body))
-        let distribution = try LlamaCppResponse.distribution(from: response.body, url: response.url)
-        return try await controlTokens.filled(distribution, using: transport)
+        return try JSONEncoder().encode(body)
     }
 
     /// Number of tokens in the model's vocabulary, as `GET /v1/models` reported it at `connect`.
