@@ -12,16 +12,20 @@ public struct OpenAIRoutes<Context: RequestContext>: Sendable {
     let configuration: ProxyConfiguration
     let forwarder: UpstreamForwarder
     let systemMessages: [String: [UInt8]]
+    let upstreamModelJSON: [String: [UInt8]]
     let created = Int(Date().timeIntervalSince1970)
 
     public init(configuration: ProxyConfiguration, forwarder: UpstreamForwarder) {
         self.configuration = configuration
         self.forwarder = forwarder
         var messages: [String: [UInt8]] = [:]
+        var names: [String: [UInt8]] = [:]
         for model in configuration.models {
             messages[model.name] = RequestBodyRewriter.systemMessage(model.renderedDemonstrations)
+            names[model.name] = RequestBodyRewriter.jsonString(model.upstream.model)
         }
         self.systemMessages = messages
+        self.upstreamModelJSON = names
     }
 
     public func add(to group: RouterGroup<Context>) {
@@ -33,19 +37,19 @@ public struct OpenAIRoutes<Context: RequestContext>: Sendable {
 
     func chat(_ request: Request, context: Context) async throws -> Response {
         let body = try await collect(request)
-        let head = try RequestBodyRewriter.inspect(body)
+        let head = try RequestBodyRewriter.inspectChat(body)
         let model = try servedModel(head.model)
-        let rewritten = try RequestBodyRewriter.chat(
-            body, upstreamModel: model.upstream.model, systemMessage: systemMessages[model.name] ?? [])
+        let rewritten = try RequestBodyRewriter.spliceChat(
+            body, upstreamModelJSON: upstreamModelJSON[model.name] ?? [], systemMessage: systemMessages[model.name] ?? [])
         return try await forwarder.forward(path: "/chat/completions", body: rewritten, model: model, logger: context.logger)
     }
 
     func completion(_ request: Request, context: Context) async throws -> Response {
         let body = try await collect(request)
-        let head = try RequestBodyRewriter.inspect(body)
+        let (head, prompt) = try RequestBodyRewriter.inspectCompletion(body)
         let model = try servedModel(head.model)
-        let rewritten = try RequestBodyRewriter.completion(
-            body, upstreamModel: model.upstream.model, prefix: model.renderedDemonstrations)
+        let rewritten = try RequestBodyRewriter.spliceCompletion(
+            body, upstreamModelJSON: upstreamModelJSON[model.name] ?? [], prompt: prompt, prefix: model.renderedDemonstrations)
         return try await forwarder.forward(path: "/completions", body: rewritten, model: model, logger: context.logger)
     }
 

@@ -29,40 +29,64 @@ public enum RequestBodyRewriter {
         }
     }
 
-    /// The chat body with `model` replaced and `systemMessage` (a JSON object's bytes) put first in `messages`.
-    public static func chat(_ body: [UInt8], upstreamModel: String, systemMessage: [UInt8]) throws(OpenAIError) -> [UInt8] {
-        struct Messages: Decodable {
+    /// Reads `model` and `stream` of a chat body and checks that `messages` is a non-empty array.
+    public static func inspectChat(_ body: [UInt8]) throws(OpenAIError) -> Request {
+        struct Head: Decodable {
+            var model: String
+            var stream: Bool?
             var messages: [Ignored]
         }
-        let messages: [Ignored]
+        let head: Head
         do {
-            messages = try JSONDecoder().decode(Messages.self, from: Data(body)).messages
+            head = try JSONDecoder().decode(Head.self, from: Data(body))
         } catch {
             throw Self.describe(error)
         }
-        guard !messages.isEmpty else { throw OpenAIError.invalidRequest("'messages' must not be empty", code: "invalid_messages") }
+        guard !head.messages.isEmpty else { throw OpenAIError.invalidRequest("'messages' must not be empty", code: "invalid_messages") }
+        return Request(model: head.model, stream: head.stream ?? false)
+    }
+
+    /// A chat body (checked by ``inspectChat(_:)``) with `model` replaced by `upstreamModelJSON`
+    /// (a JSON string's bytes) and `systemMessage` (a JSON object's bytes) put first in `messages`.
+    public static func spliceChat(_ body: [UInt8], upstreamModelJSON: [UInt8], systemMessage: [UInt8]) throws(OpenAIError) -> [UInt8] {
         let members = try topLevelMembers(body)
         guard let modelRange = members["model"], let messagesRange = members["messages"] else {
             throw OpenAIError.invalidRequest("field names 'model' and 'messages' must be written without escapes")
         }
         let afterBracket = messagesRange.lowerBound + 1
         return splice(body, [
-            (modelRange, jsonString(upstreamModel)),
+            (modelRange, upstreamModelJSON),
             (afterBracket..<afterBracket, systemMessage + Array(",".utf8)),
         ])
     }
 
-    /// The completions body with `model` replaced and `prefix` put before the prompt (each prompt, if a list).
-    public static func completion(_ body: [UInt8], upstreamModel: String, prefix: String) throws(OpenAIError) -> [UInt8] {
-        struct Prompt: Decodable {
+    /// ``inspectChat(_:)`` then ``spliceChat(_:upstreamModelJSON:systemMessage:)``.
+    public static func chat(_ body: [UInt8], upstreamModel: String, systemMessage: [UInt8]) throws(OpenAIError) -> [UInt8] {
+        _ = try inspectChat(body)
+        return try spliceChat(body, upstreamModelJSON: jsonString(upstreamModel), systemMessage: systemMessage)
+    }
+
+    /// Reads `model`, `stream` and `prompt` (a string or a non-empty list of strings) of a completions body.
+    public static func inspectCompletion(_ body: [UInt8]) throws(OpenAIError) -> (request: Request, prompt: PromptValue) {
+        struct Head: Decodable {
+            var model: String
+            var stream: Bool?
             var prompt: PromptValue
         }
-        let prompt: PromptValue
+        let head: Head
         do {
-            prompt = try JSONDecoder().decode(Prompt.self, from: Data(body)).prompt
+            head = try JSONDecoder().decode(Head.self, from: Data(body))
         } catch {
             throw Self.describe(error)
         }
+        if case .texts(let list) = head.prompt, list.isEmpty {
+            throw OpenAIError.invalidRequest("'prompt' must not be an empty list", code: "invalid_prompt")
+        }
+        return (Request(model: head.model, stream: head.stream ?? false), head.prompt)
+    }
+
+    /// A completions body with `model` replaced and `prefix` put before the prompt (each prompt, if a list).
+    public static func spliceCompletion(_ body: [UInt8], upstreamModelJSON: [UInt8], prompt: PromptValue, prefix: String) throws(OpenAIError) -> [UInt8] {
         let members = try topLevelMembers(body)
         guard let modelRange = members["model"], let promptRange = members["prompt"] else {
             throw OpenAIError.invalidRequest("field names 'model' and 'prompt' must be written without escapes")
@@ -70,11 +94,15 @@ public enum RequestBodyRewriter {
         let newPrompt: [UInt8]
         switch prompt {
         case .text(let s): newPrompt = jsonString(prefix + s)
-        case .texts(let list):
-            guard !list.isEmpty else { throw OpenAIError.invalidRequest("'prompt' must not be an empty list", code: "invalid_prompt") }
-            newPrompt = jsonStrings(list.map { prefix + $0 })
+        case .texts(let list): newPrompt = jsonStrings(list.map { prefix + $0 })
         }
-        return splice(body, [(modelRange, jsonString(upstreamModel)), (promptRange, newPrompt)])
+        return splice(body, [(modelRange, upstreamModelJSON), (promptRange, newPrompt)])
+    }
+
+    /// ``inspectCompletion(_:)`` then ``spliceCompletion(_:upstreamModelJSON:prompt:prefix:)``.
+    public static func completion(_ body: [UInt8], upstreamModel: String, prefix: String) throws(OpenAIError) -> [UInt8] {
+        let prompt = try inspectCompletion(body).prompt
+        return try spliceCompletion(body, upstreamModelJSON: jsonString(upstreamModel), prompt: prompt, prefix: prefix)
     }
 
     /// `{"role":"system","content":…}` as JSON bytes.
@@ -82,11 +110,12 @@ public enum RequestBodyRewriter {
         Array(#"{"role":"system","content":"#.utf8) + jsonString(content) + Array("}".utf8)
     }
 
-    enum PromptValue: Decodable {
+    /// A completions prompt the proxy can prefix: text or a list of texts (token-id prompts are refused).
+    public enum PromptValue: Sendable, Decodable {
         case text(String)
         case texts([String])
 
-        init(from decoder: any Decoder) throws {
+        public init(from decoder: any Decoder) throws {
             let c = try decoder.singleValueContainer()
             if let s = try? c.decode(String.self) {
                 self = .text(s)
