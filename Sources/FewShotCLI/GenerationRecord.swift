@@ -1,0 +1,105 @@
+import DPAccounting
+import FewShotCore
+import FewShotStore
+import Foundation
+
+/// The privacy record of a generation: the first line of `fewshot gen`'s JSONL, and its summary.
+/// Holds settings, the recorded events and what the accountant derived from them; no private text.
+struct GenerationRecord: Encodable {
+    var type = "privacy"
+    var task: String
+    var dataset: String
+    var generation: String?
+    var epsilon: Double
+    var epsilonPerLabel: [String: Double]
+    var delta: Double
+    var sigma: Double?
+    var accountant: String
+    var mechanism: String
+    var sampling: String
+    var subsample: String?
+    var vocabulary: String
+    var topK: Int
+    var batches: Int
+    var batchSize: Int
+    var maxTokens: Int
+    var tokensReleased: [Int]
+    var llmCalls: Int
+    var model: String
+    var events: [String: PrivacyEvent]
+    var `private`: Bool
+    var seed: UInt64?
+
+    enum CodingKeys: String, CodingKey {
+        case type, task, dataset, generation, epsilon, epsilonPerLabel = "epsilon_per_label", delta, sigma, accountant
+        case mechanism, sampling, subsample, vocabulary, topK = "top_k", batches = "M", batchSize = "N", maxTokens = "T"
+        case tokensReleased = "tokens_released", llmCalls = "llm_calls", model, events, `private`, seed
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(type, forKey: .type)
+        try c.encode(task, forKey: .task)
+        try c.encode(dataset, forKey: .dataset)
+        try c.encodeIfPresent(generation, forKey: .generation)
+        // JSON has no infinity: an unbounded epsilon is written as the string "inf".
+        if epsilon.isFinite { try c.encode(epsilon, forKey: .epsilon) } else { try c.encode("inf", forKey: .epsilon) }
+        try c.encode(epsilonPerLabel.mapValues { $0.isFinite ? String($0) : "inf" }, forKey: .epsilonPerLabel)
+        try c.encode(delta, forKey: .delta)
+        try c.encodeIfPresent(sigma, forKey: .sigma)
+        try c.encode(accountant, forKey: .accountant)
+        try c.encode(mechanism, forKey: .mechanism)
+        try c.encode(sampling, forKey: .sampling)
+        try c.encodeIfPresent(subsample, forKey: .subsample)
+        try c.encode(vocabulary, forKey: .vocabulary)
+        try c.encode(topK, forKey: .topK)
+        try c.encode(batches, forKey: .batches)
+        try c.encode(batchSize, forKey: .batchSize)
+        try c.encode(maxTokens, forKey: .maxTokens)
+        try c.encode(tokensReleased, forKey: .tokensReleased)
+        try c.encode(llmCalls, forKey: .llmCalls)
+        try c.encode(model, forKey: .model)
+        try c.encode(events, forKey: .events)
+        try c.encode(`private`, forKey: .private)
+        try c.encodeIfPresent(seed, forKey: .seed)
+    }
+
+    struct DemonstrationLine: Encodable {
+        var type = "demonstration"
+        var label: String
+        var text: String
+    }
+
+    func jsonLines(_ demonstrations: [Demonstration]) throws -> [String] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let head = String(decoding: try encoder.encode(self), as: UTF8.self)
+        return try [head] + demonstrations.map {
+            String(decoding: try encoder.encode(DemonstrationLine(label: $0.label, text: $0.text)), as: UTF8.self)
+        }
+    }
+
+    var epsilonText: String { epsilon.isFinite ? String(format: "%.3f", epsilon) : "inf" }
+
+    func summary(_ demonstrations: [Demonstration], elapsed: Duration) -> String {
+        var lines: [String] = []
+        let privacy = `private`
+            ? "(epsilon = \(epsilonText), delta = \(String(format: "%.3g", delta)))-DP"
+            : (seed != nil ? "NOT PRIVATE (seeded noise)" : "NOT PRIVATE (epsilon = \(epsilonText))")
+        lines.append("\(demonstrations.count) demonstrations for task \(task), \(privacy)")
+        lines.append("  accountant \(accountant); mechanism \(mechanism); sampling \(sampling)\(subsample.map { " (\($0))" } ?? ""); vocabulary \(vocabulary) top-\(topK)")
+        lines.append("  M = \(batches), N = \(batchSize), T = \(maxTokens), sigma = \(sigma.map { String(format: "%.4f", $0) } ?? "none"); \(llmCalls) LLM calls in \(elapsed.formatted(.units(allowed: [.minutes, .seconds], width: .narrow)))")
+        if let generation { lines.append("  stored as demonstration set \(generation)") }
+        for demo in demonstrations { lines.append("[\(demo.label)] \(demo.text)") }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The record the store keeps (the store fills in id, data set, events and accountant).
+    func storeRecord(_ demonstrations: [Demonstration], labels: [String]) -> DemonstrationSetRecord {
+        DemonstrationSetRecord(
+            task: task, labels: labels, demonstrations: demonstrations.map { .init(label: $0.label, text: $0.text) },
+            epsilon: epsilon, delta: delta, sigma: sigma ?? 0, mechanism: mechanism,
+            sampling: sampling + (subsample.map { "/\($0)" } ?? ""), batches: batches, examplesPerBatch: batchSize,
+            maxTokens: maxTokens, model: model, seeded: seed != nil)
+    }
+}

@@ -1,0 +1,41 @@
+import FewShotCore
+import Foundation
+
+/// One self-overwriting progress line on stderr: demonstration, token, LLM calls/s, elapsed, ETA.
+/// Prints nothing about content, so private text cannot reach the terminal through it.
+final class ProgressBar: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lastDraw = ContinuousClock.now - .seconds(1)
+    private let interactive = isatty(STDERR_FILENO) != 0
+
+    func update(_ p: GenerationProgress) {
+        lock.withLock {
+            let now = ContinuousClock.now
+            let done = p.step >= p.maxTokens
+            guard interactive ? (now - lastDraw >= .milliseconds(100) || done) : done else { return }
+            lastDraw = now
+            let seconds = Double(p.elapsed.components.seconds) + Double(p.elapsed.components.attoseconds) * 1e-18
+            // ETA assumes every remaining demonstration runs its full T tokens (an upper bound).
+            let totalSteps = p.demonstrations * p.maxTokens
+            let doneSteps = p.demonstration * p.maxTokens + p.step
+            let eta = doneSteps > 0 ? seconds / Double(doneSteps) * Double(totalSteps - doneSteps) : 0
+            let width = 20
+            let filled = min(width, width * doneSteps / max(totalSteps, 1))
+            let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+            let line = String(
+                format: "[%@] demo %d/%d token %d/%d  %.1f calls/s  %@ elapsed  ETA <= %@",
+                bar, p.demonstration + 1, p.demonstrations, p.step, p.maxTokens,
+                seconds > 0 ? Double(p.llmCalls) / seconds : 0, Self.clock(seconds), Self.clock(eta))
+            FileHandle.standardError.write(Data((interactive ? "\r\u{1B}[K" + line : line + "\n").utf8))
+        }
+    }
+
+    func finish() {
+        if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+
+    static func clock(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return String(format: "%d:%02d", s / 60, s % 60)
+    }
+}
