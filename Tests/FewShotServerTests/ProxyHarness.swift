@@ -53,7 +53,7 @@ struct ProxyHarness: Sendable {
     /// Runs `body` against a proxy whose models are `demo-<mode>` for each stub mode, plus
     /// `demo-down` (nothing listens) and `demo-failover` (a dead URL, then the echo stub).
     static func run<T: Sendable>(
-        limits: ProxyLimits = ProxyLimits(upstreamTimeout: .milliseconds(800), maxConcurrentUpstream: 8, maxQueueWait: .milliseconds(200)),
+        limits: ProxyLimits = ProxyLimits(upstreamTimeout: .milliseconds(1500), maxConcurrentUpstream: 8, maxQueueWait: .milliseconds(200)),
         _ body: @Sendable @escaping (ProxyHarness) async throws -> T
     ) async throws -> T {
         let stub = StubUpstream()

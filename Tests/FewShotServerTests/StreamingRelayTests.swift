@@ -45,7 +45,7 @@ import Testing
             for try await chunk in response.body { received += String(buffer: chunk) }
             #expect(received.hasPrefix(StubUpstream.streamChunks[0]))
             #expect(received.contains(#""code":"upstream_timeout""#))
-            #expect(ContinuousClock.now - start < .seconds(4))
+            #expect(ContinuousClock.now - start < .milliseconds(4500), "the stub stalls for 5 s; the proxy gives up after 1.5 s")
             let ok = try await h.post("/v1/chat/completions", RefusalTests.chat)
             #expect(ok.status == .ok)
         }

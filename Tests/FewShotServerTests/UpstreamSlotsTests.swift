@@ -27,7 +27,7 @@ import Testing
         #expect(await slots.acquire(maxWait: .milliseconds(300)) == nil)
         let waited = ContinuousClock.now - start
         // Bounded: it gave up after its wait (the upper bound is loose for a loaded test machine).
-        #expect(waited >= .milliseconds(300) && waited < .seconds(3), "waited \(waited)")
+        #expect(waited >= .milliseconds(300) && waited < .seconds(10), "waited \(waited)")
         held = nil
         #expect(slots.busy == 0)
         #expect(await slots.acquire(maxWait: .zero) != nil)

@@ -11,6 +11,8 @@ import Prometheus
 public struct ServerMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
+    /// Request counters and timers by route, method and status, so a request does not look them up in the registry.
+    private let requestMetrics = RequestMetricsCache()
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -26,10 +28,18 @@ public struct ServerMetrics: Sendable {
 
     /// One finished HTTP request: counted, and its duration (until the last body byte) observed.
     public func recordRequest(route: String, method: String, status: Int, duration: Duration) {
-        let dimensions = [("route", route), ("method", method), ("status", String(status))]
-        CoreMetrics.Counter(label: "fewshot_http_requests_total", dimensions: dimensions, factory: factory).increment()
-        CoreMetrics.Timer(label: "fewshot_http_request_duration_seconds", dimensions: dimensions, factory: factory)
-            .recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        let key = RequestMetricsKey(route: route, method: method, status: status)
+        let pair = requestMetrics.withLock { cache in
+            if let pair = cache[key] { return pair }
+            let dimensions = [("route", route), ("method", method), ("status", String(status))]
+            let pair = (
+                CoreMetrics.Counter(label: "fewshot_http_requests_total", dimensions: dimensions, factory: factory),
+                CoreMetrics.Timer(label: "fewshot_http_request_duration_seconds", dimensions: dimensions, factory: factory))
+            cache[key] = pair
+            return pair
+        }
+        pair.0.increment()
+        pair.1.recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     /// An upstream failure. `kind` is one of `unreachable`, `timeout`, `status_5xx`, `stream_broken`.
@@ -62,5 +72,20 @@ public struct ServerMetrics: Sendable {
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
         return buffer
+    }
+}
+
+struct RequestMetricsKey: Hashable {
+    var route: String
+    var method: String
+    var status: Int
+}
+
+final class RequestMetricsCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cache: [RequestMetricsKey: (CoreMetrics.Counter, CoreMetrics.Timer)] = [:]
+
+    func withLock<T>(_ body: (inout [RequestMetricsKey: (CoreMetrics.Counter, CoreMetrics.Timer)]) -> T) -> T {
+        lock.withLock { body(&cache) }
     }
 }

@@ -42,11 +42,13 @@ public struct RequestRecordingMiddleware<Context: RequestContext>: RouterMiddlew
     static func record(_ metrics: ServerMetrics, _ logger: Logger, route: String, method: String, status: Int, start: ContinuousClock.Instant, note: String?) {
         let duration = ContinuousClock.now - start
         metrics.recordRequest(route: route, method: method, status: status, duration: duration)
+        let level: Logger.Level = status >= 500 ? .warning : .info
+        guard logger.logLevel <= level else { return }
         var metadata: Logger.Metadata = [
             "route": .string(route), "method": .string(method), "status": .stringConvertible(status),
             "duration_ms": .string(String(format: "%.3f", Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000)),
         ]
         if let note { metadata["note"] = .string(note) }
-        logger.log(level: status >= 500 ? .warning : .info, "request", metadata: metadata)
+        logger.log(level: level, "request", metadata: metadata)
     }
 }
