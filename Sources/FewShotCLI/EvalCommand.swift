@@ -1,0 +1,183 @@
+import ArgumentParser
+import DPAccounting
+import FewShotCore
+import FewShotData
+import FewShotEval
+import Foundation
+
+/// `fewshot eval`: the paper's Table 3 on any task with a train/test pair: zero-shot, epsilon = 0,
+/// DP at each epsilon, epsilon = infinity and real examples, over seeds, raw and calibrated.
+struct Eval: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Evaluate in-context classification with DP, public, real and no demonstrations (the paper's Table 3).",
+        discussion: """
+            Writes table.md, results.csv, results.json and accuracy-<task>.svg to --out, and caches every \
+            (task, condition, seed) cell under --out/cells, so an interrupted run resumes where it stopped. \
+            Progress goes to stderr. The paper's protocol: --test-count 1000 for AGNews, all 500 for TREC, \
+            --seeds 0,1,2,3,4 and the task's default generation settings.
+            """)
+
+    @Option(name: .customLong("task"), parsing: .upToNextOption, help: "Task names in the prompts directory (or task file paths); one table row each.")
+    var tasks: [String]
+
+    @Option(parsing: .upToNextOption, help: "Training JSONL/CSV per task, in --task order (default: <data-dir>/<task>_train.jsonl).")
+    var train: [String] = []
+
+    @Option(parsing: .upToNextOption, help: "Test JSONL/CSV per task, in --task order (default: <data-dir>/<task>_test.jsonl).")
+    var test: [String] = []
+
+    @Option(help: "Directory holding <task>_train.jsonl and <task>_test.jsonl.")
+    var dataDir: String = ProcessInfo.processInfo.environment["FEWSHOT_DATA"] ?? "data"
+
+    @Option(help: "DP epsilons, comma-separated.")
+    var epsilons: String = "1,2,4,8"
+
+    @Option(help: "Conditions, comma-separated, from: zero-shot, eps-0, eps-<e>, eps-inf, real (default: all, with --epsilons).")
+    var conditions: String?
+
+    @Option(help: "Seeds, comma-separated: one run of each seeded condition per seed.")
+    var seeds: String = "0,1,2,3,4"
+
+    @Option(help: "Test examples per task, sampled with --subset-seed (default: all).")
+    var testCount: Int?
+
+    @Option(help: "Seed of the test subset (the same subset for every condition and seed).")
+    var subsetSeed: UInt64 = 0
+
+    @Option(help: "Top-k tokens read per classification request.")
+    var classifyTopK: Int = 100
+
+    @Flag(help: "Do not reuse the server's prompt cache across test examples (slower; for comparison).")
+    var noPromptCache = false
+
+    @Option(help: "Server slot that keeps the demonstrations' prompt cache.")
+    var slot: Int = 0
+
+    @Option(help: "Real training examples per label in the real-examples condition.")
+    var shots: Int = 1
+
+    @Option(name: .customLong("batches"), help: "M: private batches per token (default: the task's).")
+    var batches: Int?
+
+    @Option(name: .customLong("batch-size"), help: "N: examples per batch (default: the task's).")
+    var batchSize: Int?
+
+    @Option(help: "T: most tokens per generated demonstration, DP and epsilon = 0 (default: the task's).")
+    var maxTokens: Int?
+
+    @Option(help: "Noisy argmax: gaussian or exponential.")
+    var mechanism: NoiseMechanism = .gaussian
+
+    @Option(name: .customLong("vocab"), help: "Candidate tokens: rvp or full (default: the task's).")
+    var vocabulary: VocabularyMode?
+
+    @Option(help: "K of the generator's candidate set (default: the task's).")
+    var topK: Int?
+
+    @Option(help: "subsample (the paper) or partition (fast, no amplification).")
+    var sampling: SamplingMode = .subsample
+
+    @Option(help: "How subsample mode samples: poisson or without-replacement.")
+    var subsample: SubsampleScheme = .poisson
+
+    @Option(help: "Accountant: auto (PLD where it applies, else RDP), pld or rdp.")
+    var accountant: AccountantChoice = .auto
+
+    @Flag(help: "Seed the generator's noise with each run's seed: reproducible, and NOT private.")
+    var reproducibleNoise = false
+
+    @Option(help: "Directory of task files.")
+    var prompts: String = ProcessInfo.processInfo.environment["FEWSHOT_PROMPTS"] ?? "prompts"
+
+    @Option(help: "Output directory (results and the resume cache).")
+    var out: String = "eval-out"
+
+    @OptionGroup var llm: LLMOptions
+
+    func validate() throws {
+        if !train.isEmpty, train.count != tasks.count { throw ValidationError("--train: give one file per --task (\(tasks.count)), got \(train.count)") }
+        if !test.isEmpty, test.count != tasks.count { throw ValidationError("--test: give one file per --task (\(tasks.count)), got \(test.count)") }
+        _ = try settings()
+        if shots < 1 { throw ValidationError("--shots must be at least 1, got \(shots)") }
+        for (name, value) in [("--batches", batches), ("--batch-size", batchSize), ("--max-tokens", maxTokens), ("--top-k", topK)] {
+            if let value, value < 1 { throw ValidationError("\(name) must be at least 1, got \(value)") }
+        }
+    }
+
+    func settings() throws -> EvalSettings {
+        let epsilonList = try epsilons.split(separator: ",").map { part -> Double in
+            guard let value = Double(part.trimmingCharacters(in: .whitespaces)), value > 0, value.isFinite else {
+                throw ValidationError("--epsilons: '\(part)' is not a positive number (use conditions eps-0 / eps-inf for 0 and infinity)")
+            }
+            return value
+        }
+        var chosen = EvalCondition.standard(epsilons: epsilonList)
+        if let conditions {
+            chosen = try conditions.split(separator: ",").map { part in
+                let id = part.trimmingCharacters(in: .whitespaces)
+                guard let condition = EvalCondition(id: id) else {
+                    throw ValidationError("--conditions: unknown condition '\(id)'; use zero-shot, eps-0, eps-<epsilon>, eps-inf or real")
+                }
+                return condition
+            }
+        }
+        let seedList = try seeds.split(separator: ",").map { part -> UInt64 in
+            guard let seed = UInt64(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--seeds: '\(part)' is not a non-negative integer") }
+            return seed
+        }
+        let settings = EvalSettings(
+            conditions: chosen, seeds: seedList, testCount: testCount, subsetSeed: subsetSeed, topK: classifyTopK,
+            cachePrompt: !noPromptCache, slot: slot)
+        do { try settings.validate() } catch { throw ValidationError("\(error)") }
+        return settings
+    }
+
+    func run() async throws {
+        let settings = try settings()
+        let directory = URL(fileURLWithPath: out)
+        let connected = try await llm.connect()
+        do {
+            var evalTasks: [EvalTask] = []
+            for (index, name) in tasks.enumerated() {
+                let template = try TaskFile.find(name, in: URL(fileURLWithPath: prompts))
+                let trainURL = URL(fileURLWithPath: train.isEmpty ? "\(dataDir)/\(template.name)_train.jsonl" : train[index])
+                let testURL = URL(fileURLWithPath: test.isEmpty ? "\(dataDir)/\(template.name)_test.jsonl" : test[index])
+                let trainSet = try PrivateDataFile.load(trainURL, task: template)
+                let testSet = try PrivateDataFile.load(testURL, task: template)
+                warn("eval: task \(template.name): \(trainSet.examples.count) training examples, \(testSet.examples.count) test examples")
+                let generator = GeneratedDemonstrationSource(
+                    task: template, model: connected.model, privateData: trainSet.examples, settings: generationSettings(for: template),
+                    reproducibleNoise: reproducibleNoise, accountant: accountant.accountant, progress: Evaluation.standardError)
+                let source = TaskDemonstrationSource(
+                    task: template, train: trainSet.examples, model: connected.model, shotsPerLabel: shots,
+                    publicMaxTokens: maxTokens, generator: generator)
+                evalTasks.append(EvalTask(template: template, test: testSet.examples, demonstrations: source))
+            }
+            if reproducibleNoise { warn("--reproducible-noise: DP demonstrations use seeded noise and are NOT differentially private") }
+            let evaluation = Evaluation(model: connected.model, settings: settings, outputDirectory: directory)
+            let report = try await evaluation.run(evalTasks)
+            let files = try report.write(to: directory)
+            try await connected.shutdown()
+            print(report.markdownTable())
+            warn("eval: wrote \(files.map(\.path).joined(separator: ", "))")
+        } catch {
+            try? await connected.shutdown()
+            throw error
+        }
+    }
+
+    /// The generator's settings: the task's defaults (as `fewshot gen` uses them) with the options given.
+    func generationSettings(for task: TaskTemplate) -> GenerationSettings {
+        var settings = GeneratedDemonstrationSource.defaultSettings(for: task)
+        settings.batches = batches ?? settings.batches
+        settings.batchSize = batchSize ?? settings.batchSize
+        settings.maxTokens = maxTokens ?? settings.maxTokens
+        settings.mechanism = mechanism
+        settings.vocabulary = vocabulary ?? settings.vocabulary
+        settings.topK = topK ?? settings.topK
+        settings.sampling = sampling
+        settings.subsampleScheme = subsample
+        return settings
+    }
+}
