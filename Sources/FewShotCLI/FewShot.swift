@@ -8,7 +8,7 @@ struct FewShot: AsyncParsableCommand {
         abstract: "Differentially private few-shot demonstrations: generate, account, serve, evaluate.",
         subcommands: [
             // Each subcommand lives in its own file; add yours here.
-            Budget.self, Demos.self, Account.self, Serve.self,
+            Gen.self, Budget.self, Demos.self, Account.self, Serve.self,
             LLM.self, Eval.self,
         ]
     )

@@ -209,9 +209,7 @@ struct Gen: AsyncParsableCommand {
     func openLedger(dataset: PrivateDataset) throws -> FewShotStore? {
         if noStore {
             guard FileManager.default.fileExists(atPath: store.path) else { return nil }
-            let opened = try store.open()
-            if let record = try? opened.dataset(matching: dataset.fingerprint),
-               try opened.budgetStatus(dataset: record.fingerprint, accountant: accountant.accountant).budget != nil {
+            if try store.open().budget(dataset: dataset.fingerprint) != nil {
                 throw ValidationError("--no-store: data set \(dataset.fingerprint.prefix(12)) has a privacy budget, so every generation must go through the ledger")
             }
             return nil

@@ -20,6 +20,9 @@ struct LLMOptions: ParsableArguments {
     @Option(help: "Environment variable holding the upstream's API key (OpenAI API).")
     var apiKeyEnv: String?
 
+    @Flag(help: "With --api openai: the upstream is llama.cpp, so send its extra options (slot, prompt cache, the logit bias that keeps distributions whose top token is part of a character).")
+    var llamaCppExtensions = false
+
     @Option(help: "Per-request timeout in seconds.")
     var timeout: Int = 120
 
@@ -52,7 +55,7 @@ struct LLMOptions: ParsableArguments {
         case .openai:
             let transport = try HTTPTransport(upstreams: upstreams, configuration: configuration)
             let key = apiKeyEnv.flatMap { ProcessInfo.processInfo.environment[$0] }
-            let backend = OpenAICompletionsBackend(transport: transport, model: modelName!, apiKey: key)
+            let backend = OpenAICompletionsBackend(transport: transport, model: modelName!, apiKey: key, sendsLlamaCppOptions: llamaCppExtensions)
             return ConnectedModel(model: backend, shutdown: backend.shutdown)
         }
     }
