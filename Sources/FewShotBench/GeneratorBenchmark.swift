@@ -42,6 +42,18 @@ struct GeneratorBenchmark: AsyncParsableCommand {
         let labelName = label ?? task.labels[0].name
         let backend = try await LlamaCppBackend.connect(upstreams: [llm])
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(10), read: .seconds(600))))
+        do {
+            try await measure(task: task, dataset: dataset, labelName: labelName, backend: backend, client: client)
+        } catch {
+            try? await backend.shutdown()
+            try? await client.shutdown()
+            throw error
+        }
+        try await backend.shutdown()
+        try await client.shutdown()
+    }
+
+    func measure(task: TaskTemplate, dataset: PrivateDataset, labelName: String, backend: LlamaCppBackend, client: HTTPClient) async throws {
         print("fewshot-bench gen: task \(task.name), label \(labelName), M=\(batches) N=\(batchSize) T=\(maxTokens) top-k \(topK), model \(backend.modelName) at \(llm)")
         var perStep: [SamplingMode: Double] = [:]
         for mode in modes.split(separator: ",").compactMap({ SamplingMode(rawValue: String($0)) }) {
@@ -71,8 +83,6 @@ struct GeneratorBenchmark: AsyncParsableCommand {
         if let sub = perStep[.subsample], let part = perStep[.partition] {
             print(String(format: "partition is %.1fx faster per step than subsample (steps after the first)", sub / part))
         }
-        try await backend.shutdown()
-        try await client.shutdown()
     }
 
     /// Fills every slot with an unrelated prompt, so no run starts with the previous run's cache.
