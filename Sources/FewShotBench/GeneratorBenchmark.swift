@@ -58,12 +58,17 @@ struct GeneratorBenchmark: AsyncParsableCommand {
         var perStep: [SamplingMode: Double] = [:]
         for mode in modes.split(separator: ",").compactMap({ SamplingMode(rawValue: String($0)) }) {
             let recorder = RecordingModel(backend)
+            // llama-server keeps a RAM cache of earlier prompts across slots. A nonce at the top of every
+            // prompt, replaced by a fresh one of the same length for the replay, keeps both runs cold.
+            let nonce = UUID().uuidString
+            var runTask = task
+            runTask.generation.instruction = "Run \(nonce).\n" + task.generation.instruction
             let settings = GenerationSettings(
                 batches: batches, batchSize: batchSize, maxTokens: maxTokens, vocabulary: .rvp, topK: topK,
                 sampling: mode, privacy: .noisy(noiseMultiplierByLabel: [labelName: 1.0]), labels: [labelName])
             try await evictSlots(backend)
             let start = ContinuousClock.now
-            let result = try await DemonstrationGenerator(model: recorder, task: task, settings: settings, noise: .secure())
+            let result = try await DemonstrationGenerator(model: recorder, task: runTask, settings: settings, noise: .secure())
                 .generate(privateData: dataset.examples)
             let wall = seconds(ContinuousClock.now - start)
             let steps = result.tokensReleased.reduce(0, +)
@@ -72,7 +77,8 @@ struct GeneratorBenchmark: AsyncParsableCommand {
             perStep[mode] = steady
 
             try await evictSlots(backend)
-            let plain = try await replay(recorder.requestsByStep(), client: client)
+            let fresh = Data(UUID().uuidString.utf8)
+            let plain = try await replay(recorder.requestsByStep().map { $0.map { $0.replacing(Data(nonce.utf8), with: fresh) } }, client: client)
             print(String(
                 format: "%@: %d tokens, wall %.2f s, %d LLM calls, %.1f calls/s, %.3f s/token; first step %.3f s, later steps %.3f s each",
                 mode.rawValue, steps, wall, result.llmCalls, Double(result.llmCalls) / wall, wall / Double(max(steps, 1)),
