@@ -57,32 +57,7 @@ struct Eval: AsyncParsableCommand {
     @Option(help: "Real training examples per label in the real-examples condition.")
     var shots: Int = 1
 
-    @Option(name: .customLong("batches"), help: "M: private batches per token (default: the task's).")
-    var batches: Int?
-
-    @Option(name: .customLong("batch-size"), help: "N: examples per batch (default: the task's).")
-    var batchSize: Int?
-
-    @Option(help: "T: most tokens per generated demonstration, DP and epsilon = 0 (default: the task's).")
-    var maxTokens: Int?
-
-    @Option(help: "Noisy argmax: gaussian or exponential.")
-    var mechanism: NoiseMechanism = .gaussian
-
-    @Option(name: .customLong("vocab"), help: "Candidate tokens: rvp or full (default: the task's).")
-    var vocabulary: VocabularyMode?
-
-    @Option(help: "K of the generator's candidate set (default: the task's).")
-    var topK: Int?
-
-    @Option(help: "subsample (the paper) or partition (fast, no amplification).")
-    var sampling: SamplingMode = .subsample
-
-    @Option(help: "How subsample mode samples: poisson or without-replacement.")
-    var subsample: SubsampleScheme = .poisson
-
-    @Option(help: "Accountant: auto (PLD where it applies, else RDP), pld or rdp.")
-    var accountant: AccountantChoice = .auto
+    @OptionGroup var generator: GeneratorOptions
 
     @Flag(help: "Seed the generator's noise with each run's seed: reproducible, and NOT private.")
     var reproducibleNoise = false
@@ -100,9 +75,6 @@ struct Eval: AsyncParsableCommand {
         if !test.isEmpty, test.count != tasks.count { throw ValidationError("--test: give one file per --task (\(tasks.count)), got \(test.count)") }
         _ = try settings()
         if shots < 1 { throw ValidationError("--shots must be at least 1, got \(shots)") }
-        for (name, value) in [("--batches", batches), ("--batch-size", batchSize), ("--max-tokens", maxTokens), ("--top-k", topK)] {
-            if let value, value < 1 { throw ValidationError("\(name) must be at least 1, got \(value)") }
-        }
     }
 
     func settings() throws -> EvalSettings {
@@ -146,12 +118,12 @@ struct Eval: AsyncParsableCommand {
                 let trainSet = try PrivateDataFile.load(trainURL, task: template)
                 let testSet = try PrivateDataFile.load(testURL, task: template)
                 warn("eval: task \(template.name): \(trainSet.examples.count) training examples, \(testSet.examples.count) test examples")
-                let generator = GeneratedDemonstrationSource(
+                let dpSource = GeneratedDemonstrationSource(
                     task: template, model: connected.model, privateData: trainSet.examples, settings: generationSettings(for: template),
-                    reproducibleNoise: reproducibleNoise, accountant: accountant.accountant, progress: Evaluation.standardError)
+                    reproducibleNoise: reproducibleNoise, accountant: generator.accountant.accountant, progress: Evaluation.standardError)
                 let source = TaskDemonstrationSource(
                     task: template, train: trainSet.examples, model: connected.model, shotsPerLabel: shots,
-                    publicMaxTokens: maxTokens, generator: generator)
+                    publicMaxTokens: generator.maxTokens, generator: dpSource)
                 evalTasks.append(EvalTask(template: template, test: testSet.examples, demonstrations: source))
             }
             if reproducibleNoise { warn("--reproducible-noise: DP demonstrations use seeded noise and are NOT differentially private") }
@@ -169,15 +141,6 @@ struct Eval: AsyncParsableCommand {
 
     /// The generator's settings: the task's defaults (as `fewshot gen` uses them) with the options given.
     func generationSettings(for task: TaskTemplate) -> GenerationSettings {
-        var settings = GeneratedDemonstrationSource.defaultSettings(for: task)
-        settings.batches = batches ?? settings.batches
-        settings.batchSize = batchSize ?? settings.batchSize
-        settings.maxTokens = maxTokens ?? settings.maxTokens
-        settings.mechanism = mechanism
-        settings.vocabulary = vocabulary ?? settings.vocabulary
-        settings.topK = topK ?? settings.topK
-        settings.sampling = sampling
-        settings.subsampleScheme = subsample
-        return settings
+        generator.applied(to: GeneratedDemonstrationSource.defaultSettings(for: task))
     }
 }

@@ -37,32 +37,7 @@ struct Gen: AsyncParsableCommand {
     @Option(help: "Labels to generate for, comma-separated (default: the task's labels).")
     var labels: String?
 
-    @Option(name: .customLong("batches"), help: "M: private batches per token (default: the task's).")
-    var batches: Int?
-
-    @Option(name: .customLong("batch-size"), help: "N: examples per batch (default: the task's).")
-    var batchSize: Int?
-
-    @Option(help: "T: most tokens per demonstration (default: the task's).")
-    var maxTokens: Int?
-
-    @Option(help: "Noisy argmax: gaussian or exponential.")
-    var mechanism: NoiseMechanism = .gaussian
-
-    @Option(name: .customLong("vocab"), help: "Candidate tokens: rvp (public prompt's top-k) or full (default: the task's).")
-    var vocabulary: VocabularyMode?
-
-    @Option(help: "K for the candidate set (default: the task's).")
-    var topK: Int?
-
-    @Option(help: "subsample (fresh sample per token, the paper) or partition (batches fixed per demonstration; fast).")
-    var sampling: SamplingMode = .subsample
-
-    @Option(help: "How subsample mode samples: poisson (tight PLD accounting) or without-replacement.")
-    var subsample: SubsampleScheme = .poisson
-
-    @Option(help: "Accountant: auto (PLD where it applies, else RDP), pld or rdp.")
-    var accountant: AccountantChoice = .auto
+    @OptionGroup var generator: GeneratorOptions
 
     @Option(help: "Directory of task files.")
     var prompts: String = ProcessInfo.processInfo.environment["FEWSHOT_PROMPTS"] ?? "prompts"
@@ -90,9 +65,6 @@ struct Gen: AsyncParsableCommand {
         if let delta, !(delta > 0 && delta < 1) { throw ValidationError("--delta must be in (0, 1), got \(delta)") }
         if let sigma, !(sigma > 0 && sigma.isFinite) { throw ValidationError("--sigma must be positive, got \(sigma)") }
         if let shots, shots < 1 { throw ValidationError("--shots must be at least 1, got \(shots)") }
-        for (name, value) in [("--batches", batches), ("--batch-size", batchSize), ("--max-tokens", maxTokens), ("--top-k", topK)] {
-            if let value, value < 1 { throw ValidationError("\(name) must be at least 1, got \(value)") }
-        }
         if noStore, resume != nil { throw ValidationError("--resume needs the store; drop --no-store") }
     }
 
@@ -119,12 +91,8 @@ struct Gen: AsyncParsableCommand {
         let chosenLabels = try labelOrder(taskTemplate, counts: dataset.countsByLabel)
         let counts = dataset.countsByLabel
         let targetDelta = delta ?? 1 / Double(chosenLabels.map { counts[$0] ?? 0 }.filter { $0 > 0 }.min() ?? 1)
-        let accountantUsed = accountant.accountant
-        var settings = GenerationSettings(
-            batches: batches ?? taskTemplate.defaults.batches, batchSize: batchSize ?? taskTemplate.defaults.batchSize,
-            maxTokens: maxTokens ?? taskTemplate.defaults.maxTokens, mechanism: mechanism,
-            vocabulary: vocabulary ?? taskTemplate.defaults.vocabulary, topK: topK ?? taskTemplate.defaults.topK,
-            sampling: sampling, subsampleScheme: subsample, privacy: .publicOnly, labels: chosenLabels)
+        let accountantUsed = generator.accountant.accountant
+        var settings = generator.settings(for: taskTemplate, labels: chosenLabels, privacy: .publicOnly)
         let noiseMultiplier = try calibrate(&settings, counts: counts, delta: targetDelta, accountant: accountantUsed)
         try settings.validate(examplesPerLabel: counts)
         let plan = PrivacyPlan(settings: settings, examplesPerLabel: counts)
@@ -133,12 +101,12 @@ struct Gen: AsyncParsableCommand {
 
         let ledger = try openLedger(dataset: dataset)
         let connected = try await llm.connect()
-        let generator = DemonstrationGenerator(model: connected.model, task: taskTemplate, settings: settings, noise: noise)
+        let demonstrationGenerator = DemonstrationGenerator(model: connected.model, task: taskTemplate, settings: settings, noise: noise)
         let progress = ProgressBar()
         let result: GenerationResult
         let reservation: Reservation?
         do {
-            (reservation, result) = try await generate(generator, dataset: dataset, plan: plan, ledger: ledger, accountant: accountantUsed, progress: progress)
+            (reservation, result) = try await generate(demonstrationGenerator, dataset: dataset, plan: plan, ledger: ledger, accountant: accountantUsed, progress: progress)
             progress.finish()
             try await connected.shutdown()
         } catch {
