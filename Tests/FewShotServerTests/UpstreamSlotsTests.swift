@@ -26,8 +26,9 @@ import Testing
         let start = ContinuousClock.now
         #expect(await slots.acquire(maxWait: .milliseconds(300)) == nil)
         let waited = ContinuousClock.now - start
-        // Bounded: it gave up after its wait (the upper bound is loose for a loaded test machine).
-        #expect(waited >= .milliseconds(300) && waited < .seconds(10), "waited \(waited)")
+        // Bounded: it gave up after its wait. The upper bound only proves it is bounded: in the full
+        // parallel test run on 2 cores, other suites' blocking work delayed the wake-up to 26 s once.
+        #expect(waited >= .milliseconds(300) && waited < .seconds(90), "waited \(waited)")
         held = nil
         #expect(slots.busy == 0)
         #expect(await slots.acquire(maxWait: .zero) != nil)
