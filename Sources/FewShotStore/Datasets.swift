@@ -91,20 +91,29 @@ extension FewShotStore {
 }
 
 /// One JSON configuration for everything the store serialises, so stored text is stable. Stored
-/// dates keep full precision (seconds as a double); exported ones are ISO 8601 for people.
+/// dates keep full precision (seconds as a double); exported ones are ISO 8601 for people. An
+/// infinite epsilon (the no-noise baseline) is written as the string "inf", which JSON can hold.
 enum JSONCoding {
+    static let infinity = JSONEncoder.NonConformingFloatEncodingStrategy.convertToString(
+        positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = infinity
         return encoder
     }()
     static let exportEncoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
+        encoder.nonConformingFloatEncodingStrategy = infinity
         return encoder
     }()
-    static let decoder = JSONDecoder()
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return decoder
+    }()
 
     static func string<T: Encodable>(_ value: T, encoder: JSONEncoder = encoder) throws -> String {
         String(decoding: try encoder.encode(value), as: UTF8.self)
