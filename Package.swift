@@ -99,8 +99,8 @@ let package = Package(
         ], resources: [.copy("Fixtures")]),
         .testTarget(name: "LocalLLMTests", dependencies: ["LocalLLM"]),
         // Child process for the store's crash and two-process tests (killed with SIGKILL mid-generation).
-        .executableTarget(name: "FewShotStoreProbe", dependencies: ["FewShotStore", "DPAccounting", "FewShotCore"]),
-        .testTarget(name: "FewShotStoreTests", dependencies: ["FewShotStore", "DPAccounting", "FewShotCore"]),
+        .executableTarget(name: "FewShotStoreProbe", dependencies: ["FewShotStore", "DPAccounting", "FewShotCore", "FewShotTestSupport"]),
+        .testTarget(name: "FewShotStoreTests", dependencies: ["FewShotStore", "DPAccounting", "FewShotCore", "FewShotTestSupport"]),
         .testTarget(name: "FewShotServerTests", dependencies: [
             "FewShotServer", "FewShotStore", "FewShotCore", "FewShotTestSupport",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

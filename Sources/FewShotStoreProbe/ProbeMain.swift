@@ -1,6 +1,7 @@
 import DPAccounting
 import FewShotCore
 import FewShotStore
+import FewShotTestSupport
 import Foundation
 
 /// A child process for the store's tests: it runs ledger operations on a shared store file so the

@@ -1,4 +1,5 @@
 import FewShotStore
+import FewShotTestSupport
 import Foundation
 import Testing
 

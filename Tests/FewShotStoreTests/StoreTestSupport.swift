@@ -1,6 +1,7 @@
 import DPAccounting
 import FewShotCore
 import FewShotStore
+import FewShotTestSupport
 import Foundation
 import Testing
 
@@ -22,32 +23,6 @@ final class TemporaryDirectory {
 func randomFingerprint() -> String {
     var generator = SystemRandomNumberGenerator()
     return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
-}
-
-/// Exact basic composition of pure-DP events: sequential epsilons add, parallel take the max.
-/// With epsilons that are binary fractions the sums are exact, so budget edges are exact.
-struct BasicCompositionAccountant: PrivacyAccountant {
-    var name: String { "basic-pure" }
-
-    func supports(_ event: PrivacyEvent) -> Bool {
-        switch event {
-        case .noOp, .pureDP: return true
-        case let .selfComposed(inner, count): return count >= 0 && supports(inner)
-        case let .composed(events), let .parallel(events): return events.allSatisfy(supports)
-        default: return false
-        }
-    }
-
-    func epsilon(for event: PrivacyEvent, delta: Double) throws -> Double {
-        switch event {
-        case .noOp: return 0
-        case let .pureDP(epsilon): return epsilon
-        case let .selfComposed(inner, count): return Double(count) * (try epsilon(for: inner, delta: delta))
-        case let .composed(events): return try events.reduce(0) { $0 + (try epsilon(for: $1, delta: delta)) }
-        case let .parallel(events): return try events.map { try epsilon(for: $0, delta: delta) }.max() ?? 0
-        default: throw AccountingError.unsupportedEvent(accountant: name, reason: "pure DP only")
-        }
-    }
 }
 
 /// Basic composition that takes a few milliseconds per answer, like a real accountant, so that a

@@ -1,12 +1,14 @@
 import DPAccounting
 
-/// Accounts pure-DP events by basic composition (epsilons of sequential events add, parallel events
-/// cost the largest), exactly and with no approximation. Supports only `.noOp`, `.pureDP` and their
-/// compositions, which is all the probe plans.
-struct BasicCompositionAccountant: PrivacyAccountant {
-    var name: String { "basic-pure" }
+/// Exact basic composition of pure-DP events, for tests and the store's test probe: sequential
+/// epsilons add, parallel events cost the largest. Supports only `.noOp`, `.pureDP` and their
+/// compositions. With epsilons that are binary fractions the sums are exact, so budget edges are exact.
+public struct BasicCompositionAccountant: PrivacyAccountant {
+    public init() {}
 
-    func supports(_ event: PrivacyEvent) -> Bool {
+    public var name: String { "basic-pure" }
+
+    public func supports(_ event: PrivacyEvent) -> Bool {
         switch event {
         case .noOp, .pureDP: return true
         case let .selfComposed(inner, count): return count >= 0 && supports(inner)
@@ -15,7 +17,7 @@ struct BasicCompositionAccountant: PrivacyAccountant {
         }
     }
 
-    func epsilon(for event: PrivacyEvent, delta: Double) throws -> Double {
+    public func epsilon(for event: PrivacyEvent, delta: Double) throws -> Double {
         switch event {
         case .noOp: return 0
         case let .pureDP(epsilon): return epsilon
