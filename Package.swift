@@ -57,9 +57,12 @@ let package = Package(
             "DPAccounting", "FewShotCore",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        // The OpenAI-compatible proxy and admin API.
+        // One generation end to end: request -> settings and calibration -> ledger reservation ->
+        // generator with per-token checkpoints -> stored set. Shared by `fewshot gen` and the server's jobs.
+        .target(name: "FewShotGeneration", dependencies: ["DPAccounting", "FewShotCore", "FewShotData", "FewShotStore"]),
+        // The OpenAI-compatible proxy, admin API and generation jobs.
         .target(name: "FewShotServer", dependencies: [
-            "FewShotCore", "FewShotData", "FewShotStore", "LLMBackends", "DPAccounting",
+            "FewShotGeneration", "FewShotCore", "FewShotData", "FewShotStore", "LLMBackends", "DPAccounting",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -76,7 +79,7 @@ let package = Package(
         .target(name: "FewShotTestSupport", dependencies: ["FewShotCore"]),
         .executableTarget(name: "FewShotCLI", dependencies: [
             "DPAccounting", "FewShotCore", "FewShotData", "LLMBackends", "LocalLLM",
-            "FewShotStore", "FewShotServer", "FewShotEval",
+            "FewShotStore", "FewShotServer", "FewShotEval", "FewShotGeneration",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -102,7 +105,7 @@ let package = Package(
         .executableTarget(name: "FewShotStoreProbe", dependencies: ["FewShotStore", "DPAccounting", "FewShotCore", "FewShotTestSupport"]),
         .testTarget(name: "FewShotStoreTests", dependencies: ["FewShotStore", "DPAccounting", "FewShotCore", "FewShotTestSupport"]),
         .testTarget(name: "FewShotServerTests", dependencies: [
-            "FewShotServer", "FewShotStore", "FewShotCore", "FewShotTestSupport",
+            "FewShotServer", "FewShotStore", "FewShotCore", "FewShotTestSupport", "FewShotGeneration", "DPAccounting",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),

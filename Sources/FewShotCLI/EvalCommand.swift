@@ -3,6 +3,7 @@ import DPAccounting
 import FewShotCore
 import FewShotData
 import FewShotEval
+import FewShotGeneration
 import Foundation
 
 /// `fewshot eval`: the paper's Table 3 on any task with a train/test pair: zero-shot, epsilon = 0,

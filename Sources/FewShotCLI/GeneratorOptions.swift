@@ -1,8 +1,9 @@
 import ArgumentParser
 import FewShotCore
+import FewShotGeneration
 
 /// The generator's options, shared by `fewshot gen` and `fewshot eval`. Unset options take the
-/// task's defaults (the paper's table).
+/// task's defaults (the paper's table); they mean what ``GeneratorOverrides`` says.
 struct GeneratorOptions: ParsableArguments {
     @Option(name: .customLong("batches"), help: "M: private batches per token (default: the task's).")
     var batches: Int?
@@ -31,31 +32,24 @@ struct GeneratorOptions: ParsableArguments {
     @Option(help: "Accountant: auto (PLD where it applies, else RDP), pld or rdp.")
     var accountant: AccountantChoice = .auto
 
+    var overrides: GeneratorOverrides {
+        GeneratorOverrides(
+            batches: batches, batchSize: batchSize, maxTokens: maxTokens, mechanism: mechanism, vocabulary: vocabulary,
+            topK: topK, sampling: sampling, subsample: subsample, accountant: accountant)
+    }
+
     func validate() throws {
-        for (name, value) in [("--batches", batches), ("--batch-size", batchSize), ("--max-tokens", maxTokens), ("--top-k", topK)] {
-            if let value, value < 1 { throw ValidationError("\(name) must be at least 1, got \(value)") }
+        do { try overrides.validate() } catch let error as GenerationSpecError {
+            throw ValidationError("--\(error.field.replacingOccurrences(of: "_", with: "-")) \(error.problem)")
         }
     }
 
     /// `base` (the task's defaults) with the options given.
-    func applied(to base: GenerationSettings) -> GenerationSettings {
-        var settings = base
-        settings.batches = batches ?? settings.batches
-        settings.batchSize = batchSize ?? settings.batchSize
-        settings.maxTokens = maxTokens ?? settings.maxTokens
-        settings.mechanism = mechanism
-        settings.vocabulary = vocabulary ?? settings.vocabulary
-        settings.topK = topK ?? settings.topK
-        settings.sampling = sampling
-        settings.subsampleScheme = subsample
-        return settings
-    }
-
-    /// The task's defaults with the options given, for `labels` at `privacy`.
-    func settings(for task: TaskTemplate, labels: [String], privacy: PrivacyLevel) -> GenerationSettings {
-        let d = task.defaults
-        return applied(to: GenerationSettings(
-            batches: d.batches, batchSize: d.batchSize, maxTokens: d.maxTokens, vocabulary: d.vocabulary, topK: d.topK,
-            privacy: privacy, labels: labels))
-    }
+    func applied(to base: GenerationSettings) -> GenerationSettings { overrides.applied(to: base) }
 }
+
+extension AccountantChoice: ExpressibleByArgument {}
+extension NoiseMechanism: ExpressibleByArgument {}
+extension VocabularyMode: ExpressibleByArgument {}
+extension SamplingMode: ExpressibleByArgument {}
+extension SubsampleScheme: ExpressibleByArgument {}

@@ -5,30 +5,30 @@ import Foundation
 
 /// The privacy record of a generation: the first line of `fewshot gen`'s JSONL, and its summary.
 /// Holds settings, the recorded events and what the accountant derived from them; no private text.
-struct GenerationRecord: Encodable {
-    var type = "privacy"
-    var task: String
-    var dataset: String
-    var generation: String?
-    var epsilon: Double
-    var epsilonPerLabel: [String: Double]
-    var delta: Double
-    var sigma: Double?
-    var accountant: String
-    var mechanism: String
-    var sampling: String
-    var subsample: String?
-    var vocabulary: String
-    var topK: Int
-    var batches: Int
-    var batchSize: Int
-    var maxTokens: Int
-    var tokensReleased: [Int]
-    var llmCalls: Int
-    var model: String
-    var events: [String: PrivacyEvent]
-    var `private`: Bool
-    var seed: UInt64?
+public struct GenerationRecord: Sendable, Encodable {
+    public var type = "privacy"
+    public var task: String
+    public var dataset: String
+    public var generation: String?
+    public var epsilon: Double
+    public var epsilonPerLabel: [String: Double]
+    public var delta: Double
+    public var sigma: Double?
+    public var accountant: String
+    public var mechanism: String
+    public var sampling: String
+    public var subsample: String?
+    public var vocabulary: String
+    public var topK: Int
+    public var batches: Int
+    public var batchSize: Int
+    public var maxTokens: Int
+    public var tokensReleased: [Int]
+    public var llmCalls: Int
+    public var model: String
+    public var events: [String: PrivacyEvent]
+    public var `private`: Bool
+    public var seed: UInt64?
 
     enum CodingKeys: String, CodingKey {
         case type, task, dataset, generation, epsilon, epsilonPerLabel = "epsilon_per_label", delta, sigma, accountant
@@ -36,7 +36,7 @@ struct GenerationRecord: Encodable {
         case tokensReleased = "tokens_released", llmCalls = "llm_calls", model, events, `private`, seed
     }
 
-    func encode(to encoder: Encoder) throws {
+    public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(type, forKey: .type)
         try c.encode(task, forKey: .task)
@@ -70,7 +70,7 @@ struct GenerationRecord: Encodable {
         var text: String
     }
 
-    func jsonLines(_ demonstrations: [Demonstration]) throws -> [String] {
+    public func jsonLines(_ demonstrations: [Demonstration]) throws -> [String] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let head = String(decoding: try encoder.encode(self), as: UTF8.self)
@@ -79,9 +79,9 @@ struct GenerationRecord: Encodable {
         }
     }
 
-    var epsilonText: String { epsilon.isFinite ? String(format: "%.3f", epsilon) : "inf" }
+    public var epsilonText: String { epsilon.isFinite ? String(format: "%.3f", epsilon) : "inf" }
 
-    func summary(_ demonstrations: [Demonstration], elapsed: Duration) -> String {
+    public func summary(_ demonstrations: [Demonstration], elapsed: Duration) -> String {
         var lines: [String] = []
         let privacy = `private`
             ? "(epsilon = \(epsilonText), delta = \(String(format: "%.3g", delta)))-DP"
@@ -95,7 +95,7 @@ struct GenerationRecord: Encodable {
     }
 
     /// The record the store keeps (the store fills in id, data set, events and accountant).
-    func storeRecord(_ demonstrations: [Demonstration], labels: [String]) -> DemonstrationSetRecord {
+    public func storeRecord(_ demonstrations: [Demonstration], labels: [String]) -> DemonstrationSetRecord {
         DemonstrationSetRecord(
             task: task, labels: labels, demonstrations: demonstrations.map { .init(label: $0.label, text: $0.text) },
             epsilon: epsilon, delta: delta, sigma: sigma ?? 0, mechanism: mechanism,

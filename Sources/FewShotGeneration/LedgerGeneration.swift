@@ -1,0 +1,124 @@
+import DPAccounting
+import FewShotCore
+import FewShotStore
+import Foundation
+
+/// Runs a prepared generation against the privacy ledger: reserve (or resume) before any token is
+/// released, checkpoint every token before the next step, complete into a stored demonstration set.
+/// `fewshot gen` and the server's generation jobs both run generations through this type.
+///
+/// Guarantees: the ledger holds the plan's full cost before the model is called; a token is
+/// checkpointed before the next one is computed, so a crash loses no charge; any failure
+/// (including cancellation, checked after each checkpoint) marks the generation failed, keeping its
+/// reservation, so it can be resumed or abandoned. Without a ledger nothing is reserved or stored.
+public struct LedgerGeneration: Sendable {
+    public let prepared: PreparedGeneration
+    public let ledger: FewShotStore?
+
+    public init(prepared: PreparedGeneration, ledger: FewShotStore?) {
+        self.prepared = prepared
+        self.ledger = ledger
+    }
+
+    /// The plan the ledger records for this generation.
+    public var storePlan: GenerationPlan {
+        GenerationPlan(prepared.plan, summary: "task \(prepared.task.name), \(prepared.dataset.examples.count) examples")
+    }
+
+    /// Registers the data set and reserves the plan's cost (throws `BudgetExceeded` when it does not
+    /// fit), or, with `resume`, takes over that failed generation after checking that it is this
+    /// data and plan. `job` is stored with the reservation (the spec of a server job, as JSON).
+    public func begin(resume: String? = nil, job: String? = nil) throws -> GenerationStart {
+        guard let ledger else { return GenerationStart(reservation: nil, resumeFrom: [:]) }
+        let dataset = prepared.dataset
+        _ = try ledger.registerDataset(fingerprint: dataset.fingerprint, name: dataset.source, labelCounts: dataset.countsByLabel)
+        guard let resume else {
+            let reservation = try ledger.reserve(dataset: dataset.fingerprint, plan: storePlan, accountant: prepared.accountant, job: job)
+            return GenerationStart(reservation: reservation, resumeFrom: [:])
+        }
+        let state = try ledger.resume(generation: resume)
+        guard state.reservation.dataset == dataset.fingerprint, state.reservation.plan.demonstrations == storePlan.demonstrations else {
+            try ledger.markFailed(state.reservation, reason: "resume refused: different data or options")
+            throw GenerationSpecError(
+                field: "resume", problem: "generation \(state.reservation.id): the data file or the options differ from the generation's plan; resume it with the original ones")
+        }
+        var resumeFrom: [Int: TokenCheckpoint] = [:]
+        for (position, p) in state.progress.enumerated() where !p.released.isEmpty || p.finished {
+            resumeFrom[position] = TokenCheckpoint(demonstration: position, label: p.label ?? "", tokens: p.released, finished: p.finished)
+        }
+        return GenerationStart(reservation: state.reservation, resumeFrom: resumeFrom)
+    }
+
+    /// Generates with `model`, checkpointing each token, and completes the reservation into a stored
+    /// set. On any error the generation is marked failed (resumable) and the error rethrown.
+    /// `onToken` sees each checkpoint after it is durable.
+    public func run(
+        _ start: GenerationStart, model: any LanguageModel,
+        onToken: (@Sendable (TokenCheckpoint) -> Void)? = nil,
+        onProgress: (@Sendable (GenerationProgress) -> Void)? = nil
+    ) async throws -> GenerationOutcome {
+        let generator = DemonstrationGenerator(model: model, task: prepared.task, settings: prepared.settings, noise: prepared.noise)
+        let ledger = self.ledger
+        let reservation = start.reservation
+        let result: GenerationResult
+        do {
+            result = try await generator.generate(
+                privateData: prepared.dataset.examples, resume: start.resumeFrom,
+                onToken: { checkpoint in
+                    if let ledger, let reservation {
+                        try ledger.checkpoint(reservation, demonstration: checkpoint.demonstration, released: checkpoint.tokens, finished: checkpoint.finished)
+                    }
+                    onToken?(checkpoint)
+                    try Task.checkCancellation()
+                },
+                onProgress: onProgress)
+        } catch {
+            if let ledger, let reservation {
+                try? ledger.markFailed(reservation, reason: error is CancellationError ? "interrupted" : "\(error)")
+            }
+            throw error
+        }
+        let record = makeRecord(result, generation: reservation?.id, model: model.modelName)
+        var stored: DemonstrationSetRecord?
+        if let ledger, let reservation {
+            stored = try ledger.complete(reservation, demonstrations: record.storeRecord(result.demonstrations, labels: prepared.labels))
+        }
+        return GenerationOutcome(reservation: reservation, result: result, record: record, stored: stored)
+    }
+
+    func makeRecord(_ result: GenerationResult, generation: String?, model: String) -> GenerationRecord {
+        let p = prepared
+        let accountant = p.accountant
+        let perLabel = result.eventsByLabel.mapValues { (try? accountant.epsilon(for: $0, delta: p.delta)) ?? .infinity }
+        let claimed = perLabel.values.max() ?? 0
+        let answering = Set(result.eventsByLabel.values.map { accountant.answering(for: $0) })
+        let settings = p.settings
+        return GenerationRecord(
+            task: p.task.name, dataset: p.dataset.fingerprint, generation: generation,
+            epsilon: claimed, epsilonPerLabel: perLabel, delta: p.delta, sigma: p.noiseMultiplier,
+            accountant: answering.sorted().joined(separator: "+"), mechanism: settings.mechanism.rawValue,
+            sampling: settings.sampling.rawValue, subsample: settings.sampling == .subsample ? settings.subsampleScheme.rawValue : nil,
+            vocabulary: settings.vocabulary.rawValue, topK: settings.topK,
+            batches: settings.batches, batchSize: settings.batchSize, maxTokens: settings.maxTokens,
+            tokensReleased: result.tokensReleased, llmCalls: result.llmCalls, model: model,
+            events: result.eventsByLabel, private: p.noise.isPrivate && claimed.isFinite, seed: p.spec.seed)
+    }
+}
+
+/// Where a generation starts: its reservation (nil without a ledger) and, when resumed, the tokens
+/// each demonstration already released (and paid for).
+public struct GenerationStart: Sendable {
+    public var reservation: Reservation?
+    public var resumeFrom: [Int: TokenCheckpoint]
+
+    /// Tokens released before this run (by the generation being resumed).
+    public var tokensAlreadyReleased: Int { resumeFrom.values.map(\.tokens.count).reduce(0, +) }
+}
+
+/// A finished generation: the generator's result, its privacy record and the stored set (nil without a ledger).
+public struct GenerationOutcome: Sendable {
+    public var reservation: Reservation?
+    public var result: GenerationResult
+    public var record: GenerationRecord
+    public var stored: DemonstrationSetRecord?
+}
