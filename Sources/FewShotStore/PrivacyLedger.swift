@@ -17,8 +17,9 @@ import GRDB
 extension FewShotStore {
     /// Reserves the planned cost of a generation on a data set, atomically against the budget.
     /// Throws ``BudgetExceeded`` (recording nothing) if it does not fit. Without a budget the
-    /// reservation is recorded and never refused.
-    public func reserve(dataset reference: String, plan: GenerationPlan, accountant: any PrivacyAccountant) throws -> Reservation {
+    /// reservation is recorded and never refused. `job` (a server job's request, no private text) is
+    /// stored in the same transaction; see ``generationJobs()``.
+    public func reserve(dataset reference: String, plan: GenerationPlan, accountant: any PrivacyAccountant, job: String? = nil) throws -> Reservation {
         try plan.validate()
         let planCharges = plan.demonstrations.map { LedgerCharge(label: $0.label, tokenEvent: $0.tokenEvent, tokens: $0.maxTokens) }
         return try pool.write { db in
@@ -56,6 +57,9 @@ extension FewShotStore {
                     INSERT INTO demonstration_slot (generation, position, label, tokenEvent, maxTokens) VALUES (?, ?, ?, ?, ?)
                     """, arguments: [reservation.id, position, demonstration.label,
                                      try JSONCoding.string(demonstration.tokenEvent), demonstration.maxTokens])
+            }
+            if let job {
+                try db.execute(sql: "INSERT INTO generation_job (generation, request) VALUES (?, ?)", arguments: [reservation.id, job])
             }
             return reservation
         }

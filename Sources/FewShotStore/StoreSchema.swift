@@ -57,6 +57,16 @@ enum StoreSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v2-generation-jobs") { db in
+            // The request of a generation started as a server job (task, data path, settings; no
+            // private text), kept so that the job can be listed and resumed after a restart.
+            try db.execute(sql: """
+                CREATE TABLE IF NOT EXISTS generation_job (
+                    generation TEXT PRIMARY KEY NOT NULL REFERENCES generation(id),
+                    request TEXT NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -81,18 +81,17 @@ public struct AdminRoutes<Context: RequestContext>: Sendable {
 
     /// Runs blocking store and accounting work on a Dispatch queue, mapping store errors to statuses.
     static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                do {
-                    continuation.resume(returning: try work())
-                } catch let error as StoreError {
-                    continuation.resume(throwing: Self.httpError(error))
-                } catch let error as BudgetExceeded {
-                    continuation.resume(throwing: OpenAIError(status: .conflict, message: "\(error)", type: "invalid_request_error", code: "budget_exceeded"))
-                } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
+        try await mappingStoreErrors { try await blocking(work) }
+    }
+
+    /// Runs `body`, turning store and budget errors into OpenAI-style errors with a fitting status.
+    static func mappingStoreErrors<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as StoreError {
+            throw Self.httpError(error)
+        } catch let error as BudgetExceeded {
+            throw OpenAIError(status: .conflict, message: "\(error)", type: "invalid_request_error", code: "budget_exceeded")
         }
     }
 

@@ -10,7 +10,7 @@ struct EpsilonMetricsService<Context: RequestContext>: Service {
     func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             try? await admin.refreshEpsilonMetrics()
-            _ = try? await cancelOnGracefulShutdown { try await Task.sleep(for: interval) }
+            _ = try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 }

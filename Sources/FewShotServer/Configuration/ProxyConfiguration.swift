@@ -16,11 +16,14 @@ public struct ProxyConfiguration: Sendable, CustomStringConvertible {
     public var adminKey: String?
     public var limits: ProxyLimits
     public var models: [ServedModel]
+    /// Generation jobs through the admin API; `nil` disables them.
+    public var jobs: JobsConfiguration?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, clientKeys: [String], adminKey: String? = nil,
-        limits: ProxyLimits = ProxyLimits(), models: [ServedModel]
+        limits: ProxyLimits = ProxyLimits(), models: [ServedModel], jobs: JobsConfiguration? = nil
     ) {
+        self.jobs = jobs
         self.host = host
         self.port = port
         self.clientKeys = clientKeys

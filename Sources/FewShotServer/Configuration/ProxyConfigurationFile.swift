@@ -30,6 +30,9 @@ import Yams
 ///       # set: 3f2a…             #   a demonstration set id in the store
 ///       # inline:                #   a list written here
 ///       #   - {label: DESC, text: "What is a fjord?"}
+/// jobs:                          # optional: generation jobs through the admin API (needs admin_key_env)
+///   data_dir: /srv/private       # jobs may read private data files only under this directory
+///   llm: [http://127.0.0.1:8090] # llama-server base URL(s) (native API) that generates
 /// ```
 ///
 /// Guarantee: loading either yields a complete ``ProxyConfiguration`` or throws a
@@ -88,9 +91,19 @@ public struct ProxyConfigurationFile: Sendable, Decodable {
         public var inline: [Demonstration]?
     }
 
+    public struct Jobs: Sendable, Decodable {
+        public var dataDir: String
+        public var llm: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case dataDir = "data_dir", llm
+        }
+    }
+
     public var server: Server?
     public var limits: Limits?
     public var models: [Model]
+    public var jobs: Jobs?
 
     /// Reads and resolves a configuration file.
     /// - Parameters:
@@ -230,9 +243,25 @@ public struct ProxyConfigurationFile: Sendable, Decodable {
                 name: m.name, upstream: Upstream(baseURLs: m.upstream.urls, model: m.upstream.model, apiKey: apiKey),
                 task: task, demonstrations: demos, demonstrationSource: source))
         }
+        var jobsConfiguration: JobsConfiguration?
+        if let jobs {
+            guard adminKey != nil else { throw fail("jobs", "generation jobs run through the admin API: set server.admin_key_env") }
+            let directory = resolvePath(jobs.dataDir)
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw fail("jobs.data_dir", "\(directory.path) is not a directory")
+            }
+            guard !jobs.llm.isEmpty else { throw fail("jobs.llm", "empty; give at least one llama-server base URL") }
+            for (j, u) in jobs.llm.enumerated() {
+                guard let parsed = URL(string: u), let scheme = parsed.scheme, ["http", "https"].contains(scheme), parsed.host != nil else {
+                    throw fail("jobs.llm[\(j)]", "'\(u)' is not an http(s) URL")
+                }
+            }
+            jobsConfiguration = JobsConfiguration(dataDirectory: directory, promptsDirectory: promptsDir, llmURLs: jobs.llm)
+        }
         return ProxyConfiguration(
             host: server?.host ?? "127.0.0.1", port: port, clientKeys: clientKeys, adminKey: adminKey,
-            limits: limits, models: served)
+            limits: limits, models: served, jobs: jobsConfiguration)
     }
 
     static func taskFile(_ name: String, promptsDir: URL, resolve: (String) -> URL) -> URL {

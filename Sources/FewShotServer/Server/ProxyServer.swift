@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import FewShotStore
+import LLMBackends
 import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -24,17 +25,34 @@ public struct ProxyServer: Sendable {
     public let logger: Logger
     /// The store behind the admin API; `nil` disables it.
     public let store: FewShotStore?
+    /// Connects the model of a generation job (default: llama.cpp at the jobs configuration's URLs).
+    public let jobModels: JobModelFactory?
 
-    public init(configuration: ProxyConfiguration, logger: Logger, metrics: ServerMetrics = ServerMetrics(), store: FewShotStore? = nil) {
+    public init(
+        configuration: ProxyConfiguration, logger: Logger, metrics: ServerMetrics = ServerMetrics(), store: FewShotStore? = nil,
+        jobModels: JobModelFactory? = nil
+    ) {
         self.configuration = configuration
         self.logger = logger
         self.metrics = metrics
         self.store = store
+        self.jobModels = jobModels
+    }
+
+    /// The generation jobs of this server, when a store, the admin key and a jobs section are configured.
+    public func makeJobs() -> GenerationJobs? {
+        guard let store, configuration.adminKey != nil, let jobsConfiguration = configuration.jobs else { return nil }
+        let connect: JobModelFactory = jobModels ?? {
+            let backend = try await LlamaCppBackend.connect(upstreams: jobsConfiguration.llmURLs, configuration: TransportConfiguration())
+            return JobModel(model: backend, shutdown: backend.shutdown)
+        }
+        return GenerationJobs(store: store, configuration: jobsConfiguration, connect: connect, metrics: metrics, logger: logger)
     }
 
     /// The Hummingbird application. It owns a new upstream HTTP client, shut down when the application stops.
     /// - Parameter onServerRunning: called with the bound port once the server listens (useful with port 0).
-    public func makeApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+    /// - Parameter jobs: the generation jobs to serve (default: ``makeJobs()``).
+    public func makeApplication(jobs: GenerationJobs? = nil, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         let client = HTTPClient(
             eventLoopGroupProvider: .singleton,
             configuration: UpstreamForwarder.clientConfiguration(limits: configuration.limits))
@@ -55,6 +73,9 @@ public struct ProxyServer: Sendable {
             let admin = AdminRoutes<BasicRequestContext>(store: store, metrics: metrics)
             admin.add(to: adminGroup)
             services.append(EpsilonMetricsService(admin: admin, interval: .seconds(60)))
+            let jobs = jobs ?? makeJobs()
+            JobRoutes<BasicRequestContext>(jobs: jobs).add(to: adminGroup)
+            if let jobs { services.append(GenerationJobsService(jobs: jobs)) }
         } else {
             // Without this catch-all, unknown admin paths would 404 before the middleware could refuse them.
             for method in [HTTPRequest.Method.get, .put, .post, .delete] {

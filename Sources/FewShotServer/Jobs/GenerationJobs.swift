@@ -1,0 +1,193 @@
+import FewShotCore
+import FewShotGeneration
+import FewShotStore
+import Foundation
+import Logging
+
+/// The server's generation jobs: each runs a ``LedgerGeneration`` in the background from a private
+/// data file under the jobs data directory, with the same ledger as `fewshot gen`.
+///
+/// Guarantees:
+/// - A job is accepted only after its full cost is reserved on the ledger (so a budget that does not
+///   fit is refused at once and nothing runs); its request is stored with the reservation.
+/// - Every released token is checkpointed before the next is computed. Cancelling stops the job after
+///   the current token and abandons the rest: released tokens stay charged, the unreleased rest is
+///   returned. ``shutdown()`` stops every job the same way but keeps its reservation: after a restart
+///   it is listed as `failed`, resumable, and ``resume(_:)`` continues without paying twice.
+/// - Views, logs and metrics hold ids, counts, paths and settings: never private or generated text.
+public actor GenerationJobs {
+    let store: FewShotStore
+    let configuration: JobsConfiguration
+    let connect: JobModelFactory
+    let metrics: ServerMetrics
+    let logger: Logger
+    private var running: [String: RunningJob] = [:]
+    private var shuttingDown = false
+
+    public init(store: FewShotStore, configuration: JobsConfiguration, connect: @escaping JobModelFactory, metrics: ServerMetrics, logger: Logger) {
+        self.store = store
+        self.configuration = configuration
+        self.connect = connect
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Prepares, reserves and starts a job; returns its view (status `running`).
+    func start(_ spec: GenerationSpec) async throws -> JobView {
+        try await launch(spec, resume: nil)
+    }
+
+    /// Continues a failed job from its checkpoints, under its original reservation.
+    func resume(_ reference: String) async throws -> JobView {
+        let record = try await blocking { [store] in try store.generationJob(reference) }
+        guard record.status == "failed" else {
+            throw OpenAIError(status: .conflict, message: "job \(record.id) is \(JobView(record, llmCalls: nil).status); only a failed job can be resumed",
+                              type: "invalid_request_error", code: "job_not_resumable")
+        }
+        guard let spec = try? JSONDecoder().decode(GenerationSpec.self, from: Data(record.request.utf8)) else {
+            throw OpenAIError(status: .internalServerError, message: "job \(record.id): its stored request cannot be read", type: "server_error", code: "store_error")
+        }
+        return try await launch(spec, resume: record.id)
+    }
+
+    /// Stops a running job after its current token and abandons the rest of its reservation.
+    func cancel(_ reference: String) async throws -> JobView {
+        let record = try await blocking { [store] in try store.generationJob(reference) }
+        if let job = running[record.id] {
+            job.cancelRequested = true
+            job.task?.cancel()
+            await job.task?.value
+        } else if record.status == "failed" {
+            _ = try await blocking { [store] in try store.abandon(generation: record.id) }
+            metrics.recordGenerationJob(state: "cancelled")
+        } else if record.status == "running" {
+            throw OpenAIError(status: .conflict, message: "job \(record.id) is run by another process; stop it there",
+                              type: "invalid_request_error", code: "job_not_cancellable")
+        }
+        return try await view(record.id)
+    }
+
+    func view(_ reference: String) async throws -> JobView {
+        let record = try await blocking { [store] in try store.generationJob(reference) }
+        return JobView(record, llmCalls: running[record.id]?.llmCalls)
+    }
+
+    func list() async throws -> [JobView] {
+        let records = try await blocking { [store] in try store.generationJobs() }
+        return records.map { JobView($0, llmCalls: running[$0.id]?.llmCalls) }
+    }
+
+    /// Waits until the job (if running here) has ended.
+    public func wait(_ id: String) async {
+        await running[id]?.task?.value
+    }
+
+    /// Refuses new jobs, stops the running ones after their current token and waits for them; their
+    /// reservations stay, so each is `failed` and resumable.
+    public func shutdown() async {
+        shuttingDown = true
+        let jobs = Array(running.values)
+        for job in jobs { job.task?.cancel() }
+        for job in jobs { await job.task?.value }
+    }
+
+    private func launch(_ spec: GenerationSpec, resume: String?) async throws -> JobView {
+        guard !shuttingDown else {
+            throw OpenAIError(status: .serviceUnavailable, message: "the server is shutting down", type: "server_error", code: "shutting_down")
+        }
+        let dataFile = try configuration.dataFile(spec.data)
+        let prompts = configuration.promptsDirectory
+        let prepared: PreparedGeneration
+        do {
+            prepared = try await blocking { try PreparedGeneration.prepare(spec, prompts: prompts, dataFile: dataFile) }
+        } catch {
+            throw OpenAIError.invalidRequest("\(error)", code: "invalid_job")
+        }
+        let model: JobModel
+        do {
+            model = try await connect()
+        } catch {
+            throw OpenAIError(status: .serviceUnavailable, message: "the jobs LLM cannot be reached: \(error)", type: "server_error", code: "llm_unavailable")
+        }
+        let generation = LedgerGeneration(prepared: prepared, ledger: store)
+        let request = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
+        let start: GenerationStart
+        do {
+            start = try await blocking { try generation.begin(resume: resume, job: resume == nil ? request : nil) }
+        } catch {
+            try? await model.shutdown()
+            throw error
+        }
+        let id = start.reservation!.id
+        let job = RunningJob()
+        running[id] = job
+        metrics.recordGenerationJob(state: resume == nil ? "started" : "resumed")
+        logger.info("generation job started", metadata: [
+            "job": .string(id), "task": .string(prepared.task.name), "dataset": .string(String(prepared.dataset.fingerprint.prefix(16))),
+            "resumed": .stringConvertible(resume != nil),
+        ])
+        job.task = Task.detached { [self] in
+            await self.execute(id: id, generation: generation, start: start, model: model, job: job)
+        }
+        return try await view(id)
+    }
+
+    private nonisolated func execute(id: String, generation: LedgerGeneration, start: GenerationStart, model: JobModel, job: RunningJob) async {
+        let dataset = String(generation.prepared.dataset.fingerprint.prefix(16))
+        let metrics = self.metrics
+        let state: String
+        do {
+            _ = try await generation.run(
+                start, model: model.model,
+                onToken: { _ in metrics.recordTokensReleased(dataset: dataset, count: 1) },
+                onProgress: { progress in job.llmCalls = progress.llmCalls })
+            state = "completed"
+            logger.info("generation job completed", metadata: ["job": .string(id)])
+        } catch {
+            if job.cancelRequested {
+                _ = try? await blocking { [store] in try store.abandon(generation: id) }
+                state = "cancelled"
+            } else {
+                state = "failed"
+            }
+            logger.warning("generation job stopped", metadata: ["job": .string(id), "state": .string(state), "reason": .string(error is CancellationError ? "interrupted" : "\(error)")])
+        }
+        try? await model.shutdown()
+        metrics.recordGenerationJob(state: state)
+        await finished(id)
+    }
+
+    private func finished(_ id: String) {
+        running[id] = nil
+    }
+}
+
+/// A job running in this process: its task and what the API shows while it runs.
+final class RunningJob: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _task: Task<Void, Never>?
+    private var _cancelRequested = false
+    private var _llmCalls = 0
+
+    var task: Task<Void, Never>? {
+        get { lock.withLock { _task } }
+        set { lock.withLock { _task = newValue } }
+    }
+    var cancelRequested: Bool {
+        get { lock.withLock { _cancelRequested } }
+        set { lock.withLock { _cancelRequested = newValue } }
+    }
+    var llmCalls: Int {
+        get { lock.withLock { _llmCalls } }
+        set { lock.withLock { _llmCalls = newValue } }
+    }
+}
+
+/// Runs blocking work (SQLite, file reading, calibration) on a Dispatch queue, off the cooperative pool.
+func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async {
+            continuation.resume(with: Result { try work() })
+        }
+    }
+}
