@@ -108,3 +108,48 @@ import Testing
         }
     }
 }
+
+/// The `jobs` section: resolved against the file's directory, and each mistake named.
+@Suite struct JobsConfigurationFileTests {
+    let env = ["KEYS": "k", "ADMIN": "adm", "UP": "u"]
+
+    func load(_ jobs: String, config: String = ConfigurationFileTests.config) throws -> ProxyConfiguration {
+        let dir = try ConfigurationFileTests().directory(config: config + "\n" + jobs)
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("private"), withIntermediateDirectories: true)
+        return try ConfigurationFileTests().load(dir, env)
+    }
+
+    @Test func resolvesTheDataDirectoryAndURLs() throws {
+        let c = try load("jobs: {data_dir: private, llm: [\"http://127.0.0.1:8090\"]}")
+        let jobs = try #require(c.jobs)
+        #expect(jobs.dataDirectory.lastPathComponent == "private")
+        #expect(jobs.promptsDirectory.lastPathComponent == "prompts")
+        #expect(jobs.llmURLs == ["http://127.0.0.1:8090"])
+        #expect(try jobs.dataFile("a/b.jsonl").path.hasSuffix("private/a/b.jsonl"))
+        #expect(throws: OpenAIError.self) { try jobs.dataFile("../serve.yaml") }
+        #expect(throws: OpenAIError.self) { try jobs.dataFile("/etc/passwd") }
+    }
+
+    @Test(arguments: [
+        ("jobs: {data_dir: nowhere, llm: [\"http://127.0.0.1:8090\"]}", "jobs.data_dir"),
+        ("jobs: {data_dir: private, llm: []}", "jobs.llm"),
+        ("jobs: {data_dir: private, llm: [\"127.0.0.1:8090\"]}", "jobs.llm[0]"),
+        ("jobs: {llm: [\"http://127.0.0.1:8090\"]}", "jobs.data_dir"),
+    ])
+    func mistakesAreNamed(jobs: String, field: String) throws {
+        #expect {
+            try load(jobs)
+        } throws: { error in
+            (error as? ProxyConfigurationError)?.field == field
+        }
+    }
+
+    @Test func jobsNeedTheAdminKey() throws {
+        let noAdmin = ConfigurationFileTests.config.replacingOccurrences(of: "  admin_key_env: ADMIN\n", with: "")
+        #expect {
+            try load("jobs: {data_dir: private, llm: [\"http://127.0.0.1:8090\"]}", config: noAdmin)
+        } throws: { error in
+            (error as? ProxyConfigurationError)?.field == "jobs"
+        }
+    }
+}
