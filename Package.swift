@@ -76,7 +76,10 @@ let package = Package(
         // The evaluation harness (paper's Table 3 conditions).
         .target(name: "FewShotEval", dependencies: ["FewShotCore", "FewShotData", "LLMBackends", "DPAccounting"]),
         // In-process deterministic fake model, for unit tests only.
-        .target(name: "FewShotTestSupport", dependencies: ["FewShotCore"]),
+        .target(name: "FewShotTestSupport", dependencies: [
+            "FewShotCore",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "FewShotCLI", dependencies: [
             "DPAccounting", "FewShotCore", "FewShotData", "LLMBackends", "LocalLLM",
             "FewShotStore", "FewShotServer", "FewShotEval", "FewShotGeneration",
@@ -113,6 +116,10 @@ let package = Package(
         .testTarget(name: "FewShotEvalTests", dependencies: ["FewShotEval", "FewShotCore", "FewShotTestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "LLMBackends", "FewShotCore", "FewShotData", "DPAccounting", "LocalLLM", "FewShotEval",
+            "FewShotGeneration", "FewShotStore", "FewShotServer", "FewShotTestSupport",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ]),
     ]
 )

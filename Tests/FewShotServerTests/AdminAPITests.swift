@@ -1,6 +1,7 @@
 import DPAccounting
 import FewShotCore
 import FewShotStore
+import FewShotTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting

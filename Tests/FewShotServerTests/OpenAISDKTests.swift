@@ -1,4 +1,5 @@
 import FewShotCore
+import FewShotTestSupport
 import Foundation
 import HummingbirdTesting
 import Logging

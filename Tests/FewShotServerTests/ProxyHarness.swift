@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import FewShotCore
+import FewShotTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -77,28 +78,3 @@ struct ProxyHarness: Sendable {
 }
 
 /// Collects every log line (message and metadata) in memory, so tests can search them.
-final class LogCapture: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lines: [String] = []
-
-    func append(_ line: String) { lock.withLock { lines.append(line) } }
-    var text: String { lock.withLock { lines.joined(separator: "\n") } }
-
-    var handler: CapturingLogHandler { CapturingLogHandler(sink: self) }
-}
-
-struct CapturingLogHandler: LogHandler {
-    let sink: LogCapture
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        sink.append("\(event.level) \(event.message) \(merged)")
-    }
-}

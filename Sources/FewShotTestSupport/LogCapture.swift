@@ -1,0 +1,31 @@
+import Foundation
+import Logging
+
+/// Collects every log line of a logger in memory, so tests can check what was (and was not) logged.
+public final class LogCapture: @unchecked Sendable {
+    public init() {}
+    private let lock = NSLock()
+    private var lines: [String] = []
+
+    public func append(_ line: String) { lock.withLock { lines.append(line) } }
+    public var text: String { lock.withLock { lines.joined(separator: "\n") } }
+
+    public var handler: CapturingLogHandler { CapturingLogHandler(sink: self) }
+}
+
+public struct CapturingLogHandler: LogHandler {
+    let sink: LogCapture
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level = .trace
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+        sink.append("\(event.level) \(event.message) \(merged)")
+    }
+}
+
