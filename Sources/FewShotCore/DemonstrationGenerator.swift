@@ -11,7 +11,11 @@ public struct GenerationProgress: Sendable {
     public var elapsed: Duration
 }
 
-/// The tokens a demonstration has released so far: DP output, safe to checkpoint.
+/// The tokens a demonstration has released so far: DP output, safe to checkpoint. For an extraction
+/// task `tokens` are the sentence's tokens followed by the answer's, with no marker between them: the
+/// generator finds the boundary again from the sentence's stop rule
+/// (``DemonstrationGenerator/sentenceTokenCount(_:)``), so a resumed demonstration continues in the
+/// right phase and the checkpoint never holds more than T_text + T_answer tokens.
 public struct TokenCheckpoint: Sendable, Hashable {
     public var demonstration: Int
     public var label: String
@@ -45,6 +49,14 @@ public struct GenerationResult: Sendable {
 /// (``NoisyArgmax``). It never computes epsilon: it reports the ``PrivacyPlan``'s events, which charge
 /// every started demonstration its full T tokens. Private text goes only into prompts sent to the
 /// model and never into results, errors, progress or logs.
+///
+/// Extraction tasks (``TaskKind/extraction``, `settings.answerMaxTokens` = T_answer) release each
+/// demonstration in two phases with the same step: phase 1 continues the prompts (instruction, the
+/// batch's examples with their answers, the sentence header) with the sentence until newline, end of
+/// text, an end marker or T_text (= `settings.maxTokens`) tokens; phase 2 continues the same prompts
+/// (in partition mode the same batches) with the released sentence and the answer header (e.g.
+/// "\nGenre:") until newline, end of text, an end marker or T_answer tokens. A demonstration is
+/// charged T_text + T_answer tokens.
 public struct DemonstrationGenerator: Sendable {
     public let model: any LanguageModel
     public let task: TaskTemplate
@@ -70,9 +82,7 @@ public struct DemonstrationGenerator: Sendable {
         let byLabel = Dictionary(grouping: privateData, by: \.label)
         let counts = byLabel.mapValues(\.count)
         try settings.validate(examplesPerLabel: counts)
-        for label in settings.labels where task.label(named: label) == nil {
-            throw GenerationError.invalidSetting("label '\(label)' is not a label of task '\(task.name)'")
-        }
+        try checkKind()
         let vocabularySize = try await fullModeVocabularySize()
         // Partition mode pins batch b to slot b and the public prompt to slot M, so each keeps its
         // prompt cache; with fewer slots the server picks slots by prompt similarity instead.
@@ -86,25 +96,38 @@ public struct DemonstrationGenerator: Sendable {
         var released: [Int] = []
 
         for (index, labelName) in settings.labels.enumerated() {
-            let label = task.label(named: labelName)!
             var state = resume[index] ?? TokenCheckpoint(demonstration: index, label: labelName, tokens: [], finished: false)
             let examples = byLabel[labelName] ?? []
             var fixedBatches: [[LabeledExample]]? = nil
-            while !state.finished && state.tokens.count < settings.maxTokens {
+            while !state.finished && !complete(state.tokens) {
                 if settings.sampling == .partition, fixedBatches == nil {
                     fixedBatches = sampler.draw(from: examples, noise: noise)
                 }
                 let batches = fixedBatches ?? sampler.draw(from: examples, noise: noise)
-                let token = try await releaseToken(
-                    label: label, batches: batches, prefix: state.tokens, vocabularySize: vocabularySize, pinSlots: pinSlots, calls: calls)
+                let token: Token
+                switch task.kind {
+                case .classification:
+                    let label = task.label(named: labelName)!
+                    token = try await releaseToken(
+                        group: labelName, publicPrompt: task.publicGenerationPrompt(label: label),
+                        privatePrompt: { task.generationPrompt(examples: $0, label: label) }, batches: batches,
+                        prefix: state.tokens, vocabularySize: vocabularySize, pinSlots: pinSlots, calls: calls)
+                case .extraction:
+                    // Phase 1 continues the sentence; phase 2 the same prompts + sentence + answer header.
+                    let prefix = sentenceTokenCount(state.tokens).map { answerContinuation(state.tokens, sentenceTokens: $0) } ?? state.tokens
+                    token = try await releaseToken(
+                        group: labelName, publicPrompt: task.publicExtractionGenerationPrompt,
+                        privatePrompt: { task.extractionGenerationPrompt(examples: $0) }, batches: batches,
+                        prefix: prefix, vocabularySize: vocabularySize, pinSlots: pinSlots, calls: calls)
+                }
                 state.tokens.append(token)
-                state.finished = ends(state.tokens) || state.tokens.count >= settings.maxTokens
+                state.finished = complete(state.tokens)
                 try await onToken?(state)
                 onProgress?(GenerationProgress(
                     demonstration: index, demonstrations: settings.labels.count, step: state.tokens.count,
-                    maxTokens: settings.maxTokens, llmCalls: calls.value, elapsed: clock.now - start))
+                    maxTokens: settings.tokensPerDemonstration, llmCalls: calls.value, elapsed: clock.now - start))
             }
-            demonstrations.append(Demonstration(label: labelName, text: text(of: state.tokens)))
+            demonstrations.append(demonstration(label: labelName, tokens: state.tokens))
             released.append(state.tokens.count)
         }
         return GenerationResult(
@@ -125,24 +148,27 @@ public struct DemonstrationGenerator: Sendable {
         return size
     }
 
-    /// One step: the public and M private distributions, projected, aggregated, noisy argmax.
+    /// One step: the public and M private distributions, projected, aggregated, noisy argmax. `group`
+    /// is the label (or ``TaskTemplate/extractionGroup``) whose sigma applies; `prefix` is what follows
+    /// the prompts' text (the released tokens, plus the sentence and answer header in phase 2).
     private func releaseToken(
-        label: TaskLabel, batches: [[LabeledExample]], prefix: [Token], vocabularySize: Int?, pinSlots: Bool, calls: CallCounter
+        group: String, publicPrompt: String, privatePrompt: ([LabeledExample]) -> String,
+        batches: [[LabeledExample]], prefix: [Token], vocabularySize: Int?, pinSlots: Bool, calls: CallCounter
     ) async throws -> Token {
         let keepCache = settings.sampling == .partition
         let publicRequest = DistributionRequest(
-            prompt: ModelPrompt(text: task.publicGenerationPrompt(label: label), continuation: prefix),
+            prompt: ModelPrompt(text: publicPrompt, continuation: prefix),
             topK: settings.topK, slot: pinSlots ? settings.batches : nil, cachePrompt: keepCache)
         if case .publicOnly = settings.privacy {
             calls.add(1)
             let top = try await model.nextTokenDistribution(publicRequest).top
-            guard let first = top.first else { throw GenerationError.emptyCandidateSet(label: label.name) }
+            guard let first = top.first else { throw GenerationError.emptyCandidateSet(label: group) }
             return first.token
         }
         let needsPublic = settings.vocabulary == .rvp
         let requests = batches.enumerated().map { b, batch in
             DistributionRequest(
-                prompt: ModelPrompt(text: task.generationPrompt(examples: batch, label: label), continuation: prefix),
+                prompt: ModelPrompt(text: privatePrompt(batch), continuation: prefix),
                 topK: settings.topK, slot: pinSlots ? b : nil, cachePrompt: keepCache)
         }
         calls.add(requests.count + (needsPublic ? 1 : 0))
@@ -168,7 +194,7 @@ public struct DemonstrationGenerator: Sendable {
         } else {
             candidates = .union(of: privateDistributions)
         }
-        guard candidates.count > 0 else { throw GenerationError.emptyCandidateSet(label: label.name) }
+        guard candidates.count > 0 else { throw GenerationError.emptyCandidateSet(label: group) }
         var vectors = privateDistributions.map(candidates.probabilityVector)
         let m = Double(settings.batches)
         let argmax: NoisyArgmax
@@ -176,10 +202,10 @@ public struct DemonstrationGenerator: Sendable {
         case (.noNoise, _), (.publicOnly, _):
             argmax = .none
         case (.noisy(let sigmas), .gaussian):
-            argmax = .gaussian(scale: sigmas[label.name]! * 2.0.squareRoot() / m)
+            argmax = .gaussian(scale: sigmas[group]! * 2.0.squareRoot() / m)
         case (.noisy(let sigmas), .exponential):
             vectors = vectors.map(PrivateAggregate.maxScaled)
-            argmax = .gumbel(scale: sigmas[label.name]! * 2 / m)
+            argmax = .gumbel(scale: sigmas[group]! * 2 / m)
         }
         let aggregate = PrivateAggregate.mean(vectors, count: candidates.count)
         let hidden = vocabularySize.map { max(0, $0 - candidates.count) } ?? 0
@@ -211,12 +237,78 @@ public struct DemonstrationGenerator: Sendable {
 
     /// The demonstration's text: bytes decoded once (multi-byte characters whole), cut at the first
     /// newline, end-of-text marker or end marker, trimmed.
-    private func text(of tokens: [Token]) -> String {
+    private func text<S: Sequence<Token>>(of tokens: S) -> String {
+        cut(tokens).trimmingCharacters(in: .whitespaces)
+    }
+
+    private func cut<S: Sequence<Token>>(_ tokens: S) -> String {
         var text = String(decoding: tokens.flatMap(\.bytes), as: UTF8.self)
         for marker in ["\n"] + model.endOfTextMarkers + task.endMarkers where !marker.isEmpty {
             if let range = text.range(of: marker) { text = String(text[..<range.lowerBound]) }
         }
-        return text.trimmingCharacters(in: .whitespaces)
+        return text
+    }
+
+    // MARK: Task kinds
+
+    /// Refuses settings that do not fit the task's kind, before any request.
+    private func checkKind() throws {
+        switch task.kind {
+        case .classification:
+            guard settings.answerMaxTokens == nil else {
+                throw GenerationError.invalidSetting("task '\(task.name)' is a classification task; an answer length (T_answer) is only for extraction tasks")
+            }
+            for label in settings.labels where task.label(named: label) == nil {
+                throw GenerationError.invalidSetting("label '\(label)' is not a label of task '\(task.name)'")
+            }
+        case .extraction:
+            guard settings.answerMaxTokens != nil else {
+                throw GenerationError.invalidSetting("task '\(task.name)' is an extraction task; it needs an answer length (T_answer)")
+            }
+            guard settings.labels.allSatisfy({ $0 == TaskTemplate.extractionGroup }) else {
+                throw GenerationError.invalidSetting("task '\(task.name)' is an extraction task and has no labels")
+            }
+        }
+    }
+
+    /// Whether a demonstration with these released tokens is complete: its (answer's) stop rule fired
+    /// or it reached its token limit.
+    private func complete(_ tokens: [Token]) -> Bool {
+        guard let answerMaxTokens = settings.answerMaxTokens else {
+            return ends(tokens) || tokens.count >= settings.maxTokens
+        }
+        guard let sentence = sentenceTokenCount(tokens) else { return false }
+        let answer = Array(tokens[sentence...])
+        return ends(answer) || answer.count >= answerMaxTokens
+    }
+
+    /// Extraction tasks: how many of a demonstration's released `tokens` are its sentence, or nil
+    /// while the sentence is still being generated. The sentence ends at the first token where the
+    /// stop rule fires (newline, end of text, end marker) or at T_text tokens; the rest is the
+    /// answer. A checkpoint therefore needs no phase marker: resuming recomputes the boundary from
+    /// the released tokens (with the same task, model and T_text).
+    public func sentenceTokenCount(_ tokens: [Token]) -> Int? {
+        var count = 0
+        while count < tokens.count {
+            count += 1
+            if count >= settings.maxTokens || ends(Array(tokens[..<count])) { return count }
+        }
+        return nil
+    }
+
+    /// Phase 2's continuation: the released sentence (cut at its stop, trailing spaces removed),
+    /// the answer header (e.g. "\nGenre:"), then the answer tokens released so far.
+    private func answerContinuation(_ tokens: [Token], sentenceTokens: Int) -> [Token] {
+        var sentence = cut(tokens[..<sentenceTokens])
+        while sentence.last?.isWhitespace == true { sentence.removeLast() }
+        return [Token(id: nil, text: sentence + task.answerHeader)] + tokens[sentenceTokens...]
+    }
+
+    /// The released demonstration: its text, or for extraction its sentence and answer.
+    private func demonstration(label: String, tokens: [Token]) -> Demonstration {
+        guard task.kind == .extraction else { return Demonstration(label: label, text: text(of: tokens)) }
+        let sentence = sentenceTokenCount(tokens) ?? tokens.count
+        return Demonstration(label: label, text: text(of: tokens[..<sentence]), answer: text(of: tokens[sentence...]))
     }
 }
 

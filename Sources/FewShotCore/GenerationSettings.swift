@@ -40,7 +40,7 @@ public struct GenerationSettings: Sendable, Hashable {
     public var batches: Int
     /// N: the (expected) number of examples per batch.
     public var batchSize: Int
-    /// T: the most tokens released per demonstration.
+    /// T: the most tokens released per demonstration (for an extraction task: per sentence, T_text).
     public var maxTokens: Int
     public var mechanism: NoiseMechanism
     public var vocabulary: VocabularyMode
@@ -49,13 +49,17 @@ public struct GenerationSettings: Sendable, Hashable {
     public var sampling: SamplingMode
     public var subsampleScheme: SubsampleScheme
     public var privacy: PrivacyLevel
-    /// Labels to generate a demonstration for, in order; a label may repeat for several shots.
+    /// Labels to generate a demonstration for, in order; a label may repeat for several shots. For
+    /// an extraction task: one ``TaskTemplate/extractionGroup`` per shot.
     public var labels: [String]
+    /// Extraction tasks only: T_answer, the most tokens of each demonstration's answer; nil for a
+    /// classification task. Non-nil makes the run an extraction run.
+    public var answerMaxTokens: Int?
 
     public init(
         batches: Int, batchSize: Int, maxTokens: Int, mechanism: NoiseMechanism = .gaussian,
         vocabulary: VocabularyMode = .rvp, topK: Int = 100, sampling: SamplingMode = .subsample,
-        subsampleScheme: SubsampleScheme = .poisson, privacy: PrivacyLevel, labels: [String]
+        subsampleScheme: SubsampleScheme = .poisson, privacy: PrivacyLevel, labels: [String], answerMaxTokens: Int? = nil
     ) {
         self.batches = batches
         self.batchSize = batchSize
@@ -67,15 +71,22 @@ public struct GenerationSettings: Sendable, Hashable {
         self.subsampleScheme = subsampleScheme
         self.privacy = privacy
         self.labels = labels
+        self.answerMaxTokens = answerMaxTokens
     }
 
     /// Examples one step needs from each label: M * N.
     public var examplesPerStep: Int { batches * batchSize }
 
+    /// The tokens each demonstration is charged: T, or T_text + T_answer for an extraction run.
+    public var tokensPerDemonstration: Int { maxTokens + (answerMaxTokens ?? 0) }
+
     public func validate(examplesPerLabel: [String: Int]) throws {
         guard batches >= 1 else { throw GenerationError.invalidSetting("--batches (M) must be at least 1, got \(batches)") }
         guard batchSize >= 1 else { throw GenerationError.invalidSetting("--batch-size (N) must be at least 1, got \(batchSize)") }
         guard maxTokens >= 1 else { throw GenerationError.invalidSetting("--max-tokens (T) must be at least 1, got \(maxTokens)") }
+        if let answerMaxTokens, answerMaxTokens < 1 {
+            throw GenerationError.invalidSetting("--answer-max-tokens (T_answer) must be at least 1, got \(answerMaxTokens)")
+        }
         guard topK >= 1 else { throw GenerationError.invalidSetting("--top-k must be at least 1, got \(topK)") }
         guard !labels.isEmpty else { throw GenerationError.invalidSetting("no label to generate a demonstration for") }
         if case .noisy(let sigmas) = privacy {
@@ -106,9 +117,13 @@ public enum GenerationError: Error, Sendable, Hashable, CustomStringConvertible 
     public var description: String {
         switch self {
         case .invalidSetting(let message): return message
+        case .tooFewExamples(let label, let available, let needed) where label == TaskTemplate.extractionGroup:
+            return "the data set has \(available) private examples, but one step needs M*N = \(needed); lower --batches or --batch-size, or add data"
         case .tooFewExamples(let label, let available, let needed):
             return "label '\(label)' has \(available) private examples, but one step needs M*N = \(needed); lower --batches or --batch-size, or add data"
         case .unsupportedByModel(let message): return message
+        case .emptyCandidateSet(let label) where label == TaskTemplate.extractionGroup:
+            return "the public prompt returned no candidate tokens"
         case .emptyCandidateSet(let label): return "the public prompt for label '\(label)' returned no candidate tokens"
         }
     }

@@ -10,6 +10,11 @@ import DPAccounting
 /// sigma * 2/M on a utility of sensitivity 2/M). Every started demonstration is charged its full T
 /// tokens, because where it stops depends on the released tokens. Labels use disjoint examples, so
 /// a generation is `parallel` over labels, each label `selfComposed` over its shots' tokens.
+///
+/// An extraction run (`settings.answerMaxTokens` set) has no labels: all |D| examples form the one
+/// group ``TaskTemplate/extractionGroup`` (so q = M*N/|D|), every demonstration reads all of them and
+/// is charged its full T_text + T_answer tokens, and the shots compose sequentially:
+/// `selfComposed(token event, shots * (T_text + T_answer))`. Calibration uses the same shape.
 public struct PrivacyPlan: Sendable, Hashable {
     public var settings: GenerationSettings
     public var examplesPerLabel: [String: Int]
@@ -45,12 +50,30 @@ public struct PrivacyPlan: Sendable, Hashable {
         }
     }
 
-    /// Full planned cost per label: T tokens for each demonstration of that label.
+    /// Full planned cost per label: T tokens (T_text + T_answer for extraction) for each
+    /// demonstration of that label.
     public func plannedEventsByLabel() -> [String: PrivacyEvent] {
         var shots: [String: Int] = [:]
         for label in settings.labels { shots[label, default: 0] += 1 }
         return shots.reduce(into: [:]) { result, entry in
-            result[entry.key] = events(label: entry.key, tokens: settings.maxTokens * entry.value)
+            result[entry.key] = events(label: entry.key, tokens: settings.tokensPerDemonstration * entry.value)
+        }
+    }
+
+    /// One entry per demonstration of the run, in order: what the store's plan records. `label` is
+    /// nil for an extraction run; `tokenEvent` is the event of one released token (`.noOp` for a
+    /// public-only run, `.nonPrivate` without noise or without a calibrated sigma); `maxTokens` is
+    /// the tokens it is charged (T, or T_text + T_answer).
+    public func plannedDemonstrations() -> [PlannedDemonstration] {
+        settings.labels.map { label in
+            let tokenEvent: PrivacyEvent
+            switch settings.privacy {
+            case .publicOnly: tokenEvent = .noOp
+            case .noNoise: tokenEvent = .nonPrivate
+            case .noisy(let sigmas): tokenEvent = sigmas[label].map { self.tokenEvent(label: label, noiseMultiplier: $0) } ?? .nonPrivate
+            }
+            return PlannedDemonstration(
+                label: settings.answerMaxTokens == nil ? label : nil, tokenEvent: tokenEvent, maxTokens: settings.tokensPerDemonstration)
         }
     }
 
@@ -61,8 +84,23 @@ public struct PrivacyPlan: Sendable, Hashable {
 
     /// For calibration: the per-label event as a function of the noise multiplier.
     public func eventShape(label: String) -> @Sendable (Double) -> PrivacyEvent {
-        let count = settings.maxTokens * settings.labels.filter { $0 == label }.count
+        let count = settings.tokensPerDemonstration * settings.labels.filter { $0 == label }.count
         let plan = self
         return { sigma in .selfComposed(event: plan.tokenEvent(label: label, noiseMultiplier: sigma), count: count) }
+    }
+}
+
+/// One demonstration of a ``PrivacyPlan``: the label whose examples it reads (nil for an extraction
+/// task, which reads all of them), the event of one released token, and the most tokens it is charged.
+/// Its planned cost is `selfComposed(tokenEvent, maxTokens)`.
+public struct PlannedDemonstration: Sendable, Hashable {
+    public var label: String?
+    public var tokenEvent: PrivacyEvent
+    public var maxTokens: Int
+
+    public init(label: String?, tokenEvent: PrivacyEvent, maxTokens: Int) {
+        self.label = label
+        self.tokenEvent = tokenEvent
+        self.maxTokens = maxTokens
     }
 }

@@ -23,31 +23,64 @@ extension TaskTemplate {
         Self.prefix(of: generation.example, before: "{text}").replacingOccurrences(of: "{label}", with: label.word)
     }
 
-    /// The classification prompt: instruction, demonstrations, and the query up to the label.
+    /// The classification prompt: instruction, demonstrations, and the query up to the label (for an
+    /// extraction task: up to the answer).
     public func classificationPrompt(demonstrations: [Demonstration], query: String) -> String {
-        var prompt = classification.instruction
-        for demo in demonstrations {
-            let word = label(named: demo.label)?.word ?? demo.label
-            prompt += Self.fill(classification.example, label: word, text: demo.text)
-        }
-        let queryTemplate = Self.prefix(of: classification.example, before: "{label}")
+        let prompt = renderedDemonstrations(demonstrations)
+        let queryTemplate = Self.prefix(of: classification.example, before: kind == .extraction ? "{answer}" : "{label}")
         return prompt + queryTemplate.replacingOccurrences(of: "{text}", with: query)
     }
 
-    /// The demonstrations alone, rendered as classification examples (what the server prepends).
+    /// The demonstrations alone, rendered as classification (or extraction) examples: what the server
+    /// prepends.
     public func renderedDemonstrations(_ demonstrations: [Demonstration]) -> String {
         var out = classification.instruction
         for demo in demonstrations {
-            let word = label(named: demo.label)?.word ?? demo.label
-            out += Self.fill(classification.example, label: word, text: demo.text)
+            if kind == .extraction {
+                out += Self.fill(classification.example, text: demo.text, answer: demo.answer ?? "")
+            } else {
+                let word = label(named: demo.label)?.word ?? demo.label
+                out += Self.fill(classification.example, label: word, text: demo.text)
+            }
         }
         return out
+    }
+
+    // MARK: Extraction generation
+
+    /// The prompt for one private batch of an extraction task: instruction, the batch's examples in
+    /// full (sentence and answer), then the sentence header.
+    public func extractionGenerationPrompt(examples: [LabeledExample]) -> String {
+        var prompt = generation.instruction
+        for example in examples {
+            prompt += Self.fill(generation.example, text: example.text, answer: example.answer ?? "")
+        }
+        return prompt + sentenceHeader
+    }
+
+    /// The public prompt of an extraction task: instruction and sentence header, no private example.
+    public var publicExtractionGenerationPrompt: String { generation.instruction + sentenceHeader }
+
+    /// `generation.example` up to `{text}`, trailing spaces removed (e.g. "Sentence:").
+    public var sentenceHeader: String { Self.prefix(of: generation.example, before: "{text}") }
+
+    /// The text between `{text}` and `{answer}` in `generation.example`, trailing spaces removed
+    /// (e.g. "\nGenre:"): what follows a released sentence before its answer is generated.
+    public var answerHeader: String {
+        guard let text = generation.example.range(of: "{text}") else { return "" }
+        return Self.prefix(of: String(generation.example[text.upperBound...]), before: "{answer}")
     }
 
     static func fill(_ template: String, label: String, text: String) -> String {
         // Fill {label} first so a `{text}` typed inside a label word cannot be expanded.
         let parts = template.components(separatedBy: "{text}")
         return parts.map { $0.replacingOccurrences(of: "{label}", with: label) }.joined(separator: text)
+    }
+
+    /// Fills `{answer}` and `{text}` in one pass over the template, so neither value is expanded.
+    static func fill(_ template: String, text: String, answer: String) -> String {
+        let parts = template.components(separatedBy: "{text}")
+        return parts.map { $0.replacingOccurrences(of: "{answer}", with: answer) }.joined(separator: text)
     }
 
     static func prefix(of template: String, before placeholder: String) -> String {

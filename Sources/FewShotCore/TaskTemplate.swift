@@ -1,12 +1,20 @@
 /// A task as the method sees it: how private examples are shown to the LLM when generating
-/// demonstrations, and how demonstrations and a query are shown when classifying.
+/// demonstrations, and how demonstrations and a query are shown when answering.
 ///
-/// Templates use two placeholders, `{label}` (the label's word) and `{text}`. Tasks live as files in
-/// `prompts/`; `FewShotData.TaskFile` reads them. A task value is public: it never holds private text.
+/// A ``TaskKind/classification`` task's templates use `{label}` (the label's word) and `{text}`. An
+/// ``TaskKind/extraction`` task has no labels; its templates use `{text}` (the sentence) and `{answer}`
+/// (the span to extract), and all its examples form one group keyed ``extractionGroup``. Tasks live as
+/// files in `prompts/`; `FewShotData.TaskFile` reads them. A task value is public: it never holds
+/// private text.
 public struct TaskTemplate: Sendable, Hashable, Codable {
     public var name: String
+    /// Classification (labelled examples) or extraction (sentence and answer, no labels).
+    public var kind: TaskKind
+    /// The task's labels; empty for an extraction task.
     public var labels: [TaskLabel]
     public var generation: GenerationFormat
+    /// How demonstrations and a query appear when the model answers: `{text}`/`{label}` for a
+    /// classification task; for an extraction task `{text}`/`{answer}` (the file's `extraction` section).
     public var classification: ClassificationFormat
     /// Strings that end a generated demonstration (besides newline and the model's end of text).
     public var endMarkers: [String]
@@ -15,9 +23,10 @@ public struct TaskTemplate: Sendable, Hashable, Codable {
 
     public init(
         name: String, labels: [TaskLabel], generation: GenerationFormat, classification: ClassificationFormat,
-        endMarkers: [String] = [], defaults: TaskDefaults = TaskDefaults()
+        endMarkers: [String] = [], defaults: TaskDefaults = TaskDefaults(), kind: TaskKind = .classification
     ) {
         self.name = name
+        self.kind = kind
         self.labels = labels
         self.generation = generation
         self.classification = classification
@@ -26,6 +35,49 @@ public struct TaskTemplate: Sendable, Hashable, Codable {
     }
 
     public func label(named name: String) -> TaskLabel? { labels.first { $0.name == name } }
+
+    /// The label name under which an extraction task's examples, shots (`GenerationSettings.labels`),
+    /// noise multiplier and privacy events are keyed: all examples form this one group. The store
+    /// records it as `label: nil`.
+    public static let extractionGroup = ""
+
+    enum CodingKeys: String, CodingKey {
+        case name, kind, labels, generation, classification, endMarkers, defaults
+    }
+
+    /// Decodes `kind` as optional (default classification), so encodings made before extraction
+    /// tasks existed still decode.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            name: try c.decode(String.self, forKey: .name), labels: try c.decode([TaskLabel].self, forKey: .labels),
+            generation: try c.decode(GenerationFormat.self, forKey: .generation),
+            classification: try c.decode(ClassificationFormat.self, forKey: .classification),
+            endMarkers: try c.decode([String].self, forKey: .endMarkers), defaults: try c.decode(TaskDefaults.self, forKey: .defaults),
+            kind: try c.decodeIfPresent(TaskKind.self, forKey: .kind) ?? .classification)
+    }
+
+    /// Writes `kind` only for extraction tasks, so a classification task encodes exactly as before
+    /// (its encoding keys caches).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        if kind != .classification { try c.encode(kind, forKey: .kind) }
+        try c.encode(labels, forKey: .labels)
+        try c.encode(generation, forKey: .generation)
+        try c.encode(classification, forKey: .classification)
+        try c.encode(endMarkers, forKey: .endMarkers)
+        try c.encode(defaults, forKey: .defaults)
+    }
+}
+
+/// What a task's examples hold and what a demonstration releases.
+public enum TaskKind: String, Sendable, Hashable, Codable, CaseIterable {
+    /// A private text with a public label; a demonstration releases a text for a chosen label.
+    case classification
+    /// A private sentence with a private answer (a span of it, e.g. a movie's genre); a demonstration
+    /// releases a sentence, then its answer, both token by token with DP.
+    case extraction
 }
 
 /// A label: its name in the data (`name`) and the word(s) the prompts use for it (`word`).
@@ -39,9 +91,10 @@ public struct TaskLabel: Sendable, Hashable, Codable {
     }
 }
 
-/// How examples appear in a generation prompt. `example` holds `{label}` and `{text}`; the label
-/// header for a new demonstration is `example` up to `{text}`, with trailing spaces removed so the
-/// model chooses its own leading space.
+/// How examples appear in a generation prompt. `example` holds `{label}` and `{text}` (classification)
+/// or `{text}` and then `{answer}` (extraction); the header for a new demonstration is `example` up
+/// to `{text}`, with trailing spaces removed so the model chooses its own leading space. For
+/// extraction the answer's header is the text between `{text}` and `{answer}`, trimmed the same way.
 public struct GenerationFormat: Sendable, Hashable, Codable {
     public var instruction: String
     public var example: String
@@ -52,8 +105,9 @@ public struct GenerationFormat: Sendable, Hashable, Codable {
     }
 }
 
-/// How demonstrations and a query appear in a classification prompt. `example` holds `{text}` and
-/// `{label}`; the query is `example` up to `{label}`, with trailing spaces removed.
+/// How demonstrations and a query appear in a classification (or extraction) prompt. `example` holds
+/// `{text}` and `{label}` (or `{answer}`); the query is `example` up to `{label}` (or `{answer}`),
+/// with trailing spaces removed.
 public struct ClassificationFormat: Sendable, Hashable, Codable {
     public var instruction: String
     public var example: String
@@ -68,16 +122,24 @@ public struct ClassificationFormat: Sendable, Hashable, Codable {
 public struct TaskDefaults: Sendable, Hashable, Codable {
     public var batches: Int
     public var batchSize: Int
+    /// T: the most tokens of a demonstration's text (for extraction: of its sentence, T_text).
     public var maxTokens: Int
     public var vocabulary: VocabularyMode
     public var topK: Int
+    /// Extraction tasks only: T_answer, the most tokens of a demonstration's answer (nil for
+    /// classification). A demonstration is charged T_text + T_answer tokens.
+    public var answerMaxTokens: Int?
 
-    public init(batches: Int = 10, batchSize: Int = 2, maxTokens: Int = 100, vocabulary: VocabularyMode = .rvp, topK: Int = 100) {
+    public init(
+        batches: Int = 10, batchSize: Int = 2, maxTokens: Int = 100, vocabulary: VocabularyMode = .rvp, topK: Int = 100,
+        answerMaxTokens: Int? = nil
+    ) {
         self.batches = batches
         self.batchSize = batchSize
         self.maxTokens = maxTokens
         self.vocabulary = vocabulary
         self.topK = topK
+        self.answerMaxTokens = answerMaxTokens
     }
 }
 

@@ -18,7 +18,8 @@ public struct PrivateDataset: Sendable, CustomStringConvertible {
 ///
 /// JSONL: one object per line with `text` and a label: `label_name` (a label name of the task), or
 /// `label` (a name, or an integer index into the task's labels). CSV: a header row with `text` and
-/// `label_name` or `label` columns. Every problem (invalid UTF-8, bad JSON, missing or empty field,
+/// `label_name` or `label` columns. For an extraction task each line has `text` and `answer` instead
+/// (CSV columns `text,answer`), both non-empty strings; the examples form the task's one group. Every problem (invalid UTF-8, bad JSON, missing or empty field,
 /// unknown label) is reported with the file, line and field, and nothing is returned: a data set
 /// is used whole or not at all. Errors never quote example text.
 public enum PrivateDataFile {
@@ -54,6 +55,13 @@ public enum PrivateDataFile {
             guard case .string(let text)? = row.text else {
                 throw DataFileError(file: file, line: lineNumber, field: "text", problem: row.text == nil ? "missing" : "must be a string")
             }
+            if task.kind == .extraction {
+                guard case .string(let answer)? = row.answer else {
+                    throw DataFileError(file: file, line: lineNumber, field: "answer", problem: row.answer == nil ? "missing" : "must be a string")
+                }
+                examples.append(try extractionExample(text: text, answer: answer, file: file, line: lineNumber))
+                continue
+            }
             let label = try resolveLabel(name: row.label_name, label: row.label, task: task, file: file, line: lineNumber)
             examples.append(try example(text: text, label: label, file: file, line: lineNumber))
         }
@@ -69,6 +77,12 @@ public enum PrivateDataFile {
             throw DataFileError(file: file, line: nil, problem: "invalid CSV (\(error))")
         }
         guard csv.header.contains("text") else { throw DataFileError(file: file, line: 1, field: "text", problem: "no such column in the header") }
+        if task.kind == .extraction {
+            guard csv.header.contains("answer") else { throw DataFileError(file: file, line: 1, field: "answer", problem: "no such column in the header") }
+            return try csv.rows.enumerated().map { index, row in
+                try extractionExample(text: row["text"] ?? "", answer: row["answer"] ?? "", file: file, line: index + 2)
+            }
+        }
         guard csv.header.contains("label_name") || csv.header.contains("label") else {
             throw DataFileError(file: file, line: 1, field: "label", problem: "no 'label' or 'label_name' column in the header")
         }
@@ -118,6 +132,13 @@ public enum PrivateDataFile {
         return LabeledExample(text: text, label: label)
     }
 
+    static func extractionExample(text: String, answer: String, file: String, line: Int) throws -> LabeledExample {
+        for (field, value) in [("text", text), ("answer", answer)] where value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw DataFileError(file: file, line: line, field: field, problem: "empty")
+        }
+        return LabeledExample(text: text, answer: answer)
+    }
+
     static func firstInvalidUTF8Line(_ data: Data) -> Int? {
         var number = 0
         for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
@@ -153,6 +174,7 @@ public struct DataFileError: Error, CustomStringConvertible, Sendable, Equatable
 /// One JSONL line's fields of interest; other fields are ignored.
 struct JSONLRow: Decodable {
     var text: FieldValue?
+    var answer: FieldValue?
     var label: FieldValue?
     var label_name: FieldValue?
 }

@@ -4,10 +4,17 @@ import Yams
 
 /// Reads a task template from a YAML (or JSON, which is YAML) file in `prompts/`.
 ///
-/// The file's keys: `name`, `labels` (list of `{name, word}`), `generation` and `classification`
-/// (each `{instruction, example}`; examples hold `{label}` and `{text}`), optional `end_markers` and
-/// `defaults` (`batches`, `batch_size`, `max_tokens`, `vocabulary` rvp|full, `top_k`). Loading
-/// checks that labels are unique and that each example template has both placeholders.
+/// The file's keys: optional `kind` (`classification`, the default, or `extraction`), `name`, `labels`
+/// (list of `{name, word}`), `generation` and `classification` (each `{instruction, example}`;
+/// examples hold `{label}` and `{text}`), optional `end_markers` and `defaults` (`batches`,
+/// `batch_size`, `max_tokens`, `vocabulary` rvp|full, `top_k`). Loading checks that labels are
+/// unique and that each example template has both placeholders.
+///
+/// An `extraction` task has no `labels` and no `classification`; its `generation.example` holds
+/// `{text}` and then `{answer}` (e.g. "Sentence: {text}\nGenre: {answer}\n\n"), its `extraction`
+/// section (`{instruction, example}` with `{text}` and `{answer}`) renders demonstrations and queries,
+/// and `defaults.max_tokens` is T_text (the sentence) while `defaults.answer_max_tokens` (default 10)
+/// is T_answer. Errors name the file and the field.
 public enum TaskFile {
     public static func load(_ url: URL) throws -> TaskTemplate {
         let text: String
@@ -20,7 +27,7 @@ public enum TaskFile {
         } catch {
             throw TaskFileError(file: url.path, problem: "not valid YAML: \(error)")
         }
-        let task = file.template
+        let task = try file.template(file: url.path)
         try validate(task, file: url.path)
         return task
     }
@@ -48,6 +55,7 @@ public enum TaskFile {
 
     static func validate(_ task: TaskTemplate, file: String) throws {
         guard !task.name.isEmpty else { throw TaskFileError(file: file, problem: "field 'name' is empty") }
+        if task.kind == .extraction { return try validateExtraction(task, file: file) }
         guard !task.labels.isEmpty else { throw TaskFileError(file: file, problem: "field 'labels' is empty") }
         var names = Set<String>()
         for label in task.labels {
@@ -60,6 +68,25 @@ public enum TaskFile {
         }
         guard task.defaults.batches >= 1, task.defaults.batchSize >= 1, task.defaults.maxTokens >= 1, task.defaults.topK >= 1 else {
             throw TaskFileError(file: file, problem: "field 'defaults' must have positive batches, batch_size, max_tokens and top_k")
+        }
+    }
+
+    static func validateExtraction(_ task: TaskTemplate, file: String) throws {
+        for (field, example) in [("generation.example", task.generation.example), ("extraction.example", task.classification.example)] {
+            for placeholder in ["{text}", "{answer}"] where !example.contains(placeholder) {
+                throw TaskFileError(file: file, problem: "field '\(field)' has no \(placeholder) placeholder (an extraction task needs {text} and {answer})")
+            }
+            if example.contains("{label}") {
+                throw TaskFileError(file: file, problem: "field '\(field)' has a {label} placeholder, but an extraction task has no labels")
+            }
+        }
+        let example = task.generation.example
+        guard example.range(of: "{text}")!.lowerBound < example.range(of: "{answer}")!.lowerBound else {
+            throw TaskFileError(file: file, problem: "field 'generation.example' must have {text} before {answer}: the sentence is generated first, then its answer")
+        }
+        guard task.defaults.batches >= 1, task.defaults.batchSize >= 1, task.defaults.maxTokens >= 1, task.defaults.topK >= 1,
+              (task.defaults.answerMaxTokens ?? 0) >= 1 else {
+            throw TaskFileError(file: file, problem: "field 'defaults' must have positive batches, batch_size, max_tokens, answer_max_tokens and top_k")
         }
     }
 
@@ -94,26 +121,52 @@ struct TaskFileContents: Decodable {
         var batches: Int?
         var batch_size: Int?
         var max_tokens: Int?
+        var answer_max_tokens: Int?
         var vocabulary: VocabularyMode?
         var top_k: Int?
     }
 
+    var kind: TaskKind?
     var name: String
-    var labels: [TaskLabel]
+    var labels: [TaskLabel]?
     var generation: GenerationFormat
-    var classification: ClassificationFormat
+    var classification: ClassificationFormat?
+    var extraction: ClassificationFormat?
     var end_markers: [String]?
     var defaults: Defaults?
 
-    var template: TaskTemplate {
+    /// T_answer when an extraction task's file gives none.
+    static let defaultAnswerMaxTokens = 10
+
+    func template(file: String) throws -> TaskTemplate {
+        let kind = self.kind ?? .classification
+        let format: ClassificationFormat
+        switch kind {
+        case .classification:
+            guard labels != nil else { throw TaskFileError(file: file, problem: "missing field 'labels'") }
+            guard let classification else { throw TaskFileError(file: file, problem: "missing field 'classification'") }
+            if extraction != nil { throw TaskFileError(file: file, problem: "field 'extraction' is only for 'kind: extraction'; this task is a classification task") }
+            if defaults?.answer_max_tokens != nil {
+                throw TaskFileError(file: file, problem: "field 'defaults.answer_max_tokens' is only for 'kind: extraction'; this task is a classification task")
+            }
+            format = classification
+        case .extraction:
+            if let labels, !labels.isEmpty { throw TaskFileError(file: file, problem: "field 'labels': an extraction task has no labels") }
+            if classification != nil { throw TaskFileError(file: file, problem: "field 'classification': an extraction task has an 'extraction' section instead") }
+            guard let extraction else { throw TaskFileError(file: file, problem: "missing field 'extraction' (an extraction task's {instruction, example} for answering)") }
+            format = extraction
+        }
         let base = TaskDefaults()
         let d = defaults
+        var taskDefaults = base
+        taskDefaults.batches = d?.batches ?? base.batches
+        taskDefaults.batchSize = d?.batch_size ?? base.batchSize
+        taskDefaults.maxTokens = d?.max_tokens ?? base.maxTokens
+        taskDefaults.vocabulary = d?.vocabulary ?? base.vocabulary
+        taskDefaults.topK = d?.top_k ?? base.topK
+        if kind == .extraction { taskDefaults.answerMaxTokens = d?.answer_max_tokens ?? Self.defaultAnswerMaxTokens }
         return TaskTemplate(
-            name: name, labels: labels, generation: generation, classification: classification,
-            endMarkers: end_markers ?? [],
-            defaults: TaskDefaults(
-                batches: d?.batches ?? base.batches, batchSize: d?.batch_size ?? base.batchSize,
-                maxTokens: d?.max_tokens ?? base.maxTokens, vocabulary: d?.vocabulary ?? base.vocabulary,
-                topK: d?.top_k ?? base.topK))
+            name: name, labels: labels ?? [], generation: generation, classification: format,
+            endMarkers: end_markers ?? [], defaults: taskDefaults, kind: kind)
     }
 }
