@@ -113,6 +113,9 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
+        .testTarget(name: "FewShotGenerationTests", dependencies: [
+            "FewShotGeneration", "FewShotCore", "FewShotStore", "FewShotTestSupport", "DPAccounting",
+        ]),
         .testTarget(name: "FewShotEvalTests", dependencies: ["FewShotEval", "FewShotCore", "FewShotTestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "LLMBackends", "FewShotCore", "FewShotData", "DPAccounting", "LocalLLM", "FewShotEval",

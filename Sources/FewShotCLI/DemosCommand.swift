@@ -57,7 +57,11 @@ struct Demos: ParsableCommand {
             encoder.outputFormatting = [.sortedKeys]
             print("events      \(String(decoding: try encoder.encode(set.events), as: UTF8.self))")
             for (i, demonstration) in set.demonstrations.enumerated() {
-                print("[\(i + 1)] \(demonstration.label ?? "(no label)"): \(demonstration.text)")
+                if let answer = demonstration.answer {
+                    print("[\(i + 1)] \(demonstration.text) => \(answer)")
+                } else {
+                    print("[\(i + 1)] \(demonstration.label ?? "(no label)"): \(demonstration.text)")
+                }
             }
         }
     }

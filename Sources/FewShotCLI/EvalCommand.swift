@@ -114,6 +114,9 @@ struct Eval: AsyncParsableCommand {
             var evalTasks: [EvalTask] = []
             for (index, name) in tasks.enumerated() {
                 let template = try TaskFile.find(name, in: URL(fileURLWithPath: prompts))
+                guard template.kind == .classification else {
+                    throw ValidationError("--task \(name): an extraction task; the harness scores classification tasks only")
+                }
                 let trainURL = URL(fileURLWithPath: train.isEmpty ? "\(dataDir)/\(template.name)_train.jsonl" : train[index])
                 let testURL = URL(fileURLWithPath: test.isEmpty ? "\(dataDir)/\(template.name)_test.jsonl" : test[index])
                 let trainSet = try PrivateDataFile.load(trainURL, task: template)

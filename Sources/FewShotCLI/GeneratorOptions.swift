@@ -14,6 +14,9 @@ struct GeneratorOptions: ParsableArguments {
     @Option(help: "T: most tokens per demonstration (default: the task's).")
     var maxTokens: Int?
 
+    @Option(help: "T_answer: most tokens of each answer, for extraction tasks (default: the task's).")
+    var answerMaxTokens: Int?
+
     @Option(help: "Noisy argmax: gaussian or exponential.")
     var mechanism: NoiseMechanism = .gaussian
 
@@ -34,7 +37,7 @@ struct GeneratorOptions: ParsableArguments {
 
     var overrides: GeneratorOverrides {
         GeneratorOverrides(
-            batches: batches, batchSize: batchSize, maxTokens: maxTokens, mechanism: mechanism, vocabulary: vocabulary,
+            batches: batches, batchSize: batchSize, maxTokens: maxTokens, answerMaxTokens: answerMaxTokens, mechanism: mechanism, vocabulary: vocabulary,
             topK: topK, sampling: sampling, subsample: subsample, accountant: accountant)
     }
 

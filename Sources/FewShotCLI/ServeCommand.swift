@@ -64,6 +64,6 @@ struct Serve: AsyncParsableCommand {
         guard !set.seeded else {
             throw ValidationError("demonstration set \(set.id) was generated with --seed: it is not private and is not served")
         }
-        return set.demonstrations.map { Demonstration(label: $0.label ?? "", text: $0.text) }
+        return set.demonstrations.map { Demonstration(label: $0.label ?? TaskTemplate.extractionGroup, text: $0.text, answer: $0.answer) }
     }
 }

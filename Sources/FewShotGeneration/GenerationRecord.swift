@@ -23,6 +23,8 @@ public struct GenerationRecord: Sendable, Encodable {
     public var batches: Int
     public var batchSize: Int
     public var maxTokens: Int
+    /// T_answer of an extraction task.
+    public var answerMaxTokens: Int?
     public var tokensReleased: [Int]
     public var llmCalls: Int
     public var model: String
@@ -33,7 +35,7 @@ public struct GenerationRecord: Sendable, Encodable {
     enum CodingKeys: String, CodingKey {
         case type, task, dataset, generation, epsilon, epsilonPerLabel = "epsilon_per_label", delta, sigma, accountant
         case mechanism, sampling, subsample, vocabulary, topK = "top_k", batches = "M", batchSize = "N", maxTokens = "T"
-        case tokensReleased = "tokens_released", llmCalls = "llm_calls", model, events, `private`, seed
+        case answerMaxTokens = "T_answer", tokensReleased = "tokens_released", llmCalls = "llm_calls", model, events, `private`, seed
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -56,6 +58,7 @@ public struct GenerationRecord: Sendable, Encodable {
         try c.encode(batches, forKey: .batches)
         try c.encode(batchSize, forKey: .batchSize)
         try c.encode(maxTokens, forKey: .maxTokens)
+        try c.encodeIfPresent(answerMaxTokens, forKey: .answerMaxTokens)
         try c.encode(tokensReleased, forKey: .tokensReleased)
         try c.encode(llmCalls, forKey: .llmCalls)
         try c.encode(model, forKey: .model)
@@ -64,10 +67,18 @@ public struct GenerationRecord: Sendable, Encodable {
         try c.encodeIfPresent(seed, forKey: .seed)
     }
 
+    /// One demonstration line: `label` for classification, `answer` for an extraction task.
     struct DemonstrationLine: Encodable {
         var type = "demonstration"
-        var label: String
+        var label: String?
         var text: String
+        var answer: String?
+
+        init(_ d: Demonstration) {
+            label = d.answer == nil ? d.label : nil
+            text = d.text
+            answer = d.answer
+        }
     }
 
     public func jsonLines(_ demonstrations: [Demonstration]) throws -> [String] {
@@ -75,7 +86,7 @@ public struct GenerationRecord: Sendable, Encodable {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let head = String(decoding: try encoder.encode(self), as: UTF8.self)
         return try [head] + demonstrations.map {
-            String(decoding: try encoder.encode(DemonstrationLine(label: $0.label, text: $0.text)), as: UTF8.self)
+            String(decoding: try encoder.encode(DemonstrationLine($0)), as: UTF8.self)
         }
     }
 
@@ -88,16 +99,20 @@ public struct GenerationRecord: Sendable, Encodable {
             : (seed != nil ? "NOT PRIVATE (seeded noise)" : "NOT PRIVATE (epsilon = \(epsilonText))")
         lines.append("\(demonstrations.count) demonstrations for task \(task), \(privacy)")
         lines.append("  accountant \(accountant); mechanism \(mechanism); sampling \(sampling)\(subsample.map { " (\($0))" } ?? ""); vocabulary \(vocabulary) top-\(topK)")
-        lines.append("  M = \(batches), N = \(batchSize), T = \(maxTokens), sigma = \(sigma.map { String(format: "%.4f", $0) } ?? "none"); \(llmCalls) LLM calls in \(elapsed.formatted(.units(allowed: [.minutes, .seconds], width: .narrow)))")
+        lines.append("  M = \(batches), N = \(batchSize), T = \(maxTokens)\(answerMaxTokens.map { " + \($0) for the answer" } ?? ""), sigma = \(sigma.map { String(format: "%.4f", $0) } ?? "none"); \(llmCalls) LLM calls in \(elapsed.formatted(.units(allowed: [.minutes, .seconds], width: .narrow)))")
         if let generation { lines.append("  stored as demonstration set \(generation)") }
-        for demo in demonstrations { lines.append("[\(demo.label)] \(demo.text)") }
+        for demo in demonstrations {
+            if let answer = demo.answer { lines.append("\(demo.text) => \(answer)") } else { lines.append("[\(demo.label)] \(demo.text)") }
+        }
         return lines.joined(separator: "\n")
     }
 
     /// The record the store keeps (the store fills in id, data set, events and accountant).
     public func storeRecord(_ demonstrations: [Demonstration], labels: [String]) -> DemonstrationSetRecord {
         DemonstrationSetRecord(
-            task: task, labels: labels, demonstrations: demonstrations.map { .init(label: $0.label, text: $0.text) },
+            task: task, labels: labels.filter { $0 != TaskTemplate.extractionGroup }, demonstrations: demonstrations.map {
+                $0.answer == nil ? .init(label: $0.label, text: $0.text) : .init(label: nil, text: $0.text, answer: $0.answer)
+            },
             epsilon: epsilon, delta: delta, sigma: sigma ?? 0, mechanism: mechanism,
             sampling: sampling + (subsample.map { "/\($0)" } ?? ""), batches: batches, examplesPerBatch: batchSize,
             maxTokens: maxTokens, model: model, seeded: seed != nil)

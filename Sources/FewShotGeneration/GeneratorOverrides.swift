@@ -7,6 +7,8 @@ public struct GeneratorOverrides: Sendable, Hashable, Codable {
     public var batches: Int?
     public var batchSize: Int?
     public var maxTokens: Int?
+    /// T_answer of an extraction task (ignored for classification).
+    public var answerMaxTokens: Int?
     public var mechanism: NoiseMechanism
     public var vocabulary: VocabularyMode?
     public var topK: Int?
@@ -15,13 +17,14 @@ public struct GeneratorOverrides: Sendable, Hashable, Codable {
     public var accountant: AccountantChoice
 
     public init(
-        batches: Int? = nil, batchSize: Int? = nil, maxTokens: Int? = nil, mechanism: NoiseMechanism = .gaussian,
+        batches: Int? = nil, batchSize: Int? = nil, maxTokens: Int? = nil, answerMaxTokens: Int? = nil, mechanism: NoiseMechanism = .gaussian,
         vocabulary: VocabularyMode? = nil, topK: Int? = nil, sampling: SamplingMode = .subsample,
         subsample: SubsampleScheme = .poisson, accountant: AccountantChoice = .auto
     ) {
         self.batches = batches
         self.batchSize = batchSize
         self.maxTokens = maxTokens
+        self.answerMaxTokens = answerMaxTokens
         self.mechanism = mechanism
         self.vocabulary = vocabulary
         self.topK = topK
@@ -31,7 +34,7 @@ public struct GeneratorOverrides: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case batches, batchSize = "batch_size", maxTokens = "max_tokens", mechanism, vocabulary, topK = "top_k"
+        case batches, batchSize = "batch_size", maxTokens = "max_tokens", answerMaxTokens = "answer_max_tokens", mechanism, vocabulary, topK = "top_k"
         case sampling, subsample, accountant
     }
 
@@ -40,6 +43,7 @@ public struct GeneratorOverrides: Sendable, Hashable, Codable {
         batches = try c.decodeIfPresent(Int.self, forKey: .batches)
         batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize)
         maxTokens = try c.decodeIfPresent(Int.self, forKey: .maxTokens)
+        answerMaxTokens = try c.decodeIfPresent(Int.self, forKey: .answerMaxTokens)
         mechanism = try c.decodeIfPresent(NoiseMechanism.self, forKey: .mechanism) ?? .gaussian
         vocabulary = try c.decodeIfPresent(VocabularyMode.self, forKey: .vocabulary)
         topK = try c.decodeIfPresent(Int.self, forKey: .topK)
@@ -49,7 +53,7 @@ public struct GeneratorOverrides: Sendable, Hashable, Codable {
     }
 
     public func validate() throws {
-        for (name, value) in [("batches", batches), ("batch_size", batchSize), ("max_tokens", maxTokens), ("top_k", topK)] {
+        for (name, value) in [("batches", batches), ("batch_size", batchSize), ("max_tokens", maxTokens), ("answer_max_tokens", answerMaxTokens), ("top_k", topK)] {
             if let value, value < 1 { throw GenerationSpecError(field: name, problem: "must be at least 1, got \(value)") }
         }
     }
@@ -60,6 +64,7 @@ public struct GeneratorOverrides: Sendable, Hashable, Codable {
         settings.batches = batches ?? settings.batches
         settings.batchSize = batchSize ?? settings.batchSize
         settings.maxTokens = maxTokens ?? settings.maxTokens
+        if settings.answerMaxTokens != nil { settings.answerMaxTokens = answerMaxTokens ?? settings.answerMaxTokens }
         settings.mechanism = mechanism
         settings.vocabulary = vocabulary ?? settings.vocabulary
         settings.topK = topK ?? settings.topK
@@ -73,7 +78,7 @@ public struct GeneratorOverrides: Sendable, Hashable, Codable {
         let d = task.defaults
         return applied(to: GenerationSettings(
             batches: d.batches, batchSize: d.batchSize, maxTokens: d.maxTokens, vocabulary: d.vocabulary, topK: d.topK,
-            privacy: privacy, labels: labels))
+            privacy: privacy, labels: labels, answerMaxTokens: task.kind == .extraction ? d.answerMaxTokens : nil))
     }
 }
 

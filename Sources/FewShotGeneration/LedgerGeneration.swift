@@ -100,7 +100,7 @@ public struct LedgerGeneration: Sendable {
             sampling: settings.sampling.rawValue, subsample: settings.sampling == .subsample ? settings.subsampleScheme.rawValue : nil,
             vocabulary: settings.vocabulary.rawValue, topK: settings.topK,
             batches: settings.batches, batchSize: settings.batchSize, maxTokens: settings.maxTokens,
-            tokensReleased: result.tokensReleased, llmCalls: result.llmCalls, model: model,
+            answerMaxTokens: settings.answerMaxTokens, tokensReleased: result.tokensReleased, llmCalls: result.llmCalls, model: model,
             events: result.eventsByLabel, private: p.noise.isPrivate && claimed.isFinite, seed: p.spec.seed)
     }
 }

@@ -13,7 +13,8 @@ public struct PreparedGeneration: Sendable {
     public let spec: GenerationSpec
     public let task: TaskTemplate
     public let dataset: PrivateDataset
-    /// One entry per demonstration, in generation order.
+    /// One entry per demonstration, in generation order (``TaskTemplate/extractionGroup`` for each
+    /// shot of an extraction task).
     public let labels: [String]
     public let delta: Double
     public let settings: GenerationSettings
@@ -44,6 +45,13 @@ public struct PreparedGeneration: Sendable {
 
     /// The labels to generate for, in order, checked against the task.
     static func labelOrder(_ spec: GenerationSpec, task: TaskTemplate) throws -> [String] {
+        if task.kind == .extraction {
+            // No labels: every shot reads the whole data set (the one example group).
+            guard spec.labels == nil else {
+                throw GenerationSpecError(field: "labels", problem: "task '\(task.name)' is an extraction task; it has no labels")
+            }
+            return Array(repeating: TaskTemplate.extractionGroup, count: spec.shots ?? 4)
+        }
         var names = task.labels.map(\.name)
         if let labels = spec.labels {
             names = labels.map { $0.trimmingCharacters(in: .whitespaces) }

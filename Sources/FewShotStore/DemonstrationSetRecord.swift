@@ -5,14 +5,17 @@ import Foundation
 /// the parameters it was generated with and the privacy events it was charged. Its texts are DP
 /// output (or, when ``seeded`` is true, reproducible output that is NOT private).
 public struct DemonstrationSetRecord: Sendable, Hashable, Codable {
-    /// One synthetic demonstration: generated text and the label it was generated for.
+    /// One synthetic demonstration: generated text and the label it was generated for (nil for an
+    /// extraction task, whose demonstrations carry the generated `answer` instead).
     public struct Demonstration: Sendable, Hashable, Codable {
         public var label: String?
         public var text: String
+        public var answer: String?
 
-        public init(label: String?, text: String) {
+        public init(label: String?, text: String, answer: String? = nil) {
             self.label = label
             self.text = text
+            self.answer = answer
         }
     }
 

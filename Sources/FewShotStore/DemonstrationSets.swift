@@ -53,6 +53,8 @@ struct ExportedDemonstration: Encodable {
     var task: String
     var label: String?
     var text: String
+    /// The generated answer (extraction tasks only; omitted otherwise).
+    var answer: String?
     var epsilon: Double
     var delta: Double
     var sigma: Double
@@ -74,6 +76,7 @@ struct ExportedDemonstration: Encodable {
         task = record.task
         label = demonstration.label
         text = demonstration.text
+        answer = demonstration.answer
         epsilon = record.epsilon
         delta = record.delta
         sigma = record.sigma

@@ -79,20 +79,12 @@ public struct ResumableGeneration: Sendable, Hashable {
 
 extension GenerationPlan {
     /// The plan of a run of the core generator: one demonstration per entry of `settings.labels`,
-    /// each at most T tokens of the token event ``PrivacyPlan`` derives from the settings
-    /// (`.noOp` for public-only runs, `.nonPrivate` for runs without noise).
+    /// each with the token event and the tokens ``PrivacyPlan/plannedDemonstrations()`` derives from
+    /// the settings (T, or T_text + T_answer without a label for an extraction run; `.noOp` for
+    /// public-only runs, `.nonPrivate` for runs without noise).
     public init(_ privacyPlan: PrivacyPlan, summary: String = "") {
-        let settings = privacyPlan.settings
-        self.init(demonstrations: settings.labels.map { label in
-            let tokenEvent: PrivacyEvent
-            switch settings.privacy {
-            case .publicOnly: tokenEvent = .noOp
-            case .noNoise: tokenEvent = .nonPrivate
-            case .noisy(let sigmas):
-                // A label without a calibrated sigma cannot be released privately: charge it as non-private.
-                tokenEvent = sigmas[label].map { privacyPlan.tokenEvent(label: label, noiseMultiplier: $0) } ?? .nonPrivate
-            }
-            return Demonstration(label: label, tokenEvent: tokenEvent, maxTokens: settings.maxTokens)
+        self.init(demonstrations: privacyPlan.plannedDemonstrations().map {
+            Demonstration(label: $0.label, tokenEvent: $0.tokenEvent, maxTokens: $0.maxTokens)
         }, summary: summary)
     }
 }

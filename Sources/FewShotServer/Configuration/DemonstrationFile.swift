@@ -1,8 +1,8 @@
 import FewShotCore
 import Foundation
 
-/// Reads demonstrations from JSONL: one `{"label": …, "text": …}` object per line, as
-/// `fewshot demos export` writes. Records with neither `label` nor `text` (such as the privacy
+/// Reads demonstrations from JSONL: one `{"label": …, "text": …}` object per line (for an extraction
+/// task `{"text": …, "answer": …}`), as `fewshot demos export` writes. Records with neither `label` nor `text` (such as the privacy
 /// metadata record that `fewshot gen` writes first) are skipped; blank lines too.
 ///
 /// Guarantee: returns every demonstration in file order, or throws a ``DemonstrationFileError``
@@ -36,6 +36,12 @@ public enum DemonstrationFile {
             let label = object["label"]
             let body = object["text"]
             if label == nil && body == nil { continue }
+            if let answer = object["answer"] {
+                guard let answerString = answer as? String, !answerString.isEmpty else { throw fail("field 'answer': not a non-empty string") }
+                guard let textString = body as? String, !textString.isEmpty else { throw fail("field 'text': missing or not a non-empty string") }
+                out.append(Demonstration(label: TaskTemplate.extractionGroup, text: textString, answer: answerString))
+                continue
+            }
             guard let labelString = label as? String, !labelString.isEmpty else { throw fail("field 'label': missing or not a non-empty string") }
             guard let textString = body as? String, !textString.isEmpty else { throw fail("field 'text': missing or not a non-empty string") }
             out.append(Demonstration(label: labelString, text: textString))

@@ -234,7 +234,10 @@ public struct ProxyConfigurationFile: Sendable, Decodable {
                 source = "inline"
             }
             guard !demos.isEmpty else { throw fail("\(at).demonstrations", "no demonstrations") }
-            for (k, demo) in demos.enumerated() where task.label(named: demo.label) == nil {
+            for (k, demo) in demos.enumerated() where task.kind == .extraction && demo.answer == nil {
+                throw fail("\(at).demonstrations[\(k)].answer", "task \(task.name) is an extraction task: each demonstration needs an answer")
+            }
+            for (k, demo) in demos.enumerated() where task.kind == .classification && task.label(named: demo.label) == nil {
                 throw fail(
                     "\(at).demonstrations[\(k)].label",
                     "'\(demo.label)' is not a label of task \(task.name) (\(task.labels.map(\.name).joined(separator: ", ")))")
