@@ -92,8 +92,9 @@ public struct PrivacyPlan: Sendable, Hashable {
 
 /// One demonstration of a ``PrivacyPlan``: the label whose examples it reads (nil for an extraction
 /// task, which reads all of them), the event of one released token, and the most tokens it is charged.
-/// Its planned cost is `selfComposed(tokenEvent, maxTokens)`.
-public struct PlannedDemonstration: Sendable, Hashable {
+/// Its planned cost is `selfComposed(tokenEvent, maxTokens)`. The store's ledger records these as they
+/// are (`GenerationPlan.Demonstration`).
+public struct PlannedDemonstration: Sendable, Hashable, Codable {
     public var label: String?
     public var tokenEvent: PrivacyEvent
     public var maxTokens: Int
@@ -103,4 +104,7 @@ public struct PlannedDemonstration: Sendable, Hashable {
         self.tokenEvent = tokenEvent
         self.maxTokens = maxTokens
     }
+
+    /// The planned cost: `maxTokens` compositions of `tokenEvent`.
+    public var plannedEvent: PrivacyEvent { .selfComposed(event: tokenEvent, count: maxTokens) }
 }

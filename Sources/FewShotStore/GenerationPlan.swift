@@ -9,25 +9,10 @@ import Foundation
 /// A started demonstration is charged its full `maxTokens` even if it stops early, because where it
 /// stops depends on the released output.
 public struct GenerationPlan: Sendable, Hashable, Codable {
-    /// One planned synthetic demonstration.
-    public struct Demonstration: Sendable, Hashable, Codable {
-        /// The label whose private examples it reads; nil when the task has no labels (then it reads,
-        /// and is charged to, every part of the data set).
-        public var label: String?
-        /// The privacy event of releasing one token (e.g. `.poissonSampled(q, .gaussian(sigma))`).
-        public var tokenEvent: PrivacyEvent
-        /// The most tokens it may release (T).
-        public var maxTokens: Int
-
-        public init(label: String?, tokenEvent: PrivacyEvent, maxTokens: Int) {
-            self.label = label
-            self.tokenEvent = tokenEvent
-            self.maxTokens = maxTokens
-        }
-
-        /// The planned cost: `maxTokens` compositions of `tokenEvent`.
-        public var plannedEvent: PrivacyEvent { .selfComposed(event: tokenEvent, count: maxTokens) }
-    }
+    /// One planned synthetic demonstration: the label whose private examples it reads (nil when the
+    /// task has no labels: then it reads, and is charged to, every part of the data set), the event of
+    /// one released token, and the most tokens it may release (T).
+    public typealias Demonstration = PlannedDemonstration
 
     public var demonstrations: [Demonstration]
     /// Free-form description shown when listing resumable generations (task name, model). Not private.
@@ -83,8 +68,6 @@ extension GenerationPlan {
     /// the settings (T, or T_text + T_answer without a label for an extraction run; `.noOp` for
     /// public-only runs, `.nonPrivate` for runs without noise).
     public init(_ privacyPlan: PrivacyPlan, summary: String = "") {
-        self.init(demonstrations: privacyPlan.plannedDemonstrations().map {
-            Demonstration(label: $0.label, tokenEvent: $0.tokenEvent, maxTokens: $0.maxTokens)
-        }, summary: summary)
+        self.init(demonstrations: privacyPlan.plannedDemonstrations(), summary: summary)
     }
 }
