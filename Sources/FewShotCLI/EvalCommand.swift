@@ -145,6 +145,6 @@ struct Eval: AsyncParsableCommand {
 
     /// The generator's settings: the task's defaults (as `fewshot gen` uses them) with the options given.
     func generationSettings(for task: TaskTemplate) -> GenerationSettings {
-        generator.applied(to: GeneratedDemonstrationSource.defaultSettings(for: task))
+        generator.overrides.settings(for: task, labels: task.labels.map(\.name), privacy: .noNoise)
     }
 }

@@ -62,9 +62,7 @@ struct Gen: AsyncParsableCommand {
     @OptionGroup var llm: LLMOptions
 
     func validate() throws {
-        do { try spec().validate() } catch let error as GenerationSpecError {
-            throw ValidationError("--\(error.field.replacingOccurrences(of: "_", with: "-")) \(error.problem)")
-        }
+        do { try spec().validate() } catch let error as GenerationSpecError { throw error.validationError }
         if noStore, resume != nil { throw ValidationError("--resume needs the store; drop --no-store") }
     }
 

@@ -42,13 +42,15 @@ struct GeneratorOptions: ParsableArguments {
     }
 
     func validate() throws {
-        do { try overrides.validate() } catch let error as GenerationSpecError {
-            throw ValidationError("--\(error.field.replacingOccurrences(of: "_", with: "-")) \(error.problem)")
-        }
+        do { try overrides.validate() } catch let error as GenerationSpecError { throw error.validationError }
     }
+}
 
-    /// `base` (the task's defaults) with the options given.
-    func applied(to base: GenerationSettings) -> GenerationSettings { overrides.applied(to: base) }
+extension GenerationSpecError {
+    /// The error as the command line shows it: the JSON field as its option (`max_tokens` -> `--max-tokens`).
+    var validationError: ValidationError {
+        ValidationError("--\(field.replacingOccurrences(of: "_", with: "-")) \(problem)")
+    }
 }
 
 extension AccountantChoice: ExpressibleByArgument {}

@@ -74,6 +74,15 @@ public struct GenerationSettings: Sendable, Hashable {
         self.answerMaxTokens = answerMaxTokens
     }
 
+    /// The task's defaults (the paper's settings) for `labels` at `privacy`; T_answer only for an
+    /// extraction task.
+    public init(defaultsOf task: TaskTemplate, labels: [String], privacy: PrivacyLevel) {
+        let d = task.defaults
+        self.init(
+            batches: d.batches, batchSize: d.batchSize, maxTokens: d.maxTokens, vocabulary: d.vocabulary, topK: d.topK,
+            privacy: privacy, labels: labels, answerMaxTokens: task.kind == .extraction ? d.answerMaxTokens : nil)
+    }
+
     /// Examples one step needs from each label: M * N.
     public var examplesPerStep: Int { batches * batchSize }
 

@@ -40,9 +40,7 @@ public struct GeneratedDemonstrationSource: DemonstrationSource {
 
     /// The paper's settings for `task` (its `defaults`), one demonstration per label.
     public static func defaultSettings(for task: TaskTemplate) -> GenerationSettings {
-        GenerationSettings(
-            batches: task.defaults.batches, batchSize: task.defaults.batchSize, maxTokens: task.defaults.maxTokens,
-            vocabulary: task.defaults.vocabulary, topK: task.defaults.topK, privacy: .noNoise, labels: task.labels.map(\.name))
+        GenerationSettings(defaultsOf: task, labels: task.labels.map(\.name), privacy: .noNoise)
     }
 
     public var cacheKey: String {

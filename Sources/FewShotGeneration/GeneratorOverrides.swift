@@ -75,10 +75,7 @@ public struct GeneratorOverrides: Sendable, Hashable, Codable {
 
     /// The task's defaults with the settings given here, for `labels` at `privacy`.
     public func settings(for task: TaskTemplate, labels: [String], privacy: PrivacyLevel) -> GenerationSettings {
-        let d = task.defaults
-        return applied(to: GenerationSettings(
-            batches: d.batches, batchSize: d.batchSize, maxTokens: d.maxTokens, vocabulary: d.vocabulary, topK: d.topK,
-            privacy: privacy, labels: labels, answerMaxTokens: task.kind == .extraction ? d.answerMaxTokens : nil))
+        applied(to: GenerationSettings(defaultsOf: task, labels: labels, privacy: privacy))
     }
 }
 
