@@ -8,7 +8,7 @@ extension TaskTemplate {
         var prompt = generation.instruction
         for example in examples {
             let word = self.label(named: example.label)?.word ?? example.label
-            prompt += Self.fill(generation.example, label: word, text: example.text)
+            prompt += Self.fill(generation.example, text: example.text, placeholder: "{label}", with: word)
         }
         return prompt + generationHeader(label: label)
     }
@@ -37,10 +37,10 @@ extension TaskTemplate {
         var out = classification.instruction
         for demo in demonstrations {
             if kind == .extraction {
-                out += Self.fill(classification.example, text: demo.text, answer: demo.answer ?? "")
+                out += Self.fill(classification.example, text: demo.text, placeholder: "{answer}", with: demo.answer ?? "")
             } else {
                 let word = label(named: demo.label)?.word ?? demo.label
-                out += Self.fill(classification.example, label: word, text: demo.text)
+                out += Self.fill(classification.example, text: demo.text, placeholder: "{label}", with: word)
             }
         }
         return out
@@ -53,7 +53,7 @@ extension TaskTemplate {
     public func extractionGenerationPrompt(examples: [LabeledExample]) -> String {
         var prompt = generation.instruction
         for example in examples {
-            prompt += Self.fill(generation.example, text: example.text, answer: example.answer ?? "")
+            prompt += Self.fill(generation.example, text: example.text, placeholder: "{answer}", with: example.answer ?? "")
         }
         return prompt + sentenceHeader
     }
@@ -71,16 +71,11 @@ extension TaskTemplate {
         return Self.prefix(of: String(generation.example[text.upperBound...]), before: "{answer}")
     }
 
-    static func fill(_ template: String, label: String, text: String) -> String {
-        // Fill {label} first so a `{text}` typed inside a label word cannot be expanded.
+    /// Fills `{text}` and `placeholder` (`{label}` or `{answer}`) in one pass over the template: the
+    /// template is split at `{text}` before anything is inserted, so neither value can be expanded.
+    static func fill(_ template: String, text: String, placeholder: String, with value: String) -> String {
         let parts = template.components(separatedBy: "{text}")
-        return parts.map { $0.replacingOccurrences(of: "{label}", with: label) }.joined(separator: text)
-    }
-
-    /// Fills `{answer}` and `{text}` in one pass over the template, so neither value is expanded.
-    static func fill(_ template: String, text: String, answer: String) -> String {
-        let parts = template.components(separatedBy: "{text}")
-        return parts.map { $0.replacingOccurrences(of: "{answer}", with: answer) }.joined(separator: text)
+        return parts.map { $0.replacingOccurrences(of: placeholder, with: value) }.joined(separator: text)
     }
 
     static func prefix(of template: String, before placeholder: String) -> String {
