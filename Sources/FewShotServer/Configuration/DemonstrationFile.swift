@@ -36,15 +36,18 @@ public enum DemonstrationFile {
             let label = object["label"]
             let body = object["text"]
             if label == nil && body == nil { continue }
+            // An extraction demonstration has an answer and no label; a classification one a label.
+            let labelString: String
+            var answerString: String?
             if let answer = object["answer"] {
-                guard let answerString = answer as? String, !answerString.isEmpty else { throw fail("field 'answer': not a non-empty string") }
-                guard let textString = body as? String, !textString.isEmpty else { throw fail("field 'text': missing or not a non-empty string") }
-                out.append(Demonstration(label: TaskTemplate.extractionGroup, text: textString, answer: answerString))
-                continue
+                guard let value = answer as? String, !value.isEmpty else { throw fail("field 'answer': not a non-empty string") }
+                (labelString, answerString) = (TaskTemplate.extractionGroup, value)
+            } else {
+                guard let value = label as? String, !value.isEmpty else { throw fail("field 'label': missing or not a non-empty string") }
+                labelString = value
             }
-            guard let labelString = label as? String, !labelString.isEmpty else { throw fail("field 'label': missing or not a non-empty string") }
             guard let textString = body as? String, !textString.isEmpty else { throw fail("field 'text': missing or not a non-empty string") }
-            out.append(Demonstration(label: labelString, text: textString))
+            out.append(Demonstration(label: labelString, text: textString, answer: answerString))
         }
         return out
     }

@@ -234,13 +234,17 @@ public struct ProxyConfigurationFile: Sendable, Decodable {
                 source = "inline"
             }
             guard !demos.isEmpty else { throw fail("\(at).demonstrations", "no demonstrations") }
-            for (k, demo) in demos.enumerated() where task.kind == .extraction && demo.answer == nil {
-                throw fail("\(at).demonstrations[\(k)].answer", "task \(task.name) is an extraction task: each demonstration needs an answer")
-            }
-            for (k, demo) in demos.enumerated() where task.kind == .classification && task.label(named: demo.label) == nil {
-                throw fail(
-                    "\(at).demonstrations[\(k)].label",
-                    "'\(demo.label)' is not a label of task \(task.name) (\(task.labels.map(\.name).joined(separator: ", ")))")
+            for (k, demo) in demos.enumerated() {
+                switch task.kind {
+                case .extraction where demo.answer == nil:
+                    throw fail("\(at).demonstrations[\(k)].answer", "task \(task.name) is an extraction task: each demonstration needs an answer")
+                case .classification where task.label(named: demo.label) == nil:
+                    throw fail(
+                        "\(at).demonstrations[\(k)].label",
+                        "'\(demo.label)' is not a label of task \(task.name) (\(task.labels.map(\.name).joined(separator: ", ")))")
+                default:
+                    break
+                }
             }
             served.append(ServedModel(
                 name: m.name, upstream: Upstream(baseURLs: m.upstream.urls, model: m.upstream.model, apiKey: apiKey),
