@@ -64,9 +64,3 @@ struct LLMOptions: ParsableArguments {
 enum LLMAPI: String, ExpressibleByArgument, CaseIterable {
     case llama, openai
 }
-
-/// A backend and how to release its connections.
-struct ConnectedModel {
-    let model: any LanguageModel
-    let shutdown: @Sendable () async throws -> Void
-}

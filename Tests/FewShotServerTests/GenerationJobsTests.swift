@@ -7,6 +7,7 @@ import FewShotTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import LLMBackends
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -75,7 +76,7 @@ import Testing
             jobs: JobsConfiguration(dataDirectory: f.dataDirectory, promptsDirectory: f.directory.appendingPathComponent("prompts"), llmURLs: ["http://127.0.0.1:1"]))
         return ProxyServer(
             configuration: configuration, logger: Logger(label: "jobs-test") { _ in logs.handler }, metrics: metrics, store: f.store,
-            jobModels: { JobModel(model: model, shutdown: {}) })
+            jobModels: { ConnectedModel(model: model, shutdown: {}) })
     }
 
     static func json(_ response: TestResponse) throws -> [String: Any] {

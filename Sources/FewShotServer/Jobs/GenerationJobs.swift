@@ -2,6 +2,7 @@ import FewShotCore
 import FewShotGeneration
 import FewShotStore
 import Foundation
+import LLMBackends
 import Logging
 
 /// The server's generation jobs: each runs a ``LedgerGeneration`` in the background from a private
@@ -103,7 +104,7 @@ public actor GenerationJobs {
         } catch {
             throw OpenAIError.invalidRequest("\(error)", code: "invalid_job")
         }
-        let model: JobModel
+        let model: ConnectedModel
         do {
             model = try await connect()
         } catch {
@@ -132,7 +133,7 @@ public actor GenerationJobs {
         return try await view(id)
     }
 
-    private nonisolated func execute(id: String, generation: LedgerGeneration, start: GenerationStart, model: JobModel, job: RunningJob) async {
+    private nonisolated func execute(id: String, generation: LedgerGeneration, start: GenerationStart, model: ConnectedModel, job: RunningJob) async {
         let dataset = String(generation.prepared.dataset.fingerprint.prefix(16))
         let metrics = self.metrics
         let state: String
@@ -180,14 +181,5 @@ final class RunningJob: @unchecked Sendable {
     var llmCalls: Int {
         get { lock.withLock { _llmCalls } }
         set { lock.withLock { _llmCalls = newValue } }
-    }
-}
-
-/// Runs blocking work (SQLite, file reading, calibration) on a Dispatch queue, off the cooperative pool.
-func blocking<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async {
-            continuation.resume(with: Result { try work() })
-        }
     }
 }

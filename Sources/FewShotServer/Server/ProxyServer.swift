@@ -44,7 +44,7 @@ public struct ProxyServer: Sendable {
         guard let store, configuration.adminKey != nil, let jobsConfiguration = configuration.jobs else { return nil }
         let connect: JobModelFactory = jobModels ?? {
             let backend = try await LlamaCppBackend.connect(upstreams: jobsConfiguration.llmURLs, configuration: TransportConfiguration())
-            return JobModel(model: backend, shutdown: backend.shutdown)
+            return ConnectedModel(model: backend, shutdown: backend.shutdown)
         }
         return GenerationJobs(store: store, configuration: jobsConfiguration, connect: connect, metrics: metrics, logger: logger)
     }
