@@ -15,20 +15,6 @@ public enum RequestBodyRewriter {
         public var stream: Bool
     }
 
-    /// Reads `model` and `stream` and validates the whole body as JSON.
-    public static func inspect(_ body: [UInt8]) throws(OpenAIError) -> Request {
-        struct Head: Decodable {
-            var model: String
-            var stream: Bool?
-        }
-        do {
-            let head = try JSONDecoder().decode(Head.self, from: Data(body))
-            return Request(model: head.model, stream: head.stream ?? false)
-        } catch {
-            throw Self.describe(error)
-        }
-    }
-
     /// Reads `model` and `stream` of a chat body and checks that `messages` is a non-empty array.
     public static func inspectChat(_ body: [UInt8]) throws(OpenAIError) -> Request {
         struct Head: Decodable {
@@ -58,12 +44,6 @@ public enum RequestBodyRewriter {
             (modelRange, upstreamModelJSON),
             (afterBracket..<afterBracket, systemMessage + Array(",".utf8)),
         ])
-    }
-
-    /// ``inspectChat(_:)`` then ``spliceChat(_:upstreamModelJSON:systemMessage:)``.
-    public static func chat(_ body: [UInt8], upstreamModel: String, systemMessage: [UInt8]) throws(OpenAIError) -> [UInt8] {
-        _ = try inspectChat(body)
-        return try spliceChat(body, upstreamModelJSON: jsonString(upstreamModel), systemMessage: systemMessage)
     }
 
     /// Reads `model`, `stream` and `prompt` (a string or a non-empty list of strings) of a completions body.
@@ -97,12 +77,6 @@ public enum RequestBodyRewriter {
         case .texts(let list): newPrompt = jsonStrings(list.map { prefix + $0 })
         }
         return splice(body, [(modelRange, upstreamModelJSON), (promptRange, newPrompt)])
-    }
-
-    /// ``inspectCompletion(_:)`` then ``spliceCompletion(_:upstreamModelJSON:prompt:prefix:)``.
-    public static func completion(_ body: [UInt8], upstreamModel: String, prefix: String) throws(OpenAIError) -> [UInt8] {
-        let prompt = try inspectCompletion(body).prompt
-        return try spliceCompletion(body, upstreamModelJSON: jsonString(upstreamModel), prompt: prompt, prefix: prefix)
     }
 
     /// `{"role":"system","content":…}` as JSON bytes.
