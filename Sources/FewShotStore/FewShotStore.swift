@@ -22,15 +22,17 @@ public final class FewShotStore: Sendable {
         if !directory.isEmpty {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
-        try Self.refuseForeignFile(at: path)
-
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(60)
         do {
-            pool = try DatabasePool(path: path, configuration: configuration)
-            // GRDB sets synchronous = NORMAL with WAL; a reservation must survive power loss before
-            // any token is released, so every commit of the (single, persistent) writer syncs.
-            try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
+            pool = try Self.retryingWhileBusy {
+                try Self.refuseForeignFile(at: path)
+                var configuration = Configuration()
+                configuration.busyMode = .timeout(60)
+                let pool = try DatabasePool(path: path, configuration: configuration)
+                // GRDB sets synchronous = NORMAL with WAL; a reservation must survive power loss before
+                // any token is released, so every commit of the (single, persistent) writer syncs.
+                try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
+                return pool
+            }
         } catch let error as DatabaseError {
             throw StoreError.notAStore(path: path, reason: error.message ?? "\(error)")
         }
@@ -39,7 +41,8 @@ public final class FewShotStore: Sendable {
     }
 
     /// Checks an existing non-empty file read-only: it must be SQLite, readable, and either carry
-    /// our application_id or be an empty database. Nothing is written to it.
+    /// our application_id or be an empty database. Nothing is written to it. SQLite's errors are
+    /// thrown as they are (the caller reports them as ``StoreError/notAStore(path:reason:)``).
     private static func refuseForeignFile(at path: String) throws {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return }
         let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
@@ -48,18 +51,29 @@ public final class FewShotStore: Sendable {
         var configuration = Configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(60)
-        do {
-            let queue = try DatabaseQueue(path: path, configuration: configuration)
-            let (applicationID, objects) = try queue.read { db -> (Int32, Int) in
-                let id = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
-                let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
-                return (id, count)
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        let (applicationID, objects) = try queue.read { db -> (Int32, Int) in
+            let id = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+            let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
+            return (id, count)
+        }
+        try queue.close()
+        if applicationID == StoreSchema.applicationID || (applicationID == 0 && objects == 0) { return }
+        throw StoreError.foreignDatabase(path: path, applicationID: applicationID, tableCount: objects)
+    }
+
+    /// Runs `body`, retrying it (at most 10 times, 50 ms apart) when SQLite reports the file busy or
+    /// locked. While another connection creates a new store (switching it to WAL), SQLite returns
+    /// that at once instead of waiting in the busy handler; a moment later the file opens normally.
+    private static func retryingWhileBusy<T>(_ body: () throws -> T) throws -> T {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try body()
+            } catch let error as DatabaseError where attempt < 10 && [.SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode) {
+                Thread.sleep(forTimeInterval: 0.05)
             }
-            try queue.close()
-            if applicationID == StoreSchema.applicationID || (applicationID == 0 && objects == 0) { return }
-            throw StoreError.foreignDatabase(path: path, applicationID: applicationID, tableCount: objects)
-        } catch let error as DatabaseError {
-            throw StoreError.notAStore(path: path, reason: error.message ?? "\(error)")
         }
     }
 

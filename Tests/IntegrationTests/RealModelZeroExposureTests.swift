@@ -88,13 +88,13 @@ import Testing
                     #"{"model": "trec-dp", "max_tokens": 40, "stream": true, "messages": [{"role": "user", "content": \#(message)}]}"#,
                 ] {
                     let response = try await client.execute(uri: "/v1/chat/completions", method: .post, headers: headers, body: ByteBuffer(string: body))
-                    #expect(response.status == .ok)
+                    #expect(response.status == .ok, "chat: \(String(buffer: response.body))")
                     responses.append(String(buffer: response.body))
                 }
                 let completion = try await client.execute(
                     uri: "/v1/completions", method: .post, headers: headers,
                     body: ByteBuffer(string: #"{"model": "trec-dp", "max_tokens": 40, "prompt": \#(message)}"#))
-                #expect(completion.status == .ok)
+                #expect(completion.status == .ok, "completions: \(String(buffer: completion.body))")
                 responses.append(String(buffer: completion.body))
             }
             return (responses, String(buffer: try await client.execute(uri: "/metrics", method: .get).body))
