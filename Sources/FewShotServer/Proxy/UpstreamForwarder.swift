@@ -32,12 +32,14 @@ public struct UpstreamForwarder: Sendable {
 
     /// The client configuration the forwarder expects: no connection retries (a refused upstream
     /// fails at once and the next URL is tried), the read timeout as the chunk timeout, and a pool
-    /// as large as the concurrency limit.
+    /// as large as the concurrency limit. Idle connections are dropped after 4 s, before common
+    /// upstream keep-alive timeouts (llama.cpp's server and uvicorn close after 5 s): reusing a
+    /// connection the upstream is closing fails the request with a ChannelError (a 502 to the client).
     public static func clientConfiguration(limits: ProxyLimits) -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
         let timeout = timeAmount(limits.upstreamTimeout)
         configuration.timeout = .init(connect: min(timeout, .seconds(10)), read: timeout)
-        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: limits.maxConcurrentUpstream)
+        configuration.connectionPool = .init(idleTimeout: .seconds(4), concurrentHTTP1ConnectionsPerHostSoftLimit: limits.maxConcurrentUpstream)
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.decompression = .disabled
         configuration.redirectConfiguration = .disallow
