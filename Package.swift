@@ -79,6 +79,9 @@ let package = Package(
         .target(name: "FewShotTestSupport", dependencies: [
             "FewShotCore",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .executableTarget(name: "FewShotCLI", dependencies: [
             "DPAccounting", "FewShotCore", "FewShotData", "LLMBackends", "LocalLLM",
@@ -98,7 +101,7 @@ let package = Package(
         .testTarget(name: "FewShotCoreTests", dependencies: ["FewShotCore", "FewShotTestSupport", "DPAccounting"]),
         .testTarget(name: "FewShotDataTests", dependencies: ["FewShotData", "FewShotCore"]),
         .testTarget(name: "LLMBackendsTests", dependencies: [
-            "LLMBackends", "FewShotCore",
+            "LLMBackends", "FewShotCore", "FewShotTestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,4 +1,5 @@
 import Foundation
+import FewShotTestSupport
 import LLMBackends
 import Testing
 

@@ -1,5 +1,6 @@
 import FewShotCore
 import Foundation
+import FewShotTestSupport
 import LLMBackends
 import Testing
 

@@ -1,52 +1,58 @@
 import Foundation
-import LLMBackends
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 
 /// What the stub upstream does with the n-th request it receives (n counts from 0).
-enum StubAction: Sendable {
+public enum StubAction: Sendable {
     case respond(status: Int, body: String, delay: Duration = .zero)
     /// Reads the request and never answers.
     case hang
     /// Sends a 200 head announcing a longer body than it sends, then stalls.
     case headThenHang
+    /// Answers, then closes the connection without having said `Connection: close`, as llama-server
+    /// does after every streamed answer; `linger` later, so that a request the client sends on the
+    /// connection meanwhile is lost with it.
+    case respondThenClose(status: Int, body: String, linger: Duration = .zero)
+    /// Reads the request and closes the connection without answering, as a server does that closes a
+    /// kept-alive connection just as the client sends on it.
+    case closeWithoutAnswer
 }
 
-struct RecordedRequest: Sendable {
-    var method: String
-    var uri: String
-    var headers: [(String, String)]
-    var body: Data
+public struct RecordedRequest: Sendable {
+    public var method: String
+    public var uri: String
+    public var headers: [(String, String)]
+    public var body: Data
 
-    func header(_ name: String) -> String? {
+    public func header(_ name: String) -> String? {
         headers.first { $0.0.lowercased() == name.lowercased() }?.1
     }
 
-    var json: [String: Any]? { try? JSONSerialization.jsonObject(with: body) as? [String: Any] }
+    public var json: [String: Any]? { try? JSONSerialization.jsonObject(with: body) as? [String: Any] }
 }
 
-actor StubLog {
-    private(set) var requests: [RecordedRequest] = []
+public actor StubLog {
+    public private(set) var requests: [RecordedRequest] = []
 
     func append(_ request: RecordedRequest) -> Int {
         requests.append(request)
         return requests.count - 1
     }
 
-    var count: Int { requests.count }
+    public var count: Int { requests.count }
 }
 
 /// A local HTTP/1.1 server (SwiftNIO) that misbehaves on command, to test retries and timeouts.
-final class MisbehavingUpstream: Sendable {
-    typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
+public final class MisbehavingUpstream: Sendable {
+    public typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
-    let port: Int
-    let log: StubLog
+    public let port: Int
+    public let log: StubLog
     private let serverChannel: NIOAsyncChannel<Connection, Never>
     private let serverTask: Task<Void, Never>
 
-    var url: String { "http://127.0.0.1:\(port)" }
+    public var url: String { "http://127.0.0.1:\(port)" }
 
     private init(port: Int, log: StubLog, serverChannel: NIOAsyncChannel<Connection, Never>, serverTask: Task<Void, Never>) {
         self.port = port
@@ -55,12 +61,12 @@ final class MisbehavingUpstream: Sendable {
         self.serverTask = serverTask
     }
 
-    static func start(_ behaviour: @escaping @Sendable (Int) -> StubAction) async throws -> MisbehavingUpstream {
+    public static func start(_ behaviour: @escaping @Sendable (Int) -> StubAction) async throws -> MisbehavingUpstream {
         try await start(routes: { index, _ in behaviour(index) })
     }
 
     /// As `start`, with the request's URI (path) passed to the behaviour too.
-    static func start(routes behaviour: @escaping @Sendable (Int, String) -> StubAction) async throws -> MisbehavingUpstream {
+    public static func start(routes behaviour: @escaping @Sendable (Int, String) -> StubAction) async throws -> MisbehavingUpstream {
         let serverChannel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: "127.0.0.1", port: 0) { channel in
@@ -84,15 +90,15 @@ final class MisbehavingUpstream: Sendable {
     }
 
     /// Requests received so far, in order.
-    var requests: [RecordedRequest] {
+    public var requests: [RecordedRequest] {
         get async { await log.requests }
     }
 
-    var requestCount: Int {
+    public var requestCount: Int {
         get async { await log.count }
     }
 
-    func stop() async {
+    public func stop() async {
         serverTask.cancel()
         try? await serverChannel.channel.close()
         _ = await serverTask.value
@@ -121,14 +127,13 @@ final class MisbehavingUpstream: Sendable {
                     switch behaviour(index, head.uri) {
                     case .respond(let status, let text, let delay):
                         if delay > .zero { try await Task.sleep(for: delay) }
-                        var headers = HTTPHeaders()
-                        headers.add(name: "Content-Type", value: "application/json")
-                        headers.add(name: "Content-Length", value: "\(text.utf8.count)")
-                        try await outbound.write(.head(HTTPResponseHead(
-                            version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: headers
-                        )))
-                        try await outbound.write(.body(.byteBuffer(ByteBuffer(string: text))))
-                        try await outbound.write(.end(nil))
+                        try await answer(status: status, text: text, on: outbound)
+                    case .respondThenClose(let status, let text, let linger):
+                        try await answer(status: status, text: text, on: outbound)
+                        if linger > .zero { try await Task.sleep(for: linger) }
+                        return
+                    case .closeWithoutAnswer:
+                        return
                     case .hang:
                         try await Task.sleep(for: .seconds(3600))
                     case .headThenHang:
@@ -143,26 +148,23 @@ final class MisbehavingUpstream: Sendable {
         }
     }
 
+    private static func answer(status: Int, text: String, on outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>) async throws {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Content-Length", value: "\(text.utf8.count)")
+        try await outbound.write(.head(HTTPResponseHead(
+            version: .http1_1, status: HTTPResponseStatus(statusCode: status), headers: headers
+        )))
+        try await outbound.write(.body(.byteBuffer(ByteBuffer(string: text))))
+        try await outbound.write(.end(nil))
+    }
+
     /// A port on 127.0.0.1 where nothing listens (bound once, then closed).
-    static func closedPort() async throws -> Int {
+    public static func closedPort() async throws -> Int {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .bind(host: "127.0.0.1", port: 0).get()
         let port = channel.localAddress!.port!
         try await channel.close()
         return port
     }
-}
-
-/// Runs `body` and then shuts `transport` down, also when `body` throws: AsyncHTTPClient traps on a
-/// client released without shutdown, which would turn one failing test into a crashed test run.
-func shuttingDown<T>(_ transport: HTTPTransport, _ body: (HTTPTransport) async throws -> T) async throws -> T {
-    let result: T
-    do {
-        result = try await body(transport)
-    } catch {
-        try? await transport.shutdown()
-        throw error
-    }
-    try await transport.shutdown()
-    return result
 }
