@@ -103,7 +103,8 @@ import Testing
         let logLeaks = leaks(logs.text)
         let metricLeaks = leaks(metricsPage)
         print("zero exposure, real LLM: \(canaries.count) canaries; found in demonstrations \(demonstrationLeaks), "
-              + "in \(responses.count) responses \(responseLeaks), in the log \(logLeaks), on the metrics page \(metricLeaks)")
+              + "in \(responses.count) responses \(responseLeaks), in the log \(logLeaks), on the metrics page \(metricLeaks); "
+              + "requests retried after llama-server closed the connection: \(logs.text.components(separatedBy: "retrying once").count - 1)")
         #expect(demonstrationLeaks == 0)
         #expect(responseLeaks == 0)
         #expect(logLeaks == 0)

@@ -15,6 +15,10 @@ import NIOPosix
 ///   chunk within the same time, else the client gets 504 (or, mid-stream, an error event).
 /// - Upstream 2xx and 4xx answers are passed through with their status and body (usage included);
 ///   5xx answers and unreachable upstreams become 502 with an OpenAI error body.
+/// - A connection the upstream closes before any byte of an answer is retried once, on the same
+///   upstream: servers close kept-alive connections without warning (llama-server closes one after
+///   every streamed answer while advertising keep-alive), and a request sent on it in that moment
+///   fails although the upstream is fine. A second such failure is a 502.
 /// - The client's `Authorization` header is never forwarded; the upstream gets its own key.
 public struct UpstreamForwarder: Sendable {
     let client: HTTPClient
@@ -32,14 +36,12 @@ public struct UpstreamForwarder: Sendable {
 
     /// The client configuration the forwarder expects: no connection retries (a refused upstream
     /// fails at once and the next URL is tried), the read timeout as the chunk timeout, and a pool
-    /// as large as the concurrency limit. Idle connections are dropped after 4 s, before common
-    /// upstream keep-alive timeouts (llama.cpp's server and uvicorn close after 5 s): reusing a
-    /// connection the upstream is closing fails the request with a ChannelError (a 502 to the client).
+    /// as large as the concurrency limit.
     public static func clientConfiguration(limits: ProxyLimits) -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
         let timeout = timeAmount(limits.upstreamTimeout)
         configuration.timeout = .init(connect: min(timeout, .seconds(10)), read: timeout)
-        configuration.connectionPool = .init(idleTimeout: .seconds(4), concurrentHTTP1ConnectionsPerHostSoftLimit: limits.maxConcurrentUpstream)
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: limits.maxConcurrentUpstream)
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.decompression = .disabled
         configuration.redirectConfiguration = .disallow
@@ -55,7 +57,9 @@ public struct UpstreamForwarder: Sendable {
         let urls = model.upstream.baseURLs
         let first = cursor.next()
         var refused: [String] = []
-        for attempt in 0..<urls.count {
+        var attempt = 0
+        var retriedClosedConnection = false
+        while attempt < urls.count {
             let base = urls[(first + attempt) % urls.count]
             var request = HTTPClientRequest(url: base + path)
             request.method = .POST
@@ -71,13 +75,19 @@ public struct UpstreamForwarder: Sendable {
                     metrics.recordUpstreamError(model: model.name, kind: "unreachable")
                     logger.warning("upstream unreachable", metadata: ["model": .string(model.name), "upstream_index": .stringConvertible((first + attempt) % urls.count), "error": .string(Self.errorName(error))])
                     refused.append(Self.host(of: base))
+                    attempt += 1
+                    continue
+                case .connectionClosed where !retriedClosedConnection:
+                    retriedClosedConnection = true
+                    metrics.recordUpstreamError(model: model.name, kind: "connection_closed")
+                    logger.notice("upstream closed the connection before answering; retrying once", metadata: ["model": .string(model.name), "error": .string(Self.errorName(error))])
                     continue
                 case .timeout:
                     metrics.recordUpstreamError(model: model.name, kind: "timeout")
                     logger.warning("upstream timeout", metadata: ["model": .string(model.name)])
                     throw OpenAIError.upstreamTimeout(seconds: Self.seconds(limits.upstreamTimeout))
-                case .other:
-                    metrics.recordUpstreamError(model: model.name, kind: "unreachable")
+                case let failure:
+                    metrics.recordUpstreamError(model: model.name, kind: failure == .connectionClosed ? "connection_closed" : "unreachable")
                     logger.warning("upstream request failed", metadata: ["model": .string(model.name), "error": .string(Self.errorName(error))])
                     throw OpenAIError.upstreamUnavailable("upstream request failed (\(Self.errorName(error)))")
                 }
@@ -130,25 +140,43 @@ public struct UpstreamForwarder: Sendable {
         return Response(status: .init(code: status), headers: headers, body: body)
     }
 
-    enum Failure { case unreachable, timeout, other }
+    /// - unreachable: no connection could be made (the next upstream URL may be tried);
+    /// - connectionClosed: the connection was closed under the request, before any answer;
+    /// - timeout: no connection from the pool, or no answer, in time.
+    enum Failure { case unreachable, connectionClosed, timeout, other }
 
     static func classify(_ error: any Error) -> Failure {
         if let e = error as? HTTPClientError {
             switch e {
             case .deadlineExceeded, .readTimeout, .getConnectionFromPoolTimeout: return .timeout
             case .connectTimeout: return .unreachable
+            case .remoteConnectionClosed: return .connectionClosed
             default: return .other
             }
         }
         if error is NIOConnectionError { return .unreachable }
-        if let e = error as? ChannelError, case .connectTimeout = e { return .unreachable }
-        if let e = error as? IOError, [ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EADDRNOTAVAIL].contains(e.errnoCode) { return .unreachable }
+        if let e = error as? ChannelError {
+            switch e {
+            case .connectTimeout: return .unreachable
+            case .ioOnClosedChannel, .alreadyClosed, .eof, .outputClosed: return .connectionClosed
+            default: return .other
+            }
+        }
+        if let e = error as? IOError {
+            if [ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EADDRNOTAVAIL].contains(e.errnoCode) { return .unreachable }
+            if [ECONNRESET, EPIPE].contains(e.errnoCode) { return .connectionClosed }
+        }
         return .other
     }
 
+    /// The error's name and case for logs and error bodies; these errors carry no request text.
     static func errorName(_ error: any Error) -> String {
-        if let e = error as? HTTPClientError { return "\(e)" }
-        return String(describing: type(of: error))
+        switch error {
+        case let e as HTTPClientError: "\(e)"
+        case let e as ChannelError: "ChannelError.\(e)"
+        case let e as IOError: "IOError(\(e.description))"
+        default: String(describing: type(of: error))
+        }
     }
 
     /// `error.message` of an upstream's JSON error body (read up to 64 KiB), if it has one.
