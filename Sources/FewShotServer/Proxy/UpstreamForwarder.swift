@@ -18,7 +18,8 @@ import NIOPosix
 /// - A connection the upstream closes before any byte of an answer is retried once, on the same
 ///   upstream: servers close kept-alive connections without warning (llama-server closes one after
 ///   every streamed answer while advertising keep-alive), and a request sent on it in that moment
-///   fails although the upstream is fine. A second such failure is a 502.
+///   fails although the upstream is fine. A second such failure is a 502. Failover and the retry
+///   share the request's one upstream deadline.
 /// - The client's `Authorization` header is never forwarded; the upstream gets its own key.
 public struct UpstreamForwarder: Sendable {
     let client: HTTPClient
@@ -56,6 +57,8 @@ public struct UpstreamForwarder: Sendable {
         }
         let urls = model.upstream.baseURLs
         let first = cursor.next()
+        // One deadline for all attempts, so that failover and the retry never extend the wait.
+        let deadline = NIODeadline.now() + Self.timeAmount(limits.upstreamTimeout)
         var refused: [String] = []
         var attempt = 0
         var retriedClosedConnection = false
@@ -68,7 +71,7 @@ public struct UpstreamForwarder: Sendable {
             request.body = .bytes(ByteBuffer(bytes: body))
             let response: HTTPClientResponse
             do {
-                response = try await client.execute(request, deadline: .now() + Self.timeAmount(limits.upstreamTimeout))
+                response = try await client.execute(request, deadline: deadline)
             } catch {
                 switch Self.classify(error) {
                 case .unreachable:
