@@ -100,11 +100,58 @@ import Testing
             let e = error as? DemonstrationFileError
             return e?.line == 2 && e?.problem.contains("'text'") == true
         }
+        let noLabel = try directory(config: Self.config.replacingOccurrences(of: "{label: neg, text: \"Meh.\"}", with: "{text: \"Meh.\"}"))
+        #expect {
+            try load(noLabel, env)
+        } throws: { error in
+            (error as? ProxyConfigurationError)?.field == "models[1].demonstrations.inline[0].label"
+        }
         let missingTask = try directory(config: Self.config.replacingOccurrences(of: "task: sentiment", with: "task: nosuch"))
         #expect {
             try load(missingTask, env)
         } throws: { error in
             (error as? ProxyConfigurationError)?.field == "models[0].task"
+        }
+    }
+}
+
+/// Inline demonstrations of an extraction task are written `{text, answer}`, as in demonstration files.
+@Suite struct InlineExtractionDemonstrationTests {
+    static let movie = TaskTemplate(
+        name: "movie", labels: [],
+        generation: GenerationFormat(instruction: "Write about films.\n\n", example: "Sentence: {text}\nGenre: {answer}\n\n"),
+        classification: ClassificationFormat(instruction: "", example: "Sentence: {text}\nGenre: {answer}\n\n"),
+        kind: .extraction)
+
+    func load(_ demonstrations: String) throws -> ProxyConfiguration {
+        let config = """
+            server: {client_keys_env: KEYS}
+            models:
+              - name: films
+                task: prompts/movie.json
+                upstream: {urls: ["http://127.0.0.1:8090/v1"], model: smol}
+                demonstrations:
+                  inline:
+            \(demonstrations)
+            """
+        let dir = try ConfigurationFileTests().directory(config: config)
+        try String(decoding: try JSONEncoder().encode(Self.movie), as: UTF8.self)
+            .write(to: dir.appendingPathComponent("prompts/movie.json"), atomically: true, encoding: .utf8)
+        return try ConfigurationFileTests().load(dir, ["KEYS": "k"])
+    }
+
+    @Test func loadWithoutALabel() throws {
+        let c = try load("          - {text: \"A ghost story set in Kyoto.\", answer: horror}")
+        let films = try #require(c.model(named: "films"))
+        #expect(films.demonstrations == [Demonstration(label: TaskTemplate.extractionGroup, text: "A ghost story set in Kyoto.", answer: "horror")])
+        #expect(films.renderedDemonstrations.contains("Sentence: A ghost story set in Kyoto.\nGenre: horror"))
+    }
+
+    @Test func withoutAnAnswerTheFieldIsNamed() throws {
+        #expect {
+            try load("          - {text: \"A ghost story set in Kyoto.\"}")
+        } throws: { error in
+            (error as? ProxyConfigurationError)?.field == "models[0].demonstrations.inline[0].answer"
         }
     }
 }

@@ -29,7 +29,7 @@ import Yams
 ///       file: demos/trec.jsonl   #   JSONL, one {"label": …, "text": …} per line (`fewshot demos export`)
 ///       # set: 3f2a…             #   a demonstration set id in the store
 ///       # inline:                #   a list written here
-///       #   - {label: DESC, text: "What is a fjord?"}
+///       #   - {label: DESC, text: "What is a fjord?"}   # extraction tasks: {text: …, answer: …}
 /// jobs:                          # optional: generation jobs through the admin API (needs admin_key_env)
 ///   data_dir: /srv/private       # jobs may read private data files only under this directory
 ///   llm: [http://127.0.0.1:8090] # llama-server base URL(s) (native API) that generates
@@ -88,7 +88,15 @@ public struct ProxyConfigurationFile: Sendable, Decodable {
     public struct DemonstrationsEntry: Sendable, Decodable {
         public var file: String?
         public var set: String?
-        public var inline: [Demonstration]?
+        public var inline: [InlineDemonstration]?
+    }
+
+    /// A demonstration written in the file: `{label, text}` for a classification task, `{text, answer}`
+    /// for an extraction task (as in demonstration files).
+    public struct InlineDemonstration: Sendable, Decodable {
+        public var label: String?
+        public var text: String
+        public var answer: String?
     }
 
     public struct Jobs: Sendable, Decodable {
@@ -230,7 +238,18 @@ public struct ProxyConfigurationFile: Sendable, Decodable {
                 do { demos = try loader(id) } catch { throw fail("\(at).demonstrations.set", "cannot load set '\(id)': \(error)") }
                 source = "set:\(id)"
             } else {
-                demos = d.inline ?? []
+                demos = try (d.inline ?? []).enumerated().map { k, demo in
+                    let field = "\(at).demonstrations.inline[\(k)]"
+                    switch task.kind {
+                    case .extraction:
+                        guard let answer = demo.answer else { throw fail("\(field).answer", "missing: \(task.name) is an extraction task, write {text, answer}") }
+                        return Demonstration(label: TaskTemplate.extractionGroup, text: demo.text, answer: answer)
+                    case .classification:
+                        guard demo.answer == nil else { throw fail("\(field).answer", "\(task.name) is a classification task, write {label, text}") }
+                        guard let label = demo.label else { throw fail("\(field).label", "missing: \(task.name) is a classification task, write {label, text}") }
+                        return Demonstration(label: label, text: demo.text)
+                    }
+                }
                 source = "inline"
             }
             guard !demos.isEmpty else { throw fail("\(at).demonstrations", "no demonstrations") }
