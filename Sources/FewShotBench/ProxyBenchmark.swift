@@ -1,5 +1,4 @@
 import ArgumentParser
-import AsyncHTTPClient
 import FewShotCore
 import FewShotServer
 import Foundation
@@ -11,8 +10,8 @@ import NIOCore
 /// fixed request rate, and the highest rate the proxy holds. The upstream is an in-process stub that
 /// answers a fixed chat completion at once, so the proxy's own cost is what shows.
 ///
-/// Load is open-loop: request i is due at start + i/rate and its latency counts from that moment,
-/// so a stalled server cannot hide its queueing delay. Everything runs on 127.0.0.1 in this process
+/// Load is open-loop (`LoadTarget`): request i is due at start + i/rate and its latency counts from
+/// that moment, so a stalled server cannot hide its queueing delay. Everything runs on 127.0.0.1 in this process
 /// (load generator, proxy and stub share the machine's cores); every phase is bounded in count and time.
 struct ProxyBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -43,7 +42,11 @@ struct ProxyBenchmark: AsyncParsableCommand {
     @Option(name: .customLong("p99-limit-ms"), help: "A ramp step is held if p99 stays at or under this (ms), with no errors and >= 95% of the rate served.")
     var p99LimitMs: Double = 25
 
+    @Option(help: "Kept-alive connections of the load generator, to the stub and to the proxy each.")
+    var connections: Int = 64
+
     func validate() throws {
+        guard connections > 0, connections <= 1024 else { throw ValidationError("--connections must be in [1, 1024]") }
         guard rate > 0, duration > 0, duration <= 120 else { throw ValidationError("--rate must be > 0 and --duration in (0, 120]") }
         guard rampStart > 0, rampStep > 0, rampMax >= rampStart, rampMax <= 50000 else {
             throw ValidationError("--ramp-start and --ramp-step must be > 0, --ramp-max in [ramp-start, 50000]")
@@ -59,11 +62,6 @@ struct ProxyBenchmark: AsyncParsableCommand {
         let (proxyPorts, proxyPortSink) = AsyncStream.makeStream(of: Int.self)
         let upstream = FixedCompletionUpstream.application(logger: quiet) { upstreamPortSink.yield($0) }
 
-        var clientConfiguration = HTTPClient.Configuration()
-        clientConfiguration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 1024)
-        clientConfiguration.timeout = .init(connect: .seconds(2), read: .seconds(5))
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
-
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await upstream.run() }
             var ports = upstreamPorts.makeAsyncIterator()
@@ -75,8 +73,8 @@ struct ProxyBenchmark: AsyncParsableCommand {
             var proxyIterator = proxyPorts.makeAsyncIterator()
             guard let proxyPort = await proxyIterator.next() else { throw ValidationError("proxy did not start") }
 
-            let direct = LoadTarget(client: client, url: "http://127.0.0.1:\(upstreamPort)/v1/chat/completions", model: "stub", key: nil)
-            let proxied = LoadTarget(client: client, url: "http://127.0.0.1:\(proxyPort)/v1/chat/completions", model: "bench", key: Self.key)
+            let direct = LoadTarget(host: "127.0.0.1", port: upstreamPort, path: "/v1/chat/completions", model: "stub", key: nil, connections: connections)
+            let proxied = LoadTarget(host: "127.0.0.1", port: proxyPort, path: "/v1/chat/completions", model: "bench", key: Self.key, connections: connections)
 
             print("fewshot-bench proxy: stub upstream 127.0.0.1:\(upstreamPort), proxy 127.0.0.1:\(proxyPort), "
                 + "\(ProcessInfo.processInfo.activeProcessorCount) cores shared by load generator, proxy and stub")
@@ -115,7 +113,7 @@ struct ProxyBenchmark: AsyncParsableCommand {
                 print("highest rate held: none of the ramp's rates (target >= 2000: MISSED)")
             }
             if FileManager.default.isExecutableFile(atPath: wrk) {
-                print("saturation with wrk (closed loop, 1 thread, 32 connections, 5 s; a C client costs less CPU than the Swift one above)")
+                print("saturation with wrk (closed loop, 1 thread, 32 connections, 5 s: a second, independent load generator)")
                 for (name, target) in [("direct", direct), ("proxy ", proxied)] {
                     print("  \(name): \(try WrkRun.run(wrk: wrk, url: target.url, model: target.model, key: target.key))")
                 }
@@ -124,7 +122,6 @@ struct ProxyBenchmark: AsyncParsableCommand {
             }
             group.cancelAll()
         }
-        try await client.shutdown()
     }
 
     static let key = "bench-client-key"
@@ -165,60 +162,6 @@ enum FixedCompletionUpstream {
     }
 }
 
-/// Fires chat completions at one URL at a fixed rate and records each latency.
-struct LoadTarget: Sendable {
-    let client: HTTPClient
-    let url: String
-    let model: String
-    let key: String?
-
-    /// Requests still unanswered beyond this count are given up on (counted as errors), bounding memory.
-    static let maxInFlight = 4096
-
-    func fire(rate: Double, seconds: Double) async -> LoadRun {
-        let total = Int(rate * seconds)
-        let interval = Duration.seconds(1) / rate
-        let samples = SampleCollector()
-        let body = ByteBuffer(string: #"{"model":"\#(model)","messages":[{"role":"user","content":"Review: An uneven but likeable film.\nSentiment:"}],"max_tokens":1,"temperature":0}"#)
-        let start = ContinuousClock.now + .milliseconds(20)
-        let cpuBefore = processCPUSeconds()
-        await withTaskGroup(of: Void.self) { group in
-            var launched = 0
-            while launched < total {
-                let elapsed = ContinuousClock.now - start
-                let due = elapsed < .zero ? 0 : min(total, Int(elapsed / interval) + 1)
-                while launched < due {
-                    let scheduled = start + interval * launched
-                    launched += 1
-                    if launched - samples.count > Self.maxInFlight {
-                        samples.add(latency: nil)
-                        continue
-                    }
-                    group.addTask {
-                        var request = HTTPClientRequest(url: url)
-                        request.method = .POST
-                        request.headers.add(name: "Content-Type", value: "application/json")
-                        if let key { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
-                        request.body = .bytes(body)
-                        do {
-                            let response = try await client.execute(request, timeout: .seconds(5))
-                            _ = try await response.body.collect(upTo: 1 << 20)
-                            samples.add(latency: response.status == .ok ? ContinuousClock.now - scheduled : nil)
-                        } catch {
-                            samples.add(latency: nil)
-                        }
-                    }
-                }
-                try? await Task.sleep(for: .microseconds(500))
-            }
-            await group.waitForAll()
-        }
-        let wall = ContinuousClock.now - start
-        return LoadRun(target: rate, wallSeconds: Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18,
-                       latenciesMs: samples.latenciesMs.sorted(), errors: samples.errors, cpuSeconds: processCPUSeconds() - cpuBefore)
-    }
-}
-
 /// The latencies (ms, sorted) and error count of one fixed-rate run.
 struct LoadRun {
     let target: Double
@@ -242,26 +185,6 @@ struct LoadRun {
                latenciesMs.count, errors, achievedRate, percentile(0.5), percentile(0.9), percentile(0.99), latenciesMs.last ?? .infinity,
                cpuMicrosecondsPerRequest)
     }
-}
-
-final class SampleCollector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var latencies: [Double] = []
-    private var failures = 0
-
-    func add(latency: Duration?) {
-        lock.withLock {
-            if let latency {
-                latencies.append(Double(latency.components.seconds) * 1000 + Double(latency.components.attoseconds) / 1e15)
-            } else {
-                failures += 1
-            }
-        }
-    }
-
-    var count: Int { lock.withLock { latencies.count + failures } }
-    var latenciesMs: [Double] { lock.withLock { latencies } }
-    var errors: Int { lock.withLock { failures } }
 }
 
 /// User plus system CPU seconds used by this process so far.
