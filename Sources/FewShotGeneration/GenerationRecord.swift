@@ -38,35 +38,6 @@ public struct GenerationRecord: Sendable, Encodable {
         case answerMaxTokens = "T_answer", tokensReleased = "tokens_released", llmCalls = "llm_calls", model, events, `private`, seed
     }
 
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(type, forKey: .type)
-        try c.encode(task, forKey: .task)
-        try c.encode(dataset, forKey: .dataset)
-        try c.encodeIfPresent(generation, forKey: .generation)
-        // JSON has no infinity: an unbounded epsilon is written as the string "inf".
-        if epsilon.isFinite { try c.encode(epsilon, forKey: .epsilon) } else { try c.encode("inf", forKey: .epsilon) }
-        try c.encode(epsilonPerLabel.mapValues { $0.isFinite ? String($0) : "inf" }, forKey: .epsilonPerLabel)
-        try c.encode(delta, forKey: .delta)
-        try c.encodeIfPresent(sigma, forKey: .sigma)
-        try c.encode(accountant, forKey: .accountant)
-        try c.encode(mechanism, forKey: .mechanism)
-        try c.encode(sampling, forKey: .sampling)
-        try c.encodeIfPresent(subsample, forKey: .subsample)
-        try c.encode(vocabulary, forKey: .vocabulary)
-        try c.encode(topK, forKey: .topK)
-        try c.encode(batches, forKey: .batches)
-        try c.encode(batchSize, forKey: .batchSize)
-        try c.encode(maxTokens, forKey: .maxTokens)
-        try c.encodeIfPresent(answerMaxTokens, forKey: .answerMaxTokens)
-        try c.encode(tokensReleased, forKey: .tokensReleased)
-        try c.encode(llmCalls, forKey: .llmCalls)
-        try c.encode(model, forKey: .model)
-        try c.encode(events, forKey: .events)
-        try c.encode(`private`, forKey: .private)
-        try c.encodeIfPresent(seed, forKey: .seed)
-    }
-
     /// One demonstration line: `label` for classification, `answer` for an extraction task.
     struct DemonstrationLine: Encodable {
         var type = "demonstration"
@@ -84,6 +55,7 @@ public struct GenerationRecord: Sendable, Encodable {
     public func jsonLines(_ demonstrations: [Demonstration]) throws -> [String] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = EpsilonJSON.encoding
         let head = String(decoding: try encoder.encode(self), as: UTF8.self)
         return try [head] + demonstrations.map {
             String(decoding: try encoder.encode(DemonstrationLine($0)), as: UTF8.self)

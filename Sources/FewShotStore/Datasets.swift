@@ -1,3 +1,4 @@
+import DPAccounting
 import Foundation
 import GRDB
 
@@ -94,8 +95,7 @@ extension FewShotStore {
 /// dates keep full precision (seconds as a double); exported ones are ISO 8601 for people. An
 /// infinite epsilon (the no-noise baseline) is written as the string "inf", which JSON can hold.
 enum JSONCoding {
-    static let infinity = JSONEncoder.NonConformingFloatEncodingStrategy.convertToString(
-        positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    static let infinity = EpsilonJSON.encoding
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -111,7 +111,7 @@ enum JSONCoding {
     }()
     static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        decoder.nonConformingFloatDecodingStrategy = EpsilonJSON.decoding
         return decoder
     }()
 

@@ -109,17 +109,8 @@ public struct AdminRoutes<Context: RequestContext>: Sendable {
     }
 }
 
-/// An epsilon in JSON: a number when finite, else the string "inf" (JSON has no infinity).
-struct EpsilonValue: Encodable {
-    var value: Double
-
-    init(_ value: Double) { self.value = value }
-
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        if value.isFinite { try c.encode(value) } else { try c.encode(value.isNaN ? "nan" : (value > 0 ? "inf" : "-inf")) }
-    }
-}
+/// An epsilon in an admin response: a number, or "inf".
+typealias EpsilonValue = EpsilonJSON.Value
 
 struct SetSummary: ResponseEncodable {
     var id: String
