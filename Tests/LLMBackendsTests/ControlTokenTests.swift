@@ -1,6 +1,6 @@
 import FewShotCore
-import Foundation
 import FewShotTestSupport
+import Foundation
 import LLMBackends
 import Testing
 

@@ -1,5 +1,5 @@
-import Foundation
 import FewShotTestSupport
+import Foundation
 import LLMBackends
 import Testing
 
