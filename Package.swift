@@ -98,6 +98,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "DPAccountingTests", dependencies: ["DPAccounting"], exclude: ["Reference"]),
         .testTarget(name: "FewShotCoreTests", dependencies: ["FewShotCore", "FewShotTestSupport", "DPAccounting"]),

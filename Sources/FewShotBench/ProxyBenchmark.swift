@@ -5,6 +5,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// `fewshot-bench proxy`: the latency the proxy adds over a direct call to the same upstream, at a
 /// fixed request rate, and the highest rate the proxy holds. The upstream is an in-process stub that
@@ -63,13 +64,17 @@ struct ProxyBenchmark: AsyncParsableCommand {
         let upstream = FixedCompletionUpstream.application(logger: quiet) { upstreamPortSink.yield($0) }
 
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await upstream.run() }
+            // Service groups, so that the servers can be shut down gracefully at the end (cancelling
+            // them makes Hummingbird log errors about the child channels it was waiting on).
+            let upstreamService = ServiceGroup(configuration: .init(services: [upstream], logger: quiet))
+            group.addTask { try await upstreamService.run() }
             var ports = upstreamPorts.makeAsyncIterator()
             guard let upstreamPort = await ports.next() else { throw ValidationError("stub upstream did not start") }
 
             let proxy = ProxyServer(configuration: Self.proxyConfiguration(upstreamPort: upstreamPort), logger: quiet)
             let proxyApplication = proxy.makeApplication { proxyPortSink.yield($0) }
-            group.addTask { try await proxyApplication.run() }
+            let proxyService = ServiceGroup(configuration: .init(services: [proxyApplication], logger: quiet))
+            group.addTask { try await proxyService.run() }
             var proxyIterator = proxyPorts.makeAsyncIterator()
             guard let proxyPort = await proxyIterator.next() else { throw ValidationError("proxy did not start") }
 
@@ -120,7 +125,9 @@ struct ProxyBenchmark: AsyncParsableCommand {
             } else {
                 print("saturation with wrk: skipped (no executable at \(wrk); apt-get install wrk)")
             }
-            group.cancelAll()
+            await proxyService.triggerGracefulShutdown()
+            await upstreamService.triggerGracefulShutdown()
+            try await group.waitForAll()
         }
     }
 
