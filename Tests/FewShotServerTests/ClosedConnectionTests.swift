@@ -2,7 +2,6 @@ import FewShotTestSupport
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import Logging
 import NIOCore
 import Testing
 @testable import FewShotServer
@@ -14,18 +13,14 @@ import Testing
     static let answer = #"{"object":"chat.completion","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}"#
     static let chat = #"{"model":"closing","messages":[{"role":"user","content":"hello"}]}"#
 
-    /// Runs `body` against a proxy whose one model, `closing`, forwards to `upstream`.
+    /// Runs `body` against a proxy whose one model, `closing`, forwards to `upstream`; stops `upstream` after.
     static func withProxy<T: Sendable>(
         to upstream: MisbehavingUpstream, _ body: @Sendable @escaping (any TestClientProtocol, ServerMetrics, LogCapture) async throws -> T
     ) async throws -> T {
         let model = ProxyHarness.served("closing", urls: [upstream.url + "/v1"])
-        let configuration = ProxyConfiguration(host: "127.0.0.1", port: 0, clientKeys: [ProxyHarness.clientKey], models: [model])
-        let logs = LogCapture()
-        let metrics = ServerMetrics()
-        let server = ProxyServer(configuration: configuration, logger: Logger(label: "fewshot.test") { _ in logs.handler }, metrics: metrics)
         let result: T
         do {
-            result = try await server.makeApplication().test(.live) { client in try await body(client, metrics, logs) }
+            result = try await ProxyHarness.serving([model]) { client, logs, metrics in try await body(client, metrics, logs) }
         } catch {
             await upstream.stop()
             throw error

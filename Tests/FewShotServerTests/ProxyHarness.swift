@@ -64,17 +64,24 @@ struct ProxyHarness: Sendable {
             var models = ["echo", "slow", "fail", "reject", "stream", "stall"].map { served("demo-\($0)", urls: ["\(base)/\($0)/v1"]) }
             models.append(served("demo-down", urls: [dead]))
             models.append(served("demo-failover", urls: [dead, "\(base)/echo/v1"]))
-            let configuration = ProxyConfiguration(host: "127.0.0.1", port: 0, clientKeys: [clientKey], limits: limits, models: models)
-            let logs = LogCapture()
-            var logger = Logger(label: "fewshot.test") { _ in logs.handler }
-            logger.logLevel = .trace
-            let metrics = ServerMetrics()
-            let server = ProxyServer(configuration: configuration, logger: logger, metrics: metrics)
-            return try await server.makeApplication().test(.live) { client in
+            return try await serving(models, limits: limits) { client, logs, metrics in
                 try await body(ProxyHarness(client: client, port: client.port!, upstream: stub, logs: logs, metrics: metrics))
             }
         }
     }
-}
 
-/// Collects every log line (message and metadata) in memory, so tests can search them.
+    /// Runs `body` against a live proxy serving `models` to the client key, with its log (every
+    /// level) and its metrics.
+    static func serving<T: Sendable>(
+        _ models: [ServedModel], limits: ProxyLimits = ProxyLimits(),
+        _ body: @Sendable @escaping (any TestClientProtocol, LogCapture, ServerMetrics) async throws -> T
+    ) async throws -> T {
+        let configuration = ProxyConfiguration(host: "127.0.0.1", port: 0, clientKeys: [clientKey], limits: limits, models: models)
+        let logs = LogCapture()
+        var logger = Logger(label: "fewshot.test") { _ in logs.handler }
+        logger.logLevel = .trace
+        let metrics = ServerMetrics()
+        let server = ProxyServer(configuration: configuration, logger: logger, metrics: metrics)
+        return try await server.makeApplication().test(.live) { client in try await body(client, logs, metrics) }
+    }
+}
