@@ -158,15 +158,14 @@ struct TaskFileContents: Decodable {
         }
         let base = TaskDefaults()
         let d = defaults
-        var taskDefaults = base
-        taskDefaults.batches = d?.batches ?? base.batches
-        taskDefaults.batchSize = d?.batch_size ?? base.batchSize
-        taskDefaults.maxTokens = d?.max_tokens ?? base.maxTokens
-        taskDefaults.vocabulary = d?.vocabulary ?? base.vocabulary
-        taskDefaults.topK = d?.top_k ?? base.topK
-        if kind == .extraction { taskDefaults.answerMaxTokens = d?.answer_max_tokens ?? Self.defaultAnswerMaxTokens }
         return TaskTemplate(
             name: name, labels: labels ?? [], generation: generation, classification: format,
-            endMarkers: end_markers ?? [], defaults: taskDefaults, kind: kind)
+            endMarkers: end_markers ?? [],
+            defaults: TaskDefaults(
+                batches: d?.batches ?? base.batches, batchSize: d?.batch_size ?? base.batchSize,
+                maxTokens: d?.max_tokens ?? base.maxTokens, vocabulary: d?.vocabulary ?? base.vocabulary,
+                topK: d?.top_k ?? base.topK,
+                answerMaxTokens: kind == .extraction ? d?.answer_max_tokens ?? Self.defaultAnswerMaxTokens : nil),
+            kind: kind)
     }
 }

@@ -82,9 +82,8 @@ public struct GenerationRecord: Sendable, Encodable {
     /// The record the store keeps (the store fills in id, data set, events and accountant).
     public func storeRecord(_ demonstrations: [Demonstration], labels: [String]) -> DemonstrationSetRecord {
         DemonstrationSetRecord(
-            task: task, labels: labels.filter { $0 != TaskTemplate.extractionGroup }, demonstrations: demonstrations.map {
-                $0.answer == nil ? .init(label: $0.label, text: $0.text) : .init(label: nil, text: $0.text, answer: $0.answer)
-            },
+            task: task, labels: labels.filter { $0 != TaskTemplate.extractionGroup },
+            demonstrations: demonstrations.map { .init(label: $0.answer == nil ? $0.label : nil, text: $0.text, answer: $0.answer) },
             epsilon: epsilon, delta: delta, sigma: sigma ?? 0, mechanism: mechanism,
             sampling: sampling + (subsample.map { "/\($0)" } ?? ""), batches: batches, examplesPerBatch: batchSize,
             maxTokens: maxTokens, model: model, seeded: seed != nil)
