@@ -90,17 +90,12 @@ final class LoadState: @unchecked Sendable {
         let promise = loop.makePromise(of: Outcome.self)
         done = promise
         guard open > 0 else {
-            errors = total
-            finish()
+            finishCountingTheRestAsErrors()
             return promise.futureResult
         }
         startTime = .now() + .milliseconds(20)
         loop.scheduleTask(deadline: startTime) { self.tick() }
-        loop.scheduleTask(deadline: startTime + timeout) {
-            // Whatever is still unanswered or unsent by now counts as failed.
-            self.errors = self.total - self.latenciesMs.count
-            self.finish()
-        }
+        loop.scheduleTask(deadline: startTime + timeout) { self.finishCountingTheRestAsErrors() }
         return promise.futureResult
     }
 
@@ -142,10 +137,7 @@ final class LoadState: @unchecked Sendable {
         open -= 1
         idle.removeAll { $0 === connection }
         if inFlight != nil { record(nil) }
-        if open == 0, done != nil {
-            errors = total - latenciesMs.count
-            finish()
-        }
+        if open == 0 { finishCountingTheRestAsErrors() }
     }
 
     /// A request handed to a connection that had closed meanwhile.
@@ -154,6 +146,13 @@ final class LoadState: @unchecked Sendable {
     private func record(_ latency: TimeAmount?) {
         if let latency { latenciesMs.append(Double(latency.nanoseconds) / 1e6) } else { errors += 1 }
         if latenciesMs.count + errors >= total { finish() }
+    }
+
+    /// Ends the run now: every request not answered by now (in flight, waiting or not yet due) failed.
+    private func finishCountingTheRestAsErrors() {
+        guard done != nil else { return }
+        errors = total - latenciesMs.count
+        finish()
     }
 
     private func finish() {
