@@ -59,7 +59,10 @@ let package = Package(
         ]),
         // One generation end to end: request -> settings and calibration -> ledger reservation ->
         // generator with per-token checkpoints -> stored set. Shared by `fewshot gen` and the server's jobs.
-        .target(name: "FewShotGeneration", dependencies: ["DPAccounting", "FewShotCore", "FewShotData", "FewShotStore"]),
+        .target(name: "FewShotGeneration", dependencies: [
+            "DPAccounting", "FewShotCore", "FewShotData", "FewShotStore",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // The OpenAI-compatible proxy, admin API and generation jobs.
         .target(name: "FewShotServer", dependencies: [
             "FewShotGeneration", "FewShotCore", "FewShotData", "FewShotStore", "LLMBackends", "DPAccounting",

@@ -122,8 +122,11 @@ struct Eval: AsyncParsableCommand {
                 let trainSet = try PrivateDataFile.load(trainURL, task: template)
                 let testSet = try PrivateDataFile.load(testURL, task: template)
                 warn("eval: task \(template.name): \(trainSet.examples.count) training examples, \(testSet.examples.count) test examples")
+                let (generation, plan) = generator.overrides.plannedSettings(
+                    for: template, labels: template.labels.map(\.name), privacy: .noNoise, examplesPerLabel: trainSet.countsByLabel)
+                if let plan { warn("eval: task \(template.name): \(plan.reason)") }
                 let dpSource = GeneratedDemonstrationSource(
-                    task: template, model: connected.model, privateData: trainSet.examples, settings: generationSettings(for: template),
+                    task: template, model: connected.model, privateData: trainSet.examples, settings: generation,
                     reproducibleNoise: reproducibleNoise, accountant: generator.accountant.accountant, progress: Evaluation.standardError)
                 let source = TaskDemonstrationSource(
                     task: template, train: trainSet.examples, model: connected.model, shotsPerLabel: shots,
@@ -141,10 +144,5 @@ struct Eval: AsyncParsableCommand {
             try? await connected.shutdown()
             throw error
         }
-    }
-
-    /// The generator's settings: the task's defaults (as `fewshot gen` uses them) with the options given.
-    func generationSettings(for task: TaskTemplate) -> GenerationSettings {
-        generator.overrides.settings(for: task, labels: task.labels.map(\.name), privacy: .noNoise)
     }
 }

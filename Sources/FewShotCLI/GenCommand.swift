@@ -13,8 +13,10 @@ struct Gen: AsyncParsableCommand {
         commandName: "gen",
         abstract: "Generate differentially private demonstrations from a private data file.",
         discussion: """
-            Defaults per task follow the paper (prompts/<task>.yaml). --epsilon inf releases the noiseless \
-            argmax (NOT private); --epsilon 0 uses the public prompt only. Private text is never printed or stored.
+            Defaults per task come from prompts/<task>.yaml: partition sampling with M chosen by the automatic \
+            plan (--batches auto) within --compute-limit. --dry-run --json prints the plan and its cost without \
+            calling the LLM or touching the ledger. --epsilon inf releases the noiseless argmax (NOT private); \
+            --epsilon 0 uses the public prompt only. Private text is never printed or stored.
             """)
 
     @Option(help: "Task name in the prompts directory, or a task file path.")
@@ -58,6 +60,9 @@ struct Gen: AsyncParsableCommand {
     @Flag(help: "Do not store the demonstrations or record the cost (refused when the data set has a budget).")
     var noStore = false
 
+    @Flag(help: "Print the plan (M, N, q, sigma, noise, events, estimated LLM tokens and minutes) and stop: no LLM call, no ledger write.")
+    var dryRun = false
+
     @OptionGroup var store: StoreOptions
     @OptionGroup var llm: LLMOptions
 
@@ -75,13 +80,29 @@ struct Gen: AsyncParsableCommand {
 
     func run() async throws {
         let prepared = try PreparedGeneration.prepare(try spec(), prompts: URL(fileURLWithPath: prompts))
+        let report = PlanReport(prepared)
+        if dryRun {
+            if json { print(try report.json()) } else { print(report.summary) }
+            return
+        }
         if !prepared.noise.isPrivate { warn("--seed given: the noise is reproducible and the output is NOT differentially private") }
+        warn(report.plan)
+        let connected = try await llm.connect()
+        do {
+            try await ServerCapacity.check(prepared, report: report, model: connected.model)
+        } catch {
+            try? await connected.shutdown()
+            throw error
+        }
         let generation = LedgerGeneration(prepared: prepared, ledger: try openLedger(dataset: prepared.dataset))
-        let start = try generation.begin(resume: resume)
+        let start: GenerationStart
+        do { start = try generation.begin(resume: resume) } catch {
+            try? await connected.shutdown()
+            throw error
+        }
         if let resume {
             warn("resuming generation \(resume): \(start.tokensAlreadyReleased) tokens already released and paid for")
         }
-        let connected = try await llm.connect()
         let progress = ProgressBar()
         let outcome: GenerationOutcome
         do {

@@ -5,11 +5,20 @@ import FewShotGeneration
 /// The generator's options, shared by `fewshot gen` and `fewshot eval`. Unset options take the
 /// task's defaults (the paper's table); they mean what ``GeneratorOverrides`` says.
 struct GeneratorOptions: ParsableArguments {
-    @Option(name: .customLong("batches"), help: "M: private batches per token (default: the task's).")
-    var batches: Int?
+    @Option(name: .customLong("batches"), help: "M: private batches per token, or auto: the most that fit --compute-limit (default: the task's, auto for the shipped tasks).")
+    var batches: BatchCount?
 
     @Option(name: .customLong("batch-size"), help: "N: examples per batch (default: the task's).")
     var batchSize: Int?
+
+    @Option(help: "Minutes one generation may take, for --batches auto (default 15).")
+    var computeLimit: Double?
+
+    @Option(name: .customLong("llm-tokens-per-second"), help: "LLM tokens/s the automatic plan assumes (default 175: SmolLM2-135M, 2 cores).")
+    var llmTokensPerSecond: Double?
+
+    @Option(help: "Most tokens of one private example in a prompt; longer ones are cut (default: the task's max_example_tokens).")
+    var maxExampleTokens: Int?
 
     @Option(help: "T: most tokens per demonstration (default: the task's).")
     var maxTokens: Int?
@@ -26,10 +35,10 @@ struct GeneratorOptions: ParsableArguments {
     @Option(help: "K for the candidate set (default: the task's).")
     var topK: Int?
 
-    @Option(help: "subsample (fresh sample per token, the paper) or partition (batches fixed per demonstration; fast, no amplification).")
-    var sampling: SamplingMode = .subsample
+    @Option(help: "partition (one Poisson subsample per demonstration in M fixed batches; fast, amplified once per demonstration) or subsample (a fresh sample per token, the paper). Default: the task's (partition).")
+    var sampling: SamplingMode?
 
-    @Option(help: "How subsample mode samples: poisson (tight PLD accounting) or without-replacement.")
+    @Option(help: "How examples are sampled: poisson (amplified, tight PLD accounting) or without-replacement (no amplification in partition mode).")
     var subsample: SubsampleScheme = .poisson
 
     @Option(help: "Accountant: auto (PLD where it applies, else RDP), pld or rdp.")
@@ -38,7 +47,8 @@ struct GeneratorOptions: ParsableArguments {
     var overrides: GeneratorOverrides {
         GeneratorOverrides(
             batches: batches, batchSize: batchSize, maxTokens: maxTokens, answerMaxTokens: answerMaxTokens, mechanism: mechanism, vocabulary: vocabulary,
-            topK: topK, sampling: sampling, subsample: subsample, accountant: accountant)
+            topK: topK, sampling: sampling, subsample: subsample, accountant: accountant,
+            computeLimitMinutes: computeLimit, llmTokensPerSecond: llmTokensPerSecond, maxExampleTokens: maxExampleTokens)
     }
 
     func validate() throws {
@@ -54,6 +64,9 @@ extension GenerationSpecError {
 }
 
 extension AccountantChoice: ExpressibleByArgument {}
+extension BatchCount: ExpressibleByArgument {
+    public init?(argument: String) { self.init(parsing: argument) }
+}
 extension NoiseMechanism: ExpressibleByArgument {}
 extension VocabularyMode: ExpressibleByArgument {}
 extension SamplingMode: ExpressibleByArgument {}

@@ -62,12 +62,20 @@ public struct DemonstrationGenerator: Sendable {
     public let task: TaskTemplate
     public let settings: GenerationSettings
     public let noise: NoiseSource
+    /// Where demonstration `i` draws its partition-mode subsample from. A resumed demonstration must
+    /// draw the same subsample as its first part (algorithm.md), so a ledger run passes a stream keyed
+    /// by a secret stored with the reservation; by default it is `noise`.
+    public let subsampleRandomness: @Sendable (Int) -> NoiseSource
 
-    public init(model: any LanguageModel, task: TaskTemplate, settings: GenerationSettings, noise: NoiseSource) {
+    public init(
+        model: any LanguageModel, task: TaskTemplate, settings: GenerationSettings, noise: NoiseSource,
+        subsampleRandomness: (@Sendable (Int) -> NoiseSource)? = nil
+    ) {
         self.model = model
         self.task = task
         self.settings = settings
         self.noise = noise
+        self.subsampleRandomness = subsampleRandomness ?? { _ in noise }
     }
 
     /// Runs the generation. `resume` maps a demonstration index to tokens it already released (from a
@@ -79,7 +87,13 @@ public struct DemonstrationGenerator: Sendable {
         onToken: (@Sendable (TokenCheckpoint) async throws -> Void)? = nil,
         onProgress: (@Sendable (GenerationProgress) -> Void)? = nil
     ) async throws -> GenerationResult {
-        let byLabel = Dictionary(grouping: privateData, by: \.label)
+        // In partition mode a demonstration's subsample is drawn from its label's examples in a
+        // canonical order, so a resumed run (the same data, possibly reordered: the same
+        // fingerprint) with the same subsample randomness draws the same subsample.
+        var byLabel = Dictionary(grouping: privateData, by: \.label)
+        if settings.sampling == .partition {
+            byLabel = byLabel.mapValues { $0.sorted { ($0.text, $0.answer ?? "") < ($1.text, $1.answer ?? "") } }
+        }
         let counts = byLabel.mapValues(\.count)
         try settings.validate(examplesPerLabel: counts)
         try checkKind()
@@ -87,7 +101,7 @@ public struct DemonstrationGenerator: Sendable {
         // Partition mode pins batch b to slot b and the public prompt to slot M, so each keeps its
         // prompt cache; with fewer slots the server picks slots by prompt similarity instead.
         let slots = settings.sampling == .partition ? try await model.slotCount() ?? 0 : 0
-        let pinSlots = slots > settings.batches
+        let pinSlots = slots > settings.largestBatchCount
         let plan = PrivacyPlan(settings: settings, examplesPerLabel: counts)
         let clock = ContinuousClock()
         let start = clock.now
@@ -98,12 +112,14 @@ public struct DemonstrationGenerator: Sendable {
         for (index, labelName) in settings.labels.enumerated() {
             var state = resume[index] ?? TokenCheckpoint(demonstration: index, label: labelName, tokens: [], finished: false)
             let examples = byLabel[labelName] ?? []
+            let sampler = sampler(for: labelName)
             var fixedBatches: [[LabeledExample]]? = nil
             while !state.finished && !complete(state.tokens) {
                 if settings.sampling == .partition, fixedBatches == nil {
-                    fixedBatches = sampler.draw(from: examples, noise: noise)
+                    fixedBatches = try await truncated(sampler.draw(from: examples, noise: subsampleRandomness(index)))
                 }
-                let batches = fixedBatches ?? sampler.draw(from: examples, noise: noise)
+                let batches: [[LabeledExample]]
+                if let fixedBatches { batches = fixedBatches } else { batches = try await truncated(sampler.draw(from: examples, noise: noise)) }
                 let token: Token
                 switch task.kind {
                 case .classification:
@@ -135,8 +151,25 @@ public struct DemonstrationGenerator: Sendable {
             eventsByLabel: plan.plannedEventsByLabel(), llmCalls: calls.value, elapsed: clock.now - start)
     }
 
-    private var sampler: PrivateBatchSampler {
-        PrivateBatchSampler(batches: settings.batches, batchSize: settings.batchSize, scheme: settings.subsampleScheme)
+    private func sampler(for label: String) -> PrivateBatchSampler {
+        PrivateBatchSampler(batches: settings.batches(for: label), batchSize: settings.batchSize, scheme: settings.subsampleScheme)
+    }
+
+    /// The batches with every example's text cut to `settings.maxExampleTokens` (a fixed map of each
+    /// example alone, so one example still changes one batch). Extraction answers are kept whole.
+    private func truncated(_ batches: [[LabeledExample]]) async throws -> [[LabeledExample]] {
+        guard let limit = settings.maxExampleTokens else { return batches }
+        let model = self.model
+        return try await withThrowingTaskGroup(of: (Int, Int, String).self) { group in
+            for (b, batch) in batches.enumerated() {
+                for (i, example) in batch.enumerated() {
+                    group.addTask { (b, i, try await model.truncated(example.text, maxTokens: limit)) }
+                }
+            }
+            var result = batches
+            for try await (b, i, text) in group { result[b][i].text = text }
+            return result
+        }
     }
 
     private func fullModeVocabularySize() async throws -> Int? {
@@ -158,34 +191,36 @@ public struct DemonstrationGenerator: Sendable {
         let keepCache = settings.sampling == .partition
         let publicRequest = DistributionRequest(
             prompt: ModelPrompt(text: publicPrompt, continuation: prefix),
-            topK: settings.topK, slot: pinSlots ? settings.batches : nil, cachePrompt: keepCache)
+            topK: settings.topK, slot: pinSlots ? settings.largestBatchCount : nil, cachePrompt: keepCache)
         if case .publicOnly = settings.privacy {
             calls.add(1)
             let top = try await model.nextTokenDistribution(publicRequest).top
             guard let first = top.first else { throw GenerationError.emptyCandidateSet(label: group) }
             return first.token
         }
+        // The public prompt's distribution is fetched on its own, before any private prompt is sent,
+        // so no server-side batching can couple it with private prompts: the candidate set (RVP)
+        // depends on public data only.
         let needsPublic = settings.vocabulary == .rvp
+        var publicDistribution: NextTokenDistribution? = nil
+        if needsPublic {
+            calls.add(1)
+            publicDistribution = try await model.nextTokenDistribution(publicRequest)
+        }
         let requests = batches.enumerated().map { b, batch in
             DistributionRequest(
                 prompt: ModelPrompt(text: privatePrompt(batch), continuation: prefix),
                 topK: settings.topK, slot: pinSlots ? b : nil, cachePrompt: keepCache)
         }
-        calls.add(requests.count + (needsPublic ? 1 : 0))
+        calls.add(requests.count)
         let model = self.model
-        let (publicDistribution, privateDistributions) = try await withThrowingTaskGroup(
-            of: (Int, NextTokenDistribution).self
-        ) { group in
-            if needsPublic { group.addTask { (-1, try await model.nextTokenDistribution(publicRequest)) } }
+        let privateDistributions = try await withThrowingTaskGroup(of: (Int, NextTokenDistribution).self) { group in
             for (b, request) in requests.enumerated() {
                 group.addTask { (b, try await model.nextTokenDistribution(request)) }
             }
-            var publicResult: NextTokenDistribution? = nil
             var results = Array(repeating: NextTokenDistribution(top: []), count: requests.count)
-            for try await (b, distribution) in group {
-                if b < 0 { publicResult = distribution } else { results[b] = distribution }
-            }
-            return (publicResult, results)
+            for try await (b, distribution) in group { results[b] = distribution }
+            return results
         }
 
         let candidates: CandidateVocabulary
@@ -196,7 +231,7 @@ public struct DemonstrationGenerator: Sendable {
         }
         guard candidates.count > 0 else { throw GenerationError.emptyCandidateSet(label: group) }
         var vectors = privateDistributions.map(candidates.probabilityVector)
-        let m = Double(settings.batches)
+        let m = Double(settings.batches(for: group))
         let argmax: NoisyArgmax
         switch (settings.privacy, settings.mechanism) {
         case (.noNoise, _), (.publicOnly, _):

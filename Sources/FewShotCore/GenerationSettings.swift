@@ -1,9 +1,12 @@
 /// How private examples are chosen for each released token.
 public enum SamplingMode: String, Sendable, Hashable, Codable, CaseIterable {
-    /// A fresh subsample of the label's examples for every token (the paper). Amplified by subsampling.
+    /// A fresh subsample of the label's examples for every token (the paper). Amplified by subsampling
+    /// per token.
     case subsample
-    /// One subsample, split into M batches once and kept for the whole demonstration, so each
-    /// request only adds one token to a prompt the server has cached. No amplification is claimed.
+    /// One subsample per demonstration, split into M batches once and kept for all its tokens, so each
+    /// request only adds one token to a prompt the server has cached. With the Poisson scheme the
+    /// whole demonstration is one Poisson-subsampled mechanism (amplified once per demonstration,
+    /// algorithm.md); with the without-replacement scheme no amplification is claimed.
     case partition
 }
 
@@ -55,11 +58,18 @@ public struct GenerationSettings: Sendable, Hashable {
     /// Extraction tasks only: T_answer, the most tokens of each demonstration's answer; nil for a
     /// classification task. Non-nil makes the run an extraction run.
     public var answerMaxTokens: Int?
+    /// M per label where it differs from ``batches`` (the automatic plan gives small labels fewer
+    /// batches). A label not listed uses ``batches``.
+    public var batchesByLabel: [String: Int]
+    /// The most tokens of one private example shown in a prompt: longer texts are cut there (a fixed
+    /// map applied to each example alone, so the sensitivity is unchanged). nil: no limit.
+    public var maxExampleTokens: Int?
 
     public init(
         batches: Int, batchSize: Int, maxTokens: Int, mechanism: NoiseMechanism = .gaussian,
         vocabulary: VocabularyMode = .rvp, topK: Int = 100, sampling: SamplingMode = .subsample,
-        subsampleScheme: SubsampleScheme = .poisson, privacy: PrivacyLevel, labels: [String], answerMaxTokens: Int? = nil
+        subsampleScheme: SubsampleScheme = .poisson, privacy: PrivacyLevel, labels: [String], answerMaxTokens: Int? = nil,
+        batchesByLabel: [String: Int] = [:], maxExampleTokens: Int? = nil
     ) {
         self.batches = batches
         self.batchSize = batchSize
@@ -72,6 +82,8 @@ public struct GenerationSettings: Sendable, Hashable {
         self.privacy = privacy
         self.labels = labels
         self.answerMaxTokens = answerMaxTokens
+        self.batchesByLabel = batchesByLabel
+        self.maxExampleTokens = maxExampleTokens
     }
 
     /// The task's defaults (the paper's settings) for `labels` at `privacy`; T_answer only for an
@@ -79,18 +91,36 @@ public struct GenerationSettings: Sendable, Hashable {
     public init(defaultsOf task: TaskTemplate, labels: [String], privacy: PrivacyLevel) {
         let d = task.defaults
         self.init(
-            batches: d.batches, batchSize: d.batchSize, maxTokens: d.maxTokens, vocabulary: d.vocabulary, topK: d.topK,
-            privacy: privacy, labels: labels, answerMaxTokens: task.kind == .extraction ? d.answerMaxTokens : nil)
+            batches: d.batches.fixed ?? 1, batchSize: d.batchSize, maxTokens: d.maxTokens, vocabulary: d.vocabulary, topK: d.topK,
+            sampling: d.sampling, privacy: privacy, labels: labels, answerMaxTokens: task.kind == .extraction ? d.answerMaxTokens : nil,
+            maxExampleTokens: d.maxExampleTokens)
     }
 
-    /// Examples one step needs from each label: M * N.
-    public var examplesPerStep: Int { batches * batchSize }
+    /// M for `label`'s demonstrations.
+    public func batches(for label: String) -> Int { batchesByLabel[label] ?? batches }
+
+    /// Examples one step needs from `label`: M_y * N.
+    public func examplesPerStep(for label: String) -> Int { batches(for: label) * batchSize }
+
+    /// The largest M of the labels generated for (how many server slots a partition run pins, minus
+    /// the public prompt's).
+    public var largestBatchCount: Int { Set(labels).map(batches(for:)).max() ?? batches }
+
+    /// Whether a demonstration is one Poisson-subsampled mechanism (partition mode on a Poisson
+    /// subsample drawn once per demonstration): the amplified accounting of algorithm.md.
+    public var amplifiedOncePerDemonstration: Bool { sampling == .partition && subsampleScheme == .poisson }
 
     /// The tokens each demonstration is charged: T, or T_text + T_answer for an extraction run.
     public var tokensPerDemonstration: Int { maxTokens + (answerMaxTokens ?? 0) }
 
     public func validate(examplesPerLabel: [String: Int]) throws {
         guard batches >= 1 else { throw GenerationError.invalidSetting("--batches (M) must be at least 1, got \(batches)") }
+        for (label, m) in batchesByLabel where m < 1 {
+            throw GenerationError.invalidSetting("M for label '\(label)' must be at least 1, got \(m)")
+        }
+        if let maxExampleTokens, maxExampleTokens < 1 {
+            throw GenerationError.invalidSetting("max_example_tokens must be at least 1, got \(maxExampleTokens)")
+        }
         guard batchSize >= 1 else { throw GenerationError.invalidSetting("--batch-size (N) must be at least 1, got \(batchSize)") }
         guard maxTokens >= 1 else { throw GenerationError.invalidSetting("--max-tokens (T) must be at least 1, got \(maxTokens)") }
         if let answerMaxTokens, answerMaxTokens < 1 {
@@ -109,8 +139,8 @@ public struct GenerationSettings: Sendable, Hashable {
         var checked = Set<String>()
         for label in labels where checked.insert(label).inserted {
             let count = examplesPerLabel[label] ?? 0
-            guard count >= examplesPerStep else {
-                throw GenerationError.tooFewExamples(label: label, available: count, needed: examplesPerStep)
+            guard count >= examplesPerStep(for: label) else {
+                throw GenerationError.tooFewExamples(label: label, available: count, needed: examplesPerStep(for: label))
             }
         }
     }

@@ -102,7 +102,16 @@ public protocol LanguageModel: Sendable {
     func token(id: Int) async throws -> Token
     /// How many server-side slots requests can be pinned to (llama.cpp `--parallel`), if known.
     func slotCount() async throws -> Int?
+    /// The context window of one slot in tokens, if known (llama.cpp `n_ctx` per slot).
+    func contextPerSlot() async throws -> Int?
+    /// `text` cut to its first `maxTokens` tokens under the model's tokenizer (unchanged when it is
+    /// shorter). Backends without a tokenizer cut at ``approximateCharactersPerToken`` characters per
+    /// token. Either way it is a fixed map of one text, so it changes no privacy guarantee.
+    func truncated(_ text: String, maxTokens: Int) async throws -> String
 }
+
+/// Characters per token assumed where a backend cannot tokenize (a conservative guess for English BPE).
+public let approximateCharactersPerToken = 4
 
 /// Raised by backends for an operation they cannot do.
 public struct UnsupportedOperation: Error, Sendable, CustomStringConvertible {
@@ -113,6 +122,10 @@ public struct UnsupportedOperation: Error, Sendable, CustomStringConvertible {
 extension LanguageModel {
     public func vocabularySize() async throws -> Int? { nil }
     public func slotCount() async throws -> Int? { nil }
+    public func contextPerSlot() async throws -> Int? { nil }
+    public func truncated(_ text: String, maxTokens: Int) async throws -> String {
+        String(text.prefix(maxTokens * approximateCharactersPerToken))
+    }
     public func token(id: Int) async throws -> Token {
         throw UnsupportedOperation("\(modelName): this backend does not expose token ids")
     }

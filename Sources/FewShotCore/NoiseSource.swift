@@ -15,6 +15,13 @@ public struct NoiseSource: Sendable {
         NoiseSource(isPrivate: false, seed: seed, generator: LockedGenerator(.splitMix(SplitMix64(seed: seed))))
     }
 
+    /// Randomness from `generator`, a deterministic stream that the caller keeps secret (for example
+    /// the store's keyed generator that lets a resumed demonstration draw the same subsample).
+    /// `isPrivate` says whether the stream is secret and cryptographically strong.
+    public static func stream(_ generator: some RandomNumberGenerator & Sendable, isPrivate: Bool) -> NoiseSource {
+        NoiseSource(isPrivate: isPrivate, seed: nil, generator: LockedGenerator(.stream(generator)))
+    }
+
     /// A uniform double in the open interval (0, 1), with 53 random bits.
     public func uniformOpen() -> Double {
         while true {
@@ -51,6 +58,7 @@ final class LockedGenerator: @unchecked Sendable {
     enum Kind {
         case system
         case splitMix(SplitMix64)
+        case stream(any RandomNumberGenerator & Sendable)
     }
 
     private var kind: Kind
@@ -67,6 +75,10 @@ final class LockedGenerator: @unchecked Sendable {
         case .splitMix(var g):
             let value = g.next()
             kind = .splitMix(g)
+            return value
+        case .stream(var g):
+            let value = g.next()
+            kind = .stream(g)
             return value
         }
     }

@@ -3,18 +3,25 @@ import DPAccounting
 /// The privacy events a generation releases, derived from its settings alone (never from what it
 /// generated). The generator records exactly these; accountants turn them into epsilon.
 ///
-/// Per released token: `subsample` + Poisson is `PoissonSampled(q, mechanism)` with q = M*N/|D_y|;
-/// `subsample` without replacement is `SampledWithoutReplacement(|D_y|, M*N, mechanism)`; `partition`
-/// is the bare mechanism (no amplification). The Gaussian mechanism has noise multiplier sigma (L2
-/// sensitivity sqrt(2)/M is divided out); the exponential one is `pureDP(2 / sigma)` (Gumbel scale
-/// sigma * 2/M on a utility of sensitivity 2/M). Every started demonstration is charged its full T
-/// tokens, because where it stops depends on the released tokens. Labels use disjoint examples, so
-/// a generation is `parallel` over labels, each label `selfComposed` over its shots' tokens.
+/// Per released token the mechanism is the Gaussian noisy argmax with noise multiplier sigma (L2
+/// sensitivity sqrt(2)/M_y is divided out), or the exponential one, `pureDP(2 / sigma)` (Gumbel scale
+/// sigma * 2/M on a utility of sensitivity 2/M). Per demonstration of label y (q = M_y*N/|D_y|):
+/// - `subsample` + Poisson: a fresh Poisson sample per token, `T x PoissonSampled(q, mechanism)`;
+/// - `subsample` without replacement: `T x SampledWithoutReplacement(|D_y|, M_y*N, mechanism)`
+///   (replace-one adjacency);
+/// - `partition` + Poisson: one Poisson sample per demonstration, split into M_y batches and kept for
+///   its T tokens, so the demonstration is `PoissonSampled(q, T x mechanism)` (algorithm.md: the T
+///   adaptive releases on one subsample are dominated by one Gaussian with multiplier sigma/sqrt(T),
+///   and the subsample amplifies that once);
+/// - `partition` without replacement: `T x mechanism` (no amplification is claimed).
+/// Every started demonstration is charged its full T tokens, because where it stops depends on the
+/// released tokens. Labels use disjoint examples, so a generation is `parallel` over labels, each
+/// label composing its shots sequentially (independent subsamples).
 ///
 /// An extraction run (`settings.answerMaxTokens` set) has no labels: all |D| examples form the one
 /// group ``TaskTemplate/extractionGroup`` (so q = M*N/|D|), every demonstration reads all of them and
-/// is charged its full T_text + T_answer tokens, and the shots compose sequentially:
-/// `selfComposed(token event, shots * (T_text + T_answer))`. Calibration uses the same shape.
+/// is charged its full T_text + T_answer tokens, and the shots compose sequentially. Calibration uses
+/// the same shape.
 public struct PrivacyPlan: Sendable, Hashable {
     public var settings: GenerationSettings
     public var examplesPerLabel: [String: Int]
@@ -24,56 +31,97 @@ public struct PrivacyPlan: Sendable, Hashable {
         self.examplesPerLabel = examplesPerLabel
     }
 
-    /// The event of one released token of `label` at noise multiplier `sigma`.
-    public func tokenEvent(label: String, noiseMultiplier sigma: Double) -> PrivacyEvent {
-        let mechanism: PrivacyEvent = switch settings.mechanism {
+    /// q = min(1, M_y * N / |D_y|): the chance that a given example of `label` is in a subsample.
+    public func samplingRate(label: String) -> Double {
+        let size = examplesPerLabel[label] ?? 0
+        guard size > 0 else { return 1 }
+        return min(1, Double(settings.examplesPerStep(for: label)) / Double(size))
+    }
+
+    /// The noisy-argmax mechanism of one token at noise multiplier `sigma`, on a fixed set of batches.
+    private func mechanism(_ sigma: Double) -> PrivacyEvent {
+        switch settings.mechanism {
         case .gaussian: .gaussian(noiseMultiplier: sigma)
         case .exponential: ExponentialMechanism.event(noiseMultiplier: sigma)
         }
+    }
+
+    /// The event of one released token of `label` at noise multiplier `sigma`: in `subsample` mode
+    /// with its per-token sampling, in `partition` mode the bare mechanism on the demonstration's
+    /// batches (its sampling is accounted once per demonstration, ``demonstrationEvent(label:noiseMultiplier:)``).
+    public func tokenEvent(label: String, noiseMultiplier sigma: Double) -> PrivacyEvent {
+        let mechanism = mechanism(sigma)
         guard settings.sampling == .subsample else { return mechanism }
-        let size = examplesPerLabel[label] ?? 0
-        let sample = settings.examplesPerStep
         switch settings.subsampleScheme {
-        case .poisson: return .poissonSampled(samplingRate: min(1, Double(sample) / Double(size)), event: mechanism)
-        case .withoutReplacement: return .sampledWithoutReplacement(sourceSize: size, sampleSize: sample, event: mechanism)
+        case .poisson:
+            return .poissonSampled(samplingRate: samplingRate(label: label), event: mechanism)
+        case .withoutReplacement:
+            return .sampledWithoutReplacement(
+                sourceSize: examplesPerLabel[label] ?? 0, sampleSize: settings.examplesPerStep(for: label), event: mechanism)
         }
     }
 
-    /// The events of `tokens` released tokens of `label` under the run's privacy level.
-    public func events(label: String, tokens: Int) -> PrivacyEvent {
-        switch settings.privacy {
-        case .publicOnly: return .noOp
-        case .noNoise: return tokens > 0 ? .nonPrivate : .noOp
-        case .noisy(let sigmas):
-            guard tokens > 0, let sigma = sigmas[label] else { return .noOp }
+    /// The event of one whole demonstration of `label` (its full T tokens) at noise multiplier `sigma`.
+    public func demonstrationEvent(label: String, noiseMultiplier sigma: Double) -> PrivacyEvent {
+        let tokens = settings.tokensPerDemonstration
+        guard settings.amplifiedOncePerDemonstration else {
             return .selfComposed(event: tokenEvent(label: label, noiseMultiplier: sigma), count: tokens)
         }
+        let q = samplingRate(label: label)
+        let onSubsample = PrivacyEvent.selfComposed(event: mechanism(sigma), count: tokens)
+        return q < 1 ? .poissonSampled(samplingRate: q, event: onSubsample) : onSubsample
     }
 
-    /// Full planned cost per label: T tokens (T_text + T_answer for extraction) for each
-    /// demonstration of that label.
-    public func plannedEventsByLabel() -> [String: PrivacyEvent] {
-        var shots: [String: Int] = [:]
-        for label in settings.labels { shots[label, default: 0] += 1 }
-        return shots.reduce(into: [:]) { result, entry in
-            result[entry.key] = events(label: entry.key, tokens: settings.tokensPerDemonstration * entry.value)
+    /// The event of one demonstration of `label` under the run's privacy level: `.noOp` for a
+    /// public-only run, `.nonPrivate` without noise or without a noise multiplier for the label.
+    public func demonstrationEvent(label: String) -> PrivacyEvent {
+        switch settings.privacy {
+        case .publicOnly: return .noOp
+        case .noNoise: return .nonPrivate
+        case .noisy(let sigmas):
+            guard let sigma = sigmas[label] else { return .nonPrivate }
+            return demonstrationEvent(label: label, noiseMultiplier: sigma)
         }
+    }
+
+    /// The event of one released token of `label` under the run's privacy level (what the ledger
+    /// shows per token; the charge is per demonstration).
+    func tokenEvent(label: String) -> PrivacyEvent {
+        switch settings.privacy {
+        case .publicOnly: return .noOp
+        case .noNoise: return .nonPrivate
+        case .noisy(let sigmas):
+            guard let sigma = sigmas[label] else { return .nonPrivate }
+            return tokenEvent(label: label, noiseMultiplier: sigma)
+        }
+    }
+
+    /// Demonstrations generated for `label` (its shots).
+    public func shots(label: String) -> Int { settings.labels.filter { $0 == label }.count }
+
+    /// `count` sequential runs of `event`; a self-composition is flattened so that unamplified
+    /// demonstrations read as `T * shots` token events.
+    static func repeated(_ event: PrivacyEvent, _ count: Int) -> PrivacyEvent {
+        if case .selfComposed(let inner, let n) = event { return .selfComposed(event: inner, count: n * count) }
+        return count == 1 ? event : .selfComposed(event: event, count: count)
+    }
+
+    /// Full planned cost per label: each demonstration of that label, composed sequentially.
+    public func plannedEventsByLabel() -> [String: PrivacyEvent] {
+        Dictionary(uniqueKeysWithValues: Set(settings.labels).map { label in
+            let event = demonstrationEvent(label: label)
+            return (label, event == .noOp || event == .nonPrivate ? event : Self.repeated(event, shots(label: label)))
+        })
     }
 
     /// One entry per demonstration of the run, in order: what the store's plan records. `label` is
-    /// nil for an extraction run; `tokenEvent` is the event of one released token (`.noOp` for a
-    /// public-only run, `.nonPrivate` without noise or without a calibrated sigma); `maxTokens` is
-    /// the tokens it is charged (T, or T_text + T_answer).
+    /// nil for an extraction run; `event` is the demonstration's full planned cost, `tokenEvent` the
+    /// event of one of its tokens (for display), `maxTokens` the tokens it may release.
     public func plannedDemonstrations() -> [PlannedDemonstration] {
         settings.labels.map { label in
-            let tokenEvent: PrivacyEvent
-            switch settings.privacy {
-            case .publicOnly: tokenEvent = .noOp
-            case .noNoise: tokenEvent = .nonPrivate
-            case .noisy(let sigmas): tokenEvent = sigmas[label].map { self.tokenEvent(label: label, noiseMultiplier: $0) } ?? .nonPrivate
-            }
-            return PlannedDemonstration(
-                label: settings.answerMaxTokens == nil ? label : nil, tokenEvent: tokenEvent, maxTokens: settings.tokensPerDemonstration)
+            PlannedDemonstration(
+                label: settings.answerMaxTokens == nil ? label : nil, tokenEvent: tokenEvent(label: label),
+                maxTokens: settings.tokensPerDemonstration, event: demonstrationEvent(label: label))
         }
     }
 
@@ -84,27 +132,70 @@ public struct PrivacyPlan: Sendable, Hashable {
 
     /// For calibration: the per-label event as a function of the noise multiplier.
     public func eventShape(label: String) -> @Sendable (Double) -> PrivacyEvent {
-        let count = settings.tokensPerDemonstration * settings.labels.filter { $0 == label }.count
+        let count = shots(label: label)
         let plan = self
-        return { sigma in .selfComposed(event: plan.tokenEvent(label: label, noiseMultiplier: sigma), count: count) }
+        return { sigma in Self.repeated(plan.demonstrationEvent(label: label, noiseMultiplier: sigma), count) }
+    }
+
+    /// The one calibration policy of `fewshot gen`, generation jobs and `fewshot eval`: for each
+    /// label generated for, the smallest noise multiplier that makes its demonstrations
+    /// (`epsilon`, `delta`)-DP under `accountant`. Labels read disjoint examples, so the whole run is
+    /// (`epsilon`, `delta`)-DP (parallel composition), and a large label is not given the noise a
+    /// small one needs.
+    public func calibratedNoiseMultipliers(epsilon: Double, delta: Double, accountant: any PrivacyAccountant) throws -> [String: Double] {
+        var sigmas: [String: Double] = [:]
+        for label in Set(settings.labels) {
+            sigmas[label] = try Calibration.noiseMultiplier(epsilon: epsilon, delta: delta, accountant: accountant, event: eventShape(label: label))
+        }
+        return sigmas
+    }
+
+    /// The standard deviation of the Gaussian noise on each coordinate of `label`'s averaged
+    /// distribution, sigma * sqrt(2) / M_y (nil without noise).
+    public func noiseStandardDeviation(label: String) -> Double? {
+        guard case .noisy(let sigmas) = settings.privacy, let sigma = sigmas[label] else { return nil }
+        return sigma * 2.0.squareRoot() / Double(settings.batches(for: label))
     }
 }
 
 /// One demonstration of a ``PrivacyPlan``: the label whose examples it reads (nil for an extraction
-/// task, which reads all of them), the event of one released token, and the most tokens it is charged.
-/// Its planned cost is `selfComposed(tokenEvent, maxTokens)`. The store's ledger records these as they
-/// are (`GenerationPlan.Demonstration`).
+/// task, which reads all of them), the event of one released token, the most tokens it may release,
+/// and its full planned cost `plannedEvent`, charged in full once it has started. Without amplification
+/// that is `selfComposed(tokenEvent, maxTokens)`; in amplified partition mode it is one
+/// `PoissonSampled(q, maxTokens x mechanism)`. The store's ledger records these as they are
+/// (`GenerationPlan.Demonstration`).
 public struct PlannedDemonstration: Sendable, Hashable, Codable {
     public var label: String?
     public var tokenEvent: PrivacyEvent
     public var maxTokens: Int
+    /// The demonstration's full cost.
+    public var plannedEvent: PrivacyEvent
 
-    public init(label: String?, tokenEvent: PrivacyEvent, maxTokens: Int) {
+    public init(label: String?, tokenEvent: PrivacyEvent, maxTokens: Int, event: PrivacyEvent? = nil) {
         self.label = label
         self.tokenEvent = tokenEvent
         self.maxTokens = maxTokens
+        self.plannedEvent = event ?? Self.perToken(tokenEvent, maxTokens)
     }
 
-    /// The planned cost: `maxTokens` compositions of `tokenEvent`.
-    public var plannedEvent: PrivacyEvent { .selfComposed(event: tokenEvent, count: maxTokens) }
+    static func perToken(_ tokenEvent: PrivacyEvent, _ tokens: Int) -> PrivacyEvent {
+        tokenEvent == .noOp || tokenEvent == .nonPrivate ? tokenEvent : .selfComposed(event: tokenEvent, count: tokens)
+    }
+
+    enum CodingKeys: String, CodingKey { case label, tokenEvent, maxTokens, event }
+
+    /// Plans stored before per-demonstration events decode with `selfComposed(tokenEvent, maxTokens)`.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(label: try c.decodeIfPresent(String.self, forKey: .label), tokenEvent: try c.decode(PrivacyEvent.self, forKey: .tokenEvent),
+                  maxTokens: try c.decode(Int.self, forKey: .maxTokens), event: try c.decodeIfPresent(PrivacyEvent.self, forKey: .event))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(label, forKey: .label)
+        try c.encode(tokenEvent, forKey: .tokenEvent)
+        try c.encode(maxTokens, forKey: .maxTokens)
+        try c.encode(plannedEvent, forKey: .event)
+    }
 }

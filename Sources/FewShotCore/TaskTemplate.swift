@@ -118,9 +118,9 @@ public struct ClassificationFormat: Sendable, Hashable, Codable {
     }
 }
 
-/// Default generation settings of a task (the paper's table at epsilon = 4).
+/// Default generation settings of a task. `batches` is ``BatchCount/auto`` unless the task pins M.
 public struct TaskDefaults: Sendable, Hashable, Codable {
-    public var batches: Int
+    public var batches: BatchCount
     public var batchSize: Int
     /// T: the most tokens of a demonstration's text (for extraction: of its sentence, T_text).
     public var maxTokens: Int
@@ -129,10 +129,14 @@ public struct TaskDefaults: Sendable, Hashable, Codable {
     /// Extraction tasks only: T_answer, the most tokens of a demonstration's answer (nil for
     /// classification). A demonstration is charged T_text + T_answer tokens.
     public var answerMaxTokens: Int?
+    /// How private examples are drawn (default: partition, amplified once per demonstration).
+    public var sampling: SamplingMode
+    /// The most tokens of one private example in a prompt (``GenerationSettings/maxExampleTokens``).
+    public var maxExampleTokens: Int?
 
     public init(
-        batches: Int = 10, batchSize: Int = 2, maxTokens: Int = 100, vocabulary: VocabularyMode = .rvp, topK: Int = 100,
-        answerMaxTokens: Int? = nil
+        batches: BatchCount = .auto, batchSize: Int = 1, maxTokens: Int = 100, vocabulary: VocabularyMode = .rvp, topK: Int = 100,
+        answerMaxTokens: Int? = nil, sampling: SamplingMode = .partition, maxExampleTokens: Int? = nil
     ) {
         self.batches = batches
         self.batchSize = batchSize
@@ -140,6 +144,59 @@ public struct TaskDefaults: Sendable, Hashable, Codable {
         self.vocabulary = vocabulary
         self.topK = topK
         self.answerMaxTokens = answerMaxTokens
+        self.sampling = sampling
+        self.maxExampleTokens = maxExampleTokens
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case batches, batchSize, maxTokens, vocabulary, topK, answerMaxTokens, sampling, maxExampleTokens
+    }
+
+    /// Decodes encodings made before the automatic plan (an integer M, no sampling) too.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            batches: try c.decode(BatchCount.self, forKey: .batches), batchSize: try c.decode(Int.self, forKey: .batchSize),
+            maxTokens: try c.decode(Int.self, forKey: .maxTokens), vocabulary: try c.decode(VocabularyMode.self, forKey: .vocabulary),
+            topK: try c.decode(Int.self, forKey: .topK), answerMaxTokens: try c.decodeIfPresent(Int.self, forKey: .answerMaxTokens),
+            sampling: try c.decodeIfPresent(SamplingMode.self, forKey: .sampling) ?? .partition,
+            maxExampleTokens: try c.decodeIfPresent(Int.self, forKey: .maxExampleTokens))
+    }
+}
+
+/// M, the number of private batches: chosen by ``BatchPlanner`` (`auto`) or pinned.
+public enum BatchCount: Sendable, Hashable, Codable, CustomStringConvertible, ExpressibleByIntegerLiteral {
+    case auto
+    case fixed(Int)
+
+    public init(integerLiteral value: Int) { self = .fixed(value) }
+
+    /// Parses "auto" or a whole number.
+    public init?(parsing text: String) {
+        if text.lowercased() == "auto" { self = .auto } else if let m = Int(text) { self = .fixed(m) } else { return nil }
+    }
+
+    public var fixed: Int? { if case .fixed(let m) = self { m } else { nil } }
+
+    public var description: String { fixed.map(String.init) ?? "auto" }
+
+    /// JSON: a number, or "auto".
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let m = try? c.decode(Int.self) { self = .fixed(m); return }
+        let text = try c.decode(String.self)
+        guard let value = BatchCount(parsing: text) else {
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "expected a whole number or \"auto\", got '\(text)'")
+        }
+        self = value
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .auto: try c.encode("auto")
+        case .fixed(let m): try c.encode(m)
+        }
     }
 }
 

@@ -6,9 +6,10 @@ import Yams
 ///
 /// The file's keys: optional `kind` (`classification`, the default, or `extraction`), `name`, `labels`
 /// (list of `{name, word}`), `generation` and `classification` (each `{instruction, example}`;
-/// examples hold `{label}` and `{text}`), optional `end_markers` and `defaults` (`batches`,
-/// `batch_size`, `max_tokens`, `vocabulary` rvp|full, `top_k`). Loading checks that labels are
-/// unique and that each example template has both placeholders.
+/// examples hold `{label}` and `{text}`), optional `end_markers` and `defaults` (`batches`: a number
+/// or `auto`, the default; `batch_size`, default 1; `max_tokens`; `max_example_tokens`, the most
+/// tokens of one private example in a prompt; `sampling` partition|subsample; `vocabulary` rvp|full;
+/// `top_k`). Loading checks that labels are unique and that each example template has both placeholders.
 ///
 /// An `extraction` task has no `labels` and no `classification`; its `generation.example` holds
 /// `{text}` and then `{answer}` (e.g. "Sentence: {text}\nGenre: {answer}\n\n"), its `extraction`
@@ -66,9 +67,7 @@ public enum TaskFile {
                 throw TaskFileError(file: file, problem: "field '\(field)' has no \(placeholder) placeholder")
             }
         }
-        guard task.defaults.batches >= 1, task.defaults.batchSize >= 1, task.defaults.maxTokens >= 1, task.defaults.topK >= 1 else {
-            throw TaskFileError(file: file, problem: "field 'defaults' must have positive batches, batch_size, max_tokens and top_k")
-        }
+        try validateDefaults(task.defaults, file: file)
     }
 
     static func validateExtraction(_ task: TaskTemplate, file: String) throws {
@@ -84,9 +83,19 @@ public enum TaskFile {
         guard example.range(of: "{text}")!.lowerBound < example.range(of: "{answer}")!.lowerBound else {
             throw TaskFileError(file: file, problem: "field 'generation.example' must have {text} before {answer}: the sentence is generated first, then its answer")
         }
-        guard task.defaults.batches >= 1, task.defaults.batchSize >= 1, task.defaults.maxTokens >= 1, task.defaults.topK >= 1,
-              (task.defaults.answerMaxTokens ?? 0) >= 1 else {
-            throw TaskFileError(file: file, problem: "field 'defaults' must have positive batches, batch_size, max_tokens, answer_max_tokens and top_k")
+        try validateDefaults(task.defaults, file: file)
+        guard (task.defaults.answerMaxTokens ?? 0) >= 1 else {
+            throw TaskFileError(file: file, problem: "field 'defaults.answer_max_tokens' must be positive")
+        }
+    }
+
+    static func validateDefaults(_ d: TaskDefaults, file: String) throws {
+        let numbers: [(String, Int?)] = [
+            ("batches", d.batches.fixed), ("batch_size", d.batchSize), ("max_tokens", d.maxTokens), ("top_k", d.topK),
+            ("max_example_tokens", d.maxExampleTokens),
+        ]
+        for (field, value) in numbers {
+            if let value, value < 1 { throw TaskFileError(file: file, problem: "field 'defaults.\(field)' must be positive, got \(value)") }
         }
     }
 
@@ -118,10 +127,12 @@ public struct TaskFileError: Error, CustomStringConvertible, Sendable {
 /// The file's shape (snake_case keys).
 struct TaskFileContents: Decodable {
     struct Defaults: Decodable {
-        var batches: Int?
+        var batches: BatchCount?
         var batch_size: Int?
         var max_tokens: Int?
         var answer_max_tokens: Int?
+        var max_example_tokens: Int?
+        var sampling: SamplingMode?
         var vocabulary: VocabularyMode?
         var top_k: Int?
     }
@@ -165,7 +176,8 @@ struct TaskFileContents: Decodable {
                 batches: d?.batches ?? base.batches, batchSize: d?.batch_size ?? base.batchSize,
                 maxTokens: d?.max_tokens ?? base.maxTokens, vocabulary: d?.vocabulary ?? base.vocabulary,
                 topK: d?.top_k ?? base.topK,
-                answerMaxTokens: kind == .extraction ? d?.answer_max_tokens ?? Self.defaultAnswerMaxTokens : nil),
+                answerMaxTokens: kind == .extraction ? d?.answer_max_tokens ?? Self.defaultAnswerMaxTokens : nil,
+                sampling: d?.sampling ?? base.sampling, maxExampleTokens: d?.max_example_tokens),
             kind: kind)
     }
 }

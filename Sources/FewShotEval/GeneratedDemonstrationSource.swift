@@ -4,9 +4,10 @@ import Foundation
 
 /// Demonstrations of the DP conditions from FewShotCore's ``DemonstrationGenerator``.
 ///
-/// - epsilon in the list: for each label y, the accountant's smallest noise multiplier that makes that
-///   label's demonstrations (epsilon, 1/|D_y|)-DP (the paper's per-label delta) under the run's
-///   ``PrivacyPlan``; labels use disjoint data, so the whole set is (epsilon, max_y 1/|D_y|)-DP.
+/// - epsilon in the list: the calibration policy of `fewshot gen`
+///   (``PrivacyPlan/calibratedNoiseMultipliers(epsilon:delta:accountant:)``): for each label the
+///   smallest noise multiplier that makes its demonstrations (epsilon, delta)-DP, at gen's default
+///   delta = 1/|D_y| of the smallest label; labels use disjoint data, so the set is (epsilon, delta)-DP.
 /// - epsilon = infinity: the same generator with no noise (not private).
 ///
 /// Noise comes from the system's secure generator unless `reproducibleNoise` is set; then it is seeded
@@ -45,7 +46,9 @@ public struct GeneratedDemonstrationSource: DemonstrationSource {
 
     public var cacheKey: String {
         let s = settings
-        return "M=\(s.batches);N=\(s.batchSize);T=\(s.maxTokens);mech=\(s.mechanism.rawValue);vocab=\(s.vocabulary.rawValue);k=\(s.topK);"
+        let perLabel = s.batchesByLabel.isEmpty ? "" : "M_y=\(s.batchesByLabel.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" });"
+        let limit = s.maxExampleTokens.map { "maxExampleTokens=\($0);" } ?? ""
+        return "M=\(s.batches);\(perLabel)\(limit)N=\(s.batchSize);T=\(s.maxTokens);mech=\(s.mechanism.rawValue);vocab=\(s.vocabulary.rawValue);k=\(s.topK);"
             + "sampling=\(s.sampling.rawValue);scheme=\(s.subsampleScheme.rawValue);labels=\(s.labels);seededNoise=\(reproducibleNoise);acct=\(accountant.name)"
     }
 
@@ -59,16 +62,16 @@ public struct GeneratedDemonstrationSource: DemonstrationSource {
         switch condition {
         case .privateGenerated(let epsilon):
             let plan = PrivacyPlan(settings: settings, examplesPerLabel: counts)
-            var byLabel: [String: Double] = [:]
-            for label in Set(settings.labels) {
-                let delta = 1 / Double(max(counts[label] ?? 1, 1))
-                byLabel[label] = try sigmas.value(epsilon: epsilon, label: label) {
-                    try Calibration.noiseMultiplier(epsilon: epsilon, delta: delta, accountant: accountant, event: plan.eventShape(label: label))
-                }
+            let delta = 1 / Double(max(Set(settings.labels).compactMap { counts[$0] }.min() ?? 1, 2))
+            let byLabel = try sigmas.value(epsilon: epsilon) {
+                try plan.calibratedNoiseMultipliers(epsilon: epsilon, delta: delta, accountant: accountant)
             }
             settings.privacy = .noisy(noiseMultiplierByLabel: byLabel)
+            let noisy = PrivacyPlan(settings: settings, examplesPerLabel: counts)
             notes["sigma"] = byLabel.sorted { $0.key < $1.key }.map { "\($0.key)=\(String(format: "%.4f", $0.value))" }.joined(separator: " ")
-            notes["delta"] = "1/|D_y| per label"
+            notes["noise std"] = byLabel.keys.sorted().map { "\($0)=\(String(format: "%.4f", noisy.noiseStandardDeviation(label: $0) ?? 0))" }.joined(separator: " ")
+            notes["M"] = byLabel.keys.sorted().map { "\($0)=\(settings.batches(for: $0))" }.joined(separator: " ")
+            notes["delta"] = String(format: "%.3g (1/|D_y| of the smallest label)", delta)
         case .nonPrivateGenerated:
             settings.privacy = .noNoise
             notes["privacy"] = "sigma = 0: NOT private"
@@ -94,10 +97,10 @@ public struct GeneratedDemonstrationSource: DemonstrationSource {
 /// Noise multipliers already calibrated, so seeds of one epsilon do not repeat the search.
 final class SigmaMemo: @unchecked Sendable {
     private let lock = NSLock()
-    private var values: [String: Double] = [:]
+    private var values: [Double: [String: Double]] = [:]
 
-    func value(epsilon: Double, label: String, compute: () throws -> Double) throws -> Double {
-        let key = "\(epsilon)|\(label)"
+    func value(epsilon: Double, compute: () throws -> [String: Double]) throws -> [String: Double] {
+        let key = epsilon
         if let known = lock.withLock({ values[key] }) { return known }
         let value = try compute()
         lock.withLock { values[key] = value }

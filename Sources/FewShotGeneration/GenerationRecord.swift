@@ -29,13 +29,18 @@ public struct GenerationRecord: Sendable, Encodable {
     public var llmCalls: Int
     public var model: String
     public var events: [String: PrivacyEvent]
+    /// Per label: M, N, q, sigma and the noise std sigma*sqrt(2)/M (``PlanReport/Label``).
+    public var labels: [String: PlanReport.Label]
     public var `private`: Bool
     public var seed: UInt64?
+    /// Whether any run of the generation (a resumed one included) used seeded noise.
+    public var seededNoise: Bool
 
     enum CodingKeys: String, CodingKey {
         case type, task, dataset, generation, epsilon, epsilonPerLabel = "epsilon_per_label", delta, sigma, accountant
         case mechanism, sampling, subsample, vocabulary, topK = "top_k", batches = "M", batchSize = "N", maxTokens = "T"
-        case answerMaxTokens = "T_answer", tokensReleased = "tokens_released", llmCalls = "llm_calls", model, events, `private`, seed
+        case answerMaxTokens = "T_answer", tokensReleased = "tokens_released", llmCalls = "llm_calls", model, events, labels, `private`, seed
+        case seededNoise = "seeded_noise"
     }
 
     /// One demonstration line: `label` for classification, `answer` for an extraction task.
@@ -68,10 +73,16 @@ public struct GenerationRecord: Sendable, Encodable {
         var lines: [String] = []
         let privacy = `private`
             ? "(epsilon = \(epsilonText), delta = \(String(format: "%.3g", delta)))-DP"
-            : (seed != nil ? "NOT PRIVATE (seeded noise)" : "NOT PRIVATE (epsilon = \(epsilonText))")
+            : (seededNoise ? "NOT PRIVATE (seeded noise)" : "NOT PRIVATE (epsilon = \(epsilonText))")
         lines.append("\(demonstrations.count) demonstrations for task \(task), \(privacy)")
         lines.append("  accountant \(accountant); mechanism \(mechanism); sampling \(sampling)\(subsample.map { " (\($0))" } ?? ""); vocabulary \(vocabulary) top-\(topK)")
         lines.append("  M = \(batches), N = \(batchSize), T = \(maxTokens)\(answerMaxTokens.map { " + \($0) for the answer" } ?? ""), sigma = \(sigma.map { String(format: "%.4f", $0) } ?? "none"); \(llmCalls) LLM calls in \(elapsed.formatted(.units(allowed: [.minutes, .seconds], width: .narrow)))")
+        let perLabel = labels.sorted { $0.key < $1.key }.filter { $0.value.sigma != nil }
+        if Set(perLabel.map(\.value.m)).count > 1 || Set(perLabel.compactMap(\.value.sigma)).count > 1 {
+            lines.append("  per label: " + perLabel.map { label, p in
+                "\(label) M=\(p.m) q=\(String(format: "%.3g", p.q)) sigma=\(String(format: "%.3f", p.sigma ?? 0)) noise=\(String(format: "%.3g", p.noiseStd ?? 0))"
+            }.joined(separator: "; "))
+        }
         if let generation { lines.append("  stored as demonstration set \(generation)") }
         for demo in demonstrations {
             if let answer = demo.answer { lines.append("\(demo.text) => \(answer)") } else { lines.append("[\(demo.label)] \(demo.text)") }
@@ -86,6 +97,6 @@ public struct GenerationRecord: Sendable, Encodable {
             demonstrations: demonstrations.map { .init(label: $0.answer == nil ? $0.label : nil, text: $0.text, answer: $0.answer) },
             epsilon: epsilon, delta: delta, sigma: sigma ?? 0, mechanism: mechanism,
             sampling: sampling + (subsample.map { "/\($0)" } ?? ""), batches: batches, examplesPerBatch: batchSize,
-            maxTokens: maxTokens, model: model, seeded: seed != nil)
+            maxTokens: maxTokens, model: model, seeded: seededNoise)
     }
 }

@@ -1,10 +1,12 @@
 import DPAccounting
 import FewShotCore
 
-/// The generator settings a user may give; unset ones take the task's defaults (the paper's table).
-/// Shared by `fewshot gen`, `fewshot eval` and generation jobs, so all three mean the same by each option.
+/// The generator settings a user may give; unset ones take the task's defaults. Shared by
+/// `fewshot gen`, `fewshot eval` and generation jobs, so all three mean the same by each option,
+/// and all three resolve `batches: auto` with the same ``BatchPlanner`` (``plannedSettings(for:labels:privacy:examplesPerLabel:)``).
 public struct GeneratorOverrides: Sendable, Hashable, Codable {
-    public var batches: Int?
+    /// M: a number, or auto (the planner's choice); nil takes the task's default.
+    public var batches: BatchCount?
     public var batchSize: Int?
     public var maxTokens: Int?
     /// T_answer of an extraction task (ignored for classification).
@@ -12,14 +14,22 @@ public struct GeneratorOverrides: Sendable, Hashable, Codable {
     public var mechanism: NoiseMechanism
     public var vocabulary: VocabularyMode?
     public var topK: Int?
-    public var sampling: SamplingMode
+    /// nil takes the task's default (partition unless the task file says otherwise).
+    public var sampling: SamplingMode?
     public var subsample: SubsampleScheme
     public var accountant: AccountantChoice
+    /// The automatic plan's compute limit for one generation, in minutes (default 15).
+    public var computeLimitMinutes: Double?
+    /// The LLM tokens per second the automatic plan assumes (default 175: SmolLM2 on 2 cores).
+    public var llmTokensPerSecond: Double?
+    /// The most tokens of one private example in a prompt (default: the task's `max_example_tokens`).
+    public var maxExampleTokens: Int?
 
     public init(
-        batches: Int? = nil, batchSize: Int? = nil, maxTokens: Int? = nil, answerMaxTokens: Int? = nil, mechanism: NoiseMechanism = .gaussian,
-        vocabulary: VocabularyMode? = nil, topK: Int? = nil, sampling: SamplingMode = .subsample,
-        subsample: SubsampleScheme = .poisson, accountant: AccountantChoice = .auto
+        batches: BatchCount? = nil, batchSize: Int? = nil, maxTokens: Int? = nil, answerMaxTokens: Int? = nil, mechanism: NoiseMechanism = .gaussian,
+        vocabulary: VocabularyMode? = nil, topK: Int? = nil, sampling: SamplingMode? = nil,
+        subsample: SubsampleScheme = .poisson, accountant: AccountantChoice = .auto,
+        computeLimitMinutes: Double? = nil, llmTokensPerSecond: Double? = nil, maxExampleTokens: Int? = nil
     ) {
         self.batches = batches
         self.batchSize = batchSize
@@ -31,44 +41,80 @@ public struct GeneratorOverrides: Sendable, Hashable, Codable {
         self.sampling = sampling
         self.subsample = subsample
         self.accountant = accountant
+        self.computeLimitMinutes = computeLimitMinutes
+        self.llmTokensPerSecond = llmTokensPerSecond
+        self.maxExampleTokens = maxExampleTokens
     }
 
     enum CodingKeys: String, CodingKey {
         case batches, batchSize = "batch_size", maxTokens = "max_tokens", answerMaxTokens = "answer_max_tokens", mechanism, vocabulary, topK = "top_k"
-        case sampling, subsample, accountant
+        case sampling, subsample, accountant, computeLimitMinutes = "compute_limit_minutes", llmTokensPerSecond = "llm_tokens_per_second"
+        case maxExampleTokens = "max_example_tokens"
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        batches = try c.decodeIfPresent(Int.self, forKey: .batches)
+        batches = try c.decodeIfPresent(BatchCount.self, forKey: .batches)
         batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize)
         maxTokens = try c.decodeIfPresent(Int.self, forKey: .maxTokens)
         answerMaxTokens = try c.decodeIfPresent(Int.self, forKey: .answerMaxTokens)
         mechanism = try c.decodeIfPresent(NoiseMechanism.self, forKey: .mechanism) ?? .gaussian
         vocabulary = try c.decodeIfPresent(VocabularyMode.self, forKey: .vocabulary)
         topK = try c.decodeIfPresent(Int.self, forKey: .topK)
-        sampling = try c.decodeIfPresent(SamplingMode.self, forKey: .sampling) ?? .subsample
+        sampling = try c.decodeIfPresent(SamplingMode.self, forKey: .sampling)
         subsample = try c.decodeIfPresent(SubsampleScheme.self, forKey: .subsample) ?? .poisson
         accountant = try c.decodeIfPresent(AccountantChoice.self, forKey: .accountant) ?? .auto
+        computeLimitMinutes = try c.decodeIfPresent(Double.self, forKey: .computeLimitMinutes)
+        llmTokensPerSecond = try c.decodeIfPresent(Double.self, forKey: .llmTokensPerSecond)
+        maxExampleTokens = try c.decodeIfPresent(Int.self, forKey: .maxExampleTokens)
     }
 
     public func validate() throws {
-        for (name, value) in [("batches", batches), ("batch_size", batchSize), ("max_tokens", maxTokens), ("answer_max_tokens", answerMaxTokens), ("top_k", topK)] {
+        let counts: [(String, Int?)] = [
+            ("batches", batches?.fixed), ("batch_size", batchSize), ("max_tokens", maxTokens), ("answer_max_tokens", answerMaxTokens),
+            ("top_k", topK), ("max_example_tokens", maxExampleTokens),
+        ]
+        for (name, value) in counts {
             if let value, value < 1 { throw GenerationSpecError(field: name, problem: "must be at least 1, got \(value)") }
         }
+        for (name, value) in [("compute_limit_minutes", computeLimitMinutes), ("llm_tokens_per_second", llmTokensPerSecond)] {
+            if let value, !(value > 0 && value.isFinite) { throw GenerationSpecError(field: name, problem: "must be positive, got \(value)") }
+        }
+    }
+
+    /// The automatic plan's estimator with the limits given here.
+    public var planner: BatchPlanner {
+        BatchPlanner(
+            computeLimitSeconds: (computeLimitMinutes ?? BatchPlanner.defaultComputeLimitMinutes) * 60,
+            tokensPerSecond: llmTokensPerSecond ?? BatchPlanner.defaultTokensPerSecond)
+    }
+
+    /// Whether M is left to the planner (given as auto, or not given and the task says auto).
+    public func plansBatches(for task: TaskTemplate) -> Bool { (batches ?? task.defaults.batches) == .auto }
+
+    /// The task's defaults with the settings given here and, when M is auto, the planner's M per
+    /// label for data with `examplesPerLabel` (the plan is returned to be shown; nil when M was given).
+    public func plannedSettings(
+        for task: TaskTemplate, labels: [String], privacy: PrivacyLevel, examplesPerLabel: [String: Int]
+    ) -> (settings: GenerationSettings, plan: BatchPlanner.Plan?) {
+        let settings = self.settings(for: task, labels: labels, privacy: privacy)
+        guard plansBatches(for: task) else { return (settings, nil) }
+        let plan = planner.plan(task: task, settings: settings, examplesPerLabel: examplesPerLabel)
+        return (settings.applying(plan), plan)
     }
 
     /// `base` (the task's defaults) with the settings given here.
     public func applied(to base: GenerationSettings) -> GenerationSettings {
         var settings = base
-        settings.batches = batches ?? settings.batches
+        settings.batches = batches?.fixed ?? settings.batches
         settings.batchSize = batchSize ?? settings.batchSize
+        settings.maxExampleTokens = maxExampleTokens ?? settings.maxExampleTokens
         settings.maxTokens = maxTokens ?? settings.maxTokens
         if settings.answerMaxTokens != nil { settings.answerMaxTokens = answerMaxTokens ?? settings.answerMaxTokens }
         settings.mechanism = mechanism
         settings.vocabulary = vocabulary ?? settings.vocabulary
         settings.topK = topK ?? settings.topK
-        settings.sampling = sampling
+        settings.sampling = sampling ?? settings.sampling
         settings.subsampleScheme = subsample
         return settings
     }

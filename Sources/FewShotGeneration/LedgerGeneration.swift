@@ -1,3 +1,4 @@
+import Crypto
 import DPAccounting
 import FewShotCore
 import FewShotStore
@@ -29,14 +30,20 @@ public struct LedgerGeneration: Sendable {
     /// fit), or, with `resume`, takes over that failed generation after checking that it is this
     /// data and plan. `job` is stored with the reservation (the spec of a server job, as JSON).
     public func begin(resume: String? = nil, job: String? = nil) throws -> GenerationStart {
-        guard let ledger else { return GenerationStart(reservation: nil, resumeFrom: [:]) }
+        let seeded = !prepared.noise.isPrivate
+        guard let ledger else {
+            return GenerationStart(reservation: nil, resumeFrom: [:], subsampleKey: SymmetricKey(size: .bits256), seededNoise: seeded)
+        }
         let dataset = prepared.dataset
         _ = try ledger.registerDataset(fingerprint: dataset.fingerprint, name: dataset.source, labelCounts: dataset.countsByLabel)
         guard let resume else {
-            let reservation = try ledger.reserve(dataset: dataset.fingerprint, plan: storePlan, accountant: prepared.accountant, job: job)
-            return GenerationStart(reservation: reservation, resumeFrom: [:])
+            let reservation = try ledger.reserve(
+                dataset: dataset.fingerprint, plan: storePlan, accountant: prepared.accountant, job: job, seededNoise: seeded)
+            return GenerationStart(
+                reservation: reservation, resumeFrom: [:], subsampleKey: SymmetricKey(data: try ledger.subsampleKey(generation: reservation.id)),
+                seededNoise: seeded)
         }
-        let state = try ledger.resume(generation: resume)
+        let state = try ledger.resume(generation: resume, seededNoise: seeded)
         guard state.reservation.dataset == dataset.fingerprint, state.reservation.plan.demonstrations == storePlan.demonstrations else {
             try ledger.markFailed(state.reservation, reason: "resume refused: different data or options")
             throw GenerationSpecError(
@@ -46,7 +53,9 @@ public struct LedgerGeneration: Sendable {
         for (position, p) in state.progress.enumerated() where !p.released.isEmpty || p.finished {
             resumeFrom[position] = TokenCheckpoint(demonstration: position, label: p.label ?? "", tokens: p.released, finished: p.finished)
         }
-        return GenerationStart(reservation: state.reservation, resumeFrom: resumeFrom)
+        return GenerationStart(
+            reservation: state.reservation, resumeFrom: resumeFrom,
+            subsampleKey: SymmetricKey(data: try ledger.subsampleKey(generation: state.reservation.id)), seededNoise: state.seededNoise)
     }
 
     /// Generates with `model`, checkpointing each token, and completes the reservation into a stored
@@ -57,7 +66,9 @@ public struct LedgerGeneration: Sendable {
         onToken: (@Sendable (TokenCheckpoint) -> Void)? = nil,
         onProgress: (@Sendable (GenerationProgress) -> Void)? = nil
     ) async throws -> GenerationOutcome {
-        let generator = DemonstrationGenerator(model: model, task: prepared.task, settings: prepared.settings, noise: prepared.noise)
+        let generator = DemonstrationGenerator(
+            model: model, task: prepared.task, settings: prepared.settings, noise: prepared.noise,
+            subsampleRandomness: KeyedSubsampleStream.randomness(key: start.subsampleKey))
         let ledger = self.ledger
         let reservation = start.reservation
         let result: GenerationResult
@@ -78,7 +89,7 @@ public struct LedgerGeneration: Sendable {
             }
             throw error
         }
-        let record = makeRecord(result, generation: reservation?.id, model: model.modelName)
+        let record = makeRecord(result, generation: reservation?.id, model: model.modelName, seededNoise: start.seededNoise)
         var stored: DemonstrationSetRecord?
         if let ledger, let reservation {
             stored = try ledger.complete(reservation, demonstrations: record.storeRecord(result.demonstrations, labels: prepared.labels))
@@ -86,7 +97,7 @@ public struct LedgerGeneration: Sendable {
         return GenerationOutcome(reservation: reservation, result: result, record: record, stored: stored)
     }
 
-    func makeRecord(_ result: GenerationResult, generation: String?, model: String) -> GenerationRecord {
+    func makeRecord(_ result: GenerationResult, generation: String?, model: String, seededNoise: Bool) -> GenerationRecord {
         let p = prepared
         let accountant = p.accountant
         let perLabel = result.eventsByLabel.mapValues { (try? accountant.epsilon(for: $0, delta: p.delta)) ?? .infinity }
@@ -97,11 +108,12 @@ public struct LedgerGeneration: Sendable {
             task: p.task.name, dataset: p.dataset.fingerprint, generation: generation,
             epsilon: claimed, epsilonPerLabel: perLabel, delta: p.delta, sigma: p.noiseMultiplier,
             accountant: answering.sorted().joined(separator: "+"), mechanism: settings.mechanism.rawValue,
-            sampling: settings.sampling.rawValue, subsample: settings.sampling == .subsample ? settings.subsampleScheme.rawValue : nil,
+            sampling: settings.sampling.rawValue, subsample: settings.subsampleScheme.rawValue,
             vocabulary: settings.vocabulary.rawValue, topK: settings.topK,
             batches: settings.batches, batchSize: settings.batchSize, maxTokens: settings.maxTokens,
             answerMaxTokens: settings.answerMaxTokens, tokensReleased: result.tokensReleased, llmCalls: result.llmCalls, model: model,
-            events: result.eventsByLabel, private: p.noise.isPrivate && claimed.isFinite, seed: p.spec.seed)
+            events: result.eventsByLabel, labels: PlanReport(p).labels, private: !seededNoise && claimed.isFinite, seed: p.spec.seed,
+            seededNoise: seededNoise)
     }
 }
 
@@ -110,6 +122,11 @@ public struct LedgerGeneration: Sendable {
 public struct GenerationStart: Sendable {
     public var reservation: Reservation?
     public var resumeFrom: [Int: TokenCheckpoint]
+    /// The secret from which each demonstration's partition subsample is drawn (the store's, so a
+    /// resume draws the same subsamples; a fresh one without a ledger).
+    var subsampleKey: SymmetricKey
+    /// Whether any run of this generation (this one, or one it resumes) used seeded noise.
+    public var seededNoise: Bool
 
     /// Tokens released before this run (by the generation being resumed).
     public var tokensAlreadyReleased: Int { resumeFrom.values.map(\.tokens.count).reduce(0, +) }

@@ -8,7 +8,8 @@ import Foundation
 /// and runs the calibration but releases nothing and calls no model.
 ///
 /// Guarantee: the settings are valid for the data (enough examples per label for one step), and when
-/// epsilon is finite each label's noise multiplier meets it at `delta` under `accountant`.
+/// epsilon is finite each label's noise multiplier meets it at `delta` under `accountant`, so the
+/// run is (epsilon, delta)-DP (labels are disjoint: parallel composition).
 public struct PreparedGeneration: Sendable {
     public let spec: GenerationSpec
     public let task: TaskTemplate
@@ -18,11 +19,16 @@ public struct PreparedGeneration: Sendable {
     public let labels: [String]
     public let delta: Double
     public let settings: GenerationSettings
-    /// The noise multiplier used (nil without noise).
-    public let noiseMultiplier: Double?
+    /// The noise multiplier of each label (empty without noise).
+    public let noiseMultipliers: [String: Double]
+    /// The automatic plan that chose M (nil when M was pinned).
+    public let batchPlan: BatchPlanner.Plan?
     public let plan: PrivacyPlan
     public let accountant: any PrivacyAccountant
     public let noise: NoiseSource
+
+    /// The largest noise multiplier of the run (nil without noise), for one-line summaries.
+    public var noiseMultiplier: Double? { noiseMultipliers.values.max() }
 
     /// Resolves `spec`. `prompts` is the directory of task files; `dataFile` is the data file to read
     /// (default: `spec.data` as a path).
@@ -30,17 +36,35 @@ public struct PreparedGeneration: Sendable {
         try spec.validate()
         let task = try TaskFile.find(spec.task, in: prompts)
         let dataset = try PrivateDataFile.load(dataFile ?? URL(fileURLWithPath: spec.data), task: task)
+        return try prepare(spec, task: task, dataset: dataset)
+    }
+
+    /// Resolves `spec` for a task and data set already read.
+    public static func prepare(_ spec: GenerationSpec, task: TaskTemplate, dataset: PrivateDataset) throws -> PreparedGeneration {
         let counts = dataset.countsByLabel
         let labels = try labelOrder(spec, task: task)
-        let delta = spec.delta ?? 1 / Double(labels.map { counts[$0] ?? 0 }.filter { $0 > 0 }.min() ?? 1)
+        let delta = try spec.delta ?? defaultDelta(labels: labels, counts: counts, dataset: dataset.source)
         let accountant = spec.generator.accountant.accountant
-        var settings = spec.generator.settings(for: task, labels: labels, privacy: .publicOnly)
-        let sigma = try calibrate(&settings, spec: spec, counts: counts, delta: delta, accountant: accountant)
+        var (settings, batchPlan) = spec.generator.plannedSettings(for: task, labels: labels, privacy: .publicOnly, examplesPerLabel: counts)
+        let sigmas = try calibrate(&settings, spec: spec, counts: counts, delta: delta, accountant: accountant)
         try settings.validate(examplesPerLabel: counts)
         return PreparedGeneration(
-            spec: spec, task: task, dataset: dataset, labels: labels, delta: delta, settings: settings, noiseMultiplier: sigma,
-            plan: PrivacyPlan(settings: settings, examplesPerLabel: counts), accountant: accountant,
+            spec: spec, task: task, dataset: dataset, labels: labels, delta: delta, settings: settings, noiseMultipliers: sigmas,
+            batchPlan: batchPlan, plan: PrivacyPlan(settings: settings, examplesPerLabel: counts), accountant: accountant,
             noise: spec.seed.map(NoiseSource.seeded) ?? .secure())
+    }
+
+    /// The paper's delta, 1/|D_y| of the smallest label used. A label with a single example gives
+    /// delta = 1, which protects nothing: that is refused, naming the label and the fix.
+    static func defaultDelta(labels: [String], counts: [String: Int], dataset: String) throws -> Double {
+        let used = Set(labels).map { (label: $0, count: counts[$0] ?? 0) }.filter { $0.count > 0 }
+        guard let smallest = used.min(by: { ($0.count, $0.label) < ($1.count, $1.label) }) else { return 0.5 }
+        guard smallest.count > 1 else {
+            let shown = smallest.label == TaskTemplate.extractionGroup ? "the data set" : "label '\(smallest.label)'"
+            throw GenerationSpecError(
+                field: "delta", problem: "\(shown) of \(dataset) has only 1 example, so the default delta = 1/|D_y| = 1 would protect nothing; pass --delta (e.g. 1e-5), or leave the label out with --labels")
+        }
+        return 1 / Double(smallest.count)
     }
 
     /// The labels to generate for, in order, checked against the task.
@@ -64,27 +88,26 @@ public struct PreparedGeneration: Sendable {
         return (0..<count).map { names[$0 % names.count] }
     }
 
-    /// Sets the privacy level; returns the noise multiplier used (nil without noise). One sigma for
-    /// every label: the largest any label needs, so that each label meets the target.
+    /// Sets the privacy level; returns the noise multiplier of each label (empty without noise):
+    /// `--sigma` for every label, or ``PrivacyPlan/calibratedNoiseMultipliers(epsilon:delta:accountant:)``,
+    /// the calibration policy `fewshot eval` uses too.
     static func calibrate(
         _ settings: inout GenerationSettings, spec: GenerationSpec, counts: [String: Int], delta: Double, accountant: any PrivacyAccountant
-    ) throws -> Double? {
+    ) throws -> [String: Double] {
         switch spec.epsilon {
         case .publicOnly:
             settings.privacy = .publicOnly
-            return nil
+            return [:]
         case .infinite:
             settings.privacy = .noNoise
-            return nil
+            return [:]
         case .epsilon(let target):
-            let labels = Array(Set(settings.labels))
             try settings.validate(examplesPerLabel: counts)
             let plan = PrivacyPlan(settings: settings, examplesPerLabel: counts)
-            let sigma = try spec.sigma ?? labels.map { label in
-                try Calibration.noiseMultiplier(epsilon: target, delta: delta, accountant: accountant, event: plan.eventShape(label: label))
-            }.max()!
-            settings.privacy = .noisy(noiseMultiplierByLabel: Dictionary(uniqueKeysWithValues: labels.map { ($0, sigma) }))
-            return sigma
+            let sigmas = try spec.sigma.map { sigma in Dictionary(uniqueKeysWithValues: Set(settings.labels).map { ($0, sigma) }) }
+                ?? plan.calibratedNoiseMultipliers(epsilon: target, delta: delta, accountant: accountant)
+            settings.privacy = .noisy(noiseMultiplierByLabel: sigmas)
+            return sigmas
         }
     }
 }

@@ -3,10 +3,10 @@ import FewShotCore
 import Foundation
 
 /// What a generation intends to release, written down before any token is released: one entry per
-/// synthetic demonstration, each with the privacy event of one released token and the most tokens it
-/// may release. The planned cost of a demonstration is `.selfComposed(tokenEvent, maxTokens)`.
+/// synthetic demonstration, each with the privacy event of one released token, the most tokens it
+/// may release and its whole planned event (``PlannedDemonstration/plannedEvent``).
 ///
-/// A started demonstration is charged its full `maxTokens` even if it stops early, because where it
+/// A started demonstration is charged its full planned event even if it stops early, because where it
 /// stops depends on the released output.
 public struct GenerationPlan: Sendable, Hashable, Codable {
     /// One planned synthetic demonstration: the label whose private examples it reads (nil when the
@@ -60,6 +60,8 @@ public struct ResumableGeneration: Sendable, Hashable {
     public var progress: [DemonstrationProgress]
     public var failureReason: String
     public var updated: Date
+    /// Whether any run of the generation used seeded noise: then its set is not private.
+    public var seededNoise: Bool = false
 }
 
 extension GenerationPlan {

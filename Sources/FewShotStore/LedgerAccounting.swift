@@ -1,14 +1,16 @@
 import DPAccounting
 
-/// The privacy events charged to one label part of a data set, and how they compose.
+/// The privacy events charged to one label part of a data set, and how they compose: `count`
+/// sequential runs of `event` (one whole demonstration's planned event, or for slots recorded before
+/// per-demonstration events a token event times the tokens charged).
 ///
 /// Demonstrations of different labels read disjoint private examples (parallel composition), so
 /// each label is accounted separately and the data set costs the most expensive label. Events
 /// without a label read every part and are composed into every label.
 struct LedgerCharge: Sendable, Hashable {
     var label: String?
-    var tokenEvent: PrivacyEvent
-    var tokens: Int
+    var event: PrivacyEvent
+    var count: Int
 }
 
 enum LedgerAccounting {
@@ -43,14 +45,14 @@ enum LedgerAccounting {
         try epsilonPerLabel(charges, labels: labels, accountant: accountant, delta: delta, known: &known).map(\.epsilon).max() ?? 0
     }
 
-    /// Sequential composition of `charges`, with identical token events merged into one
+    /// Sequential composition of `charges`, with identical events merged into one
     /// self-composition (the same event, so the accountant can compose it faster and more tightly).
     static func event(of charges: [LedgerCharge]) -> PrivacyEvent? {
         var order: [PrivacyEvent] = []
         var counts: [PrivacyEvent: Int] = [:]
-        for charge in charges where charge.tokens > 0 {
-            if counts[charge.tokenEvent] == nil { order.append(charge.tokenEvent) }
-            counts[charge.tokenEvent, default: 0] += charge.tokens
+        for charge in charges where charge.count > 0 {
+            if counts[charge.event] == nil { order.append(charge.event) }
+            counts[charge.event, default: 0] += charge.count
         }
         let parts = order.map { PrivacyEvent.selfComposed(event: $0, count: counts[$0]!) }
         switch parts.count {

@@ -10,8 +10,13 @@ import GRDB
 /// - ``reserve(dataset:plan:accountant:)`` records the full planned cost before any token may be
 ///   released, and refuses (recording nothing) when spent + reserved + planned would exceed the budget.
 /// - Spending is always recomputed by the accountant from stored events; epsilons are never added.
-/// - A started demonstration is charged its full planned tokens on completion; on abandonment a
-///   demonstration interrupted mid-way is charged the tokens it checkpointed, one never started nothing.
+/// - A started demonstration (one that checkpointed a token) is charged its full planned event, on
+///   completion, on failure and on abandonment alike: where it stopped can depend on the data or on
+///   what was read from its checkpoints, so the stopping point is not data-independent. A
+///   demonstration never started is charged nothing.
+/// - A generation's subsample key (``subsampleKey(generation:)``) is created with its reservation and
+///   never leaves the store but to the generator; whether any run of it used seeded noise is recorded
+///   and survives resume (``ResumableGeneration/seededNoise``).
 /// - Nothing returns budget except abandoning the unreleased part of a reservation; deleting
 ///   demonstration sets never does.
 extension FewShotStore {
@@ -19,9 +24,13 @@ extension FewShotStore {
     /// Throws ``BudgetExceeded`` (recording nothing) if it does not fit. Without a budget the
     /// reservation is recorded and never refused. `job` (a server job's request, no private text) is
     /// stored in the same transaction; see ``generationJobs()``.
-    public func reserve(dataset reference: String, plan: GenerationPlan, accountant: any PrivacyAccountant, job: String? = nil) throws -> Reservation {
+    public func reserve(
+        dataset reference: String, plan: GenerationPlan, accountant: any PrivacyAccountant, job: String? = nil, seededNoise: Bool = false
+    ) throws -> Reservation {
         try plan.validate()
-        let planCharges = plan.demonstrations.map { LedgerCharge(label: $0.label, tokenEvent: $0.tokenEvent, tokens: $0.maxTokens) }
+        let planCharges = plan.demonstrations.map { LedgerCharge(label: $0.label, event: $0.plannedEvent, count: 1) }
+        var random = SystemRandomNumberGenerator()
+        let subsampleKey = Data((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &random) })
         return try pool.write { db in
             let dataset = try Self.resolveDataset(db, reference)
             let labels = Set(dataset.labelCounts.keys)
@@ -38,25 +47,23 @@ extension FewShotStore {
                         askedEpsilon: asked, resultingEpsilon: resulting)
                 }
             } else {
-                for charge in planCharges {
-                    let event = PrivacyEvent.selfComposed(event: charge.tokenEvent, count: charge.tokens)
-                    guard accountant.supports(event) else {
-                        throw StoreError.unsupportedEvent(accountant: accountant.name, event: "\(event)")
-                    }
+                for charge in planCharges where !accountant.supports(charge.event) {
+                    throw StoreError.unsupportedEvent(accountant: accountant.name, event: "\(charge.event)")
                 }
             }
             let reservation = Reservation(id: Self.newID(), dataset: dataset.fingerprint, plan: plan, accountant: accountant.name, created: Date())
             let owner = OwnerProcess.current
             try db.execute(sql: """
-                INSERT INTO generation (id, dataset, status, plan, accountant, ownerHost, ownerPID, ownerStart, created, updated)
-                VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO generation (id, dataset, status, plan, accountant, ownerHost, ownerPID, ownerStart, created, updated, subsampleKey, seededNoise)
+                VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [reservation.id, dataset.fingerprint, try JSONCoding.string(plan), accountant.name,
-                                 owner.host, owner.pid, owner.startTime, reservation.created, reservation.created])
+                                 owner.host, owner.pid, owner.startTime, reservation.created, reservation.created, subsampleKey, seededNoise])
             for (position, demonstration) in plan.demonstrations.enumerated() {
                 try db.execute(sql: """
-                    INSERT INTO demonstration_slot (generation, position, label, tokenEvent, maxTokens) VALUES (?, ?, ?, ?, ?)
+                    INSERT INTO demonstration_slot (generation, position, label, tokenEvent, maxTokens, event) VALUES (?, ?, ?, ?, ?, ?)
                     """, arguments: [reservation.id, position, demonstration.label,
-                                     try JSONCoding.string(demonstration.tokenEvent), demonstration.maxTokens])
+                                     try JSONCoding.string(demonstration.tokenEvent), demonstration.maxTokens,
+                                     try JSONCoding.string(demonstration.plannedEvent)])
             }
             if let job {
                 try db.execute(sql: "INSERT INTO generation_job (generation, request) VALUES (?, ?)", arguments: [reservation.id, job])
@@ -110,7 +117,10 @@ extension FewShotStore {
             stored.accountant = reservation.accountant
             stored.events = try Self.slots(db, generation: reservation.id).compactMap { slot in
                 guard let charged = slot.chargedTokens, charged > 0 else { return nil }
-                return PrivacyEvent.selfComposed(event: slot.tokenEvent, count: charged)
+                return slot.event ?? PrivacyEvent.selfComposed(event: slot.tokenEvent, count: charged)
+            }
+            if try Bool.fetchOne(db, sql: "SELECT seededNoise FROM generation WHERE id = ?", arguments: [reservation.id]) == true {
+                stored.seeded = true
             }
             try db.execute(sql: "INSERT INTO demonstration_set (id, dataset, created, record) VALUES (?, ?, ?, ?)",
                            arguments: [stored.id, stored.dataset, stored.created, try JSONCoding.string(stored)])
@@ -119,8 +129,8 @@ extension FewShotStore {
         }
     }
 
-    /// Gives up a generation that is failed or run by this process: finished demonstrations stay
-    /// charged in full, an interrupted one is charged the tokens it released, the rest is returned.
+    /// Gives up a generation that is failed or run by this process: every started demonstration
+    /// (finished or interrupted mid-way) stays charged in full, one never started is returned.
     public func abandon(_ reservation: Reservation) throws {
         _ = try abandon(generation: reservation.id)
     }
@@ -142,7 +152,7 @@ extension FewShotStore {
                 throw StoreError.generationNotActive(id: id, status: generation.status, operation: "abandon")
             }
             try db.execute(sql: """
-                UPDATE demonstration_slot SET chargedTokens = CASE WHEN finished THEN maxTokens ELSE releasedCount END
+                UPDATE demonstration_slot SET chargedTokens = CASE WHEN releasedCount > 0 OR finished THEN maxTokens ELSE 0 END
                 WHERE generation = ?
                 """, arguments: [id])
             try db.execute(sql: "UPDATE generation SET status = 'abandoned', updated = ? WHERE id = ?", arguments: [Date(), id])
@@ -174,7 +184,9 @@ extension FewShotStore {
 
     /// Takes over a failed generation (id or unique prefix) for this process and returns its checkpointed state. The
     /// reservation already covers the rest of the plan: continue from `progress` without reserving again.
-    public func resume(generation reference: String) throws -> ResumableGeneration {
+    /// `seededNoise` says whether this run uses seeded noise; once any run of a generation did, its
+    /// set is recorded as not private (``ResumableGeneration/seededNoise`` and the stored set's `seeded`).
+    public func resume(generation reference: String, seededNoise: Bool = false) throws -> ResumableGeneration {
         try reapEndedGenerations()
         return try pool.write { db in
             let generation = try Self.fetchGeneration(db, reference)
@@ -187,9 +199,28 @@ extension FewShotStore {
             }
             let owner = OwnerProcess.current
             try db.execute(sql: """
-                UPDATE generation SET status = 'running', ownerHost = ?, ownerPID = ?, ownerStart = ?, failureReason = '', updated = ? WHERE id = ?
-                """, arguments: [owner.host, owner.pid, owner.startTime, Date(), id])
+                UPDATE generation SET status = 'running', ownerHost = ?, ownerPID = ?, ownerStart = ?, failureReason = '', updated = ?,
+                    seededNoise = seededNoise OR ? WHERE id = ?
+                """, arguments: [owner.host, owner.pid, owner.startTime, Date(), seededNoise, id])
             return try Self.resumableGeneration(db, id)
+        }
+    }
+
+    /// The secret from which generation `id`'s partition subsamples are derived (32 bytes, made with
+    /// its reservation). Generations reserved before it existed get one now (none of their
+    /// demonstrations relied on it). Only the generator may use it; it is never shown or exported.
+    public func subsampleKey(generation id: String) throws -> Data {
+        try pool.write { db in
+            if let key = try Data.fetchOne(db, sql: "SELECT subsampleKey FROM generation WHERE id = ?", arguments: [id]), key.count == 32 {
+                return key
+            }
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM generation WHERE id = ?", arguments: [id]) != nil else {
+                throw StoreError.unknownGeneration(id)
+            }
+            var random = SystemRandomNumberGenerator()
+            let key = Data((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &random) })
+            try db.execute(sql: "UPDATE generation SET subsampleKey = ? WHERE id = ?", arguments: [key, id])
+            return key
         }
     }
 
@@ -251,6 +282,8 @@ struct SlotRow {
     var position: Int
     var label: String?
     var tokenEvent: PrivacyEvent
+    /// The demonstration's whole planned event (nil for slots recorded before per-demonstration events).
+    var event: PrivacyEvent?
     var maxTokens: Int
     var released: [Token]
     var releasedCount: Int
@@ -302,6 +335,7 @@ extension FewShotStore {
             SlotRow(
                 position: row["position"], label: row["label"],
                 tokenEvent: try JSONCoding.decode(PrivacyEvent.self, row["tokenEvent"]),
+                event: try (row["event"] as String?).map { try JSONCoding.decode(PrivacyEvent.self, $0) },
                 maxTokens: row["maxTokens"], released: try JSONCoding.decode([Token].self, row["released"]),
                 releasedCount: row["releasedCount"], finished: row["finished"], chargedTokens: row["chargedTokens"])
         }
@@ -309,30 +343,40 @@ extension FewShotStore {
 
     /// Every slot ever planned on the data set with its charge. Active generations (running or
     /// failed) still reserve their full plan; closed ones charge what was fixed when they closed.
+    /// A slot with a per-demonstration event is charged all of it once started (a checkpointed token,
+    /// or finished) and nothing before; an older slot is charged its token event per token.
     static func charges(_ db: Database, dataset fingerprint: String) throws -> [SlotCharge] {
         let rows = try Row.fetchAll(db, sql: """
-            SELECT s.label, s.tokenEvent, s.maxTokens, s.releasedCount, s.finished, s.chargedTokens
+            SELECT s.label, s.tokenEvent, s.event, s.maxTokens, s.releasedCount, s.finished, s.chargedTokens
             FROM demonstration_slot s JOIN generation g ON g.id = s.generation
             WHERE g.dataset = ? ORDER BY g.created, s.generation, s.position
             """, arguments: [fingerprint])
         var decoded: [String: PrivacyEvent] = [:]
+        func decode(_ text: String) throws -> PrivacyEvent {
+            if let known = decoded[text] { return known }
+            let event = try JSONCoding.decode(PrivacyEvent.self, text)
+            decoded[text] = event
+            return event
+        }
         return try rows.map { row in
-            let eventText: String = row["tokenEvent"]
-            let event: PrivacyEvent
-            if let known = decoded[eventText] {
-                event = known
-            } else {
-                event = try JSONCoding.decode(PrivacyEvent.self, eventText)
-                decoded[eventText] = event
-            }
             let maxTokens: Int = row["maxTokens"]
             let finished: Bool = row["finished"]
             let releasedCount: Int = row["releasedCount"]
             let chargedTokens: Int? = row["chargedTokens"]
             let label: String? = row["label"]
+            if let eventText = row["event"] as String? {
+                let event = try decode(eventText)
+                let started = releasedCount > 0 || finished
+                let spent = chargedTokens.map { $0 > 0 } ?? started
+                let committed = chargedTokens.map { $0 > 0 } ?? true
+                return SlotCharge(
+                    spent: LedgerCharge(label: label, event: event, count: spent ? 1 : 0),
+                    committed: LedgerCharge(label: label, event: event, count: committed ? 1 : 0))
+            }
+            let event = try decode(row["tokenEvent"])
             return SlotCharge(
-                spent: LedgerCharge(label: label, tokenEvent: event, tokens: chargedTokens ?? (finished ? maxTokens : releasedCount)),
-                committed: LedgerCharge(label: label, tokenEvent: event, tokens: chargedTokens ?? maxTokens))
+                spent: LedgerCharge(label: label, event: event, count: chargedTokens ?? (finished ? maxTokens : releasedCount)),
+                committed: LedgerCharge(label: label, event: event, count: chargedTokens ?? maxTokens))
         }
     }
 
@@ -341,8 +385,9 @@ extension FewShotStore {
         let progress = try slots(db, generation: id).map {
             DemonstrationProgress(label: $0.label, maxTokens: $0.maxTokens, released: $0.released, finished: $0.finished)
         }
+        let seeded = try Bool.fetchOne(db, sql: "SELECT seededNoise FROM generation WHERE id = ?", arguments: [id]) ?? false
         return ResumableGeneration(
             reservation: Reservation(id: id, dataset: generation.dataset, plan: generation.plan, accountant: generation.accountant, created: generation.created),
-            progress: progress, failureReason: generation.failureReason, updated: generation.updated)
+            progress: progress, failureReason: generation.failureReason, updated: generation.updated, seededNoise: seeded)
     }
 }

@@ -67,6 +67,18 @@ enum StoreSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v3-demonstration-events") { db in
+            // Per-demonstration planned events (amplified partition mode charges a whole
+            // demonstration as one Poisson-subsampled event, not per token); NULL on older slots,
+            // whose cost stays selfComposed(tokenEvent, tokens). A secret per generation from which a
+            // demonstration's partition subsample is derived, so that a resumed demonstration draws
+            // the same subsample; and whether any run of the generation used seeded (not private) noise.
+            try db.execute(sql: """
+                ALTER TABLE demonstration_slot ADD COLUMN event TEXT;
+                ALTER TABLE generation ADD COLUMN subsampleKey BLOB;
+                ALTER TABLE generation ADD COLUMN seededNoise BOOLEAN NOT NULL DEFAULT 0;
+                """)
+        }
         return migrator
     }
 }

@@ -18,6 +18,8 @@ struct ReferenceCase: Codable, Sendable, CustomStringConvertible {
     var n: Int?
     var m: Int?
     var parts: [Part]?
+    /// pld_partition: demonstrations composed (each one Poisson sample and `steps` Gaussian releases).
+    var shots: Int?
 
     var description: String { id }
 
@@ -31,6 +33,11 @@ struct ReferenceCase: Codable, Sendable, CustomStringConvertible {
                                                                    event: .gaussian(noiseMultiplier: sigma!)), count: steps!)
         case "gaussian":
             return .selfComposed(event: .gaussian(noiseMultiplier: sigma!), count: steps!)
+        case "pld_partition":
+            // As fewshot's PrivacyPlan writes an amplified partition-mode demonstration.
+            let demonstration = PrivacyEvent.poissonSampled(
+                samplingRate: q!, event: .selfComposed(event: .gaussian(noiseMultiplier: sigma!), count: steps!))
+            return shots! == 1 ? demonstration : .selfComposed(event: demonstration, count: shots!)
         case "pld_composed":
             return .composed(parts!.map { part in
                 let step: PrivacyEvent = part.q < 1
@@ -53,9 +60,9 @@ enum ReferenceGrid {
     static let cases: [ReferenceCase] = {
         var cases: [ReferenceCase] = []
         func add(_ kind: String, q: Double? = nil, sigma: Double? = nil, steps: Int? = nil, delta: Double,
-                 n: Int? = nil, m: Int? = nil, parts: [ReferenceCase.Part]? = nil) {
+                 n: Int? = nil, m: Int? = nil, parts: [ReferenceCase.Part]? = nil, shots: Int? = nil) {
             cases.append(ReferenceCase(id: "\(kind)-\(cases.count)", kind: kind, q: q, sigma: sigma, steps: steps,
-                                       delta: delta, n: n, m: m, parts: parts))
+                                       delta: delta, n: n, m: m, parts: parts, shots: shots))
         }
         // PLD: the paper's AGNews setting, then a spread of rates, noise, lengths and deltas.
         for sigma in [0.51, 0.46, 0.39, 0.31] { add("pld", q: agNewsRate, sigma: sigma, steps: 100, delta: agNewsDelta) }
@@ -75,6 +82,17 @@ enum ReferenceGrid {
         // PLD composition of different mechanisms (FFT convolution of different distributions).
         add("pld_composed", delta: 1e-5, parts: [.init(q: 0.01, sigma: 1.0, steps: 50), .init(q: 0.05, sigma: 2.0, steps: 20)])
         add("pld_composed", delta: agNewsDelta, parts: [.init(q: agNewsRate, sigma: 0.39, steps: 100), .init(q: 1, sigma: 5.0, steps: 3)])
+        // Amplified partition mode: PoissonSampled(q, T x Gaussian(sigma)) per demonstration, which
+        // dp_accounting takes as PoissonSampled(q, Gaussian(sigma / sqrt(T))); a grid of (q, sigma, T)
+        // around algorithm.md's table (AGNews M = 10/200/1000, TREC-like T = 15) and a few shots.
+        for (q, sigma) in [(20.0 / 30000, 2.86), (200.0 / 30000, 3.97), (1000.0 / 30000, 5.17), (1000.0 / 30000, 8.41)] {
+            add("pld_partition", q: q, sigma: sigma, steps: 100, delta: agNewsDelta, shots: 1)
+        }
+        for q in [0.01, 0.1, 0.5] {
+            for (sigma, steps) in [(1.0, 15), (4.0, 100)] { add("pld_partition", q: q, sigma: sigma, steps: steps, delta: 1e-5, shots: 1) }
+        }
+        add("pld_partition", q: 0.2, sigma: 2.0, steps: 15, delta: 1e-3, shots: 2)
+        add("pld_partition", q: 200.0 / 30000, sigma: 3.0, steps: 100, delta: agNewsDelta, shots: 5)
         // RDP, Poisson sampling.
         for sigma in [0.51, 0.46, 0.39, 0.31] { add("rdp_poisson", q: agNewsRate, sigma: sigma, steps: 100, delta: agNewsDelta) }
         for q in [0.001, 0.01, 0.1, 0.5] {

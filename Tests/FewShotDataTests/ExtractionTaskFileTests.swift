@@ -8,7 +8,8 @@ import Testing
     func shippedExtractionTasksLoadWithThePapersDefaults(name: String, field: String) throws {
         let task = try TaskFile.find(name, in: TaskFileTests.promptsDirectory)
         #expect(task.name == name && task.kind == .extraction && task.labels.isEmpty)
-        #expect(task.defaults == TaskDefaults(batches: 20, batchSize: 4, maxTokens: 20, vocabulary: .rvp, topK: 100, answerMaxTokens: 10))
+        #expect(task.defaults == TaskDefaults(
+            batches: 20, batchSize: 4, maxTokens: 20, vocabulary: .rvp, topK: 100, answerMaxTokens: 10, sampling: .partition, maxExampleTokens: 40))
         #expect(task.sentenceHeader == "Sentence:")
         #expect(task.answerHeader == "\n\(field):")
         #expect(task.classificationPrompt(demonstrations: [Demonstration(label: "", text: "s", answer: "a")], query: "q")

@@ -109,7 +109,22 @@ func writeBytes(_ bytes: [UInt8]) throws -> URL {
         #expect(agnews.labels.map(\.name) == ["World", "Sports", "Business", "Sci/Tech"])
         let trec = try TaskFile.find("trec", in: Self.promptsDirectory)
         #expect(trec.labels.map(\.name) == ["ABBR", "ENTY", "DESC", "HUM", "LOC", "NUM"])
-        #expect(trec.defaults == TaskDefaults(batches: 80, batchSize: 1, maxTokens: 15, vocabulary: .full, topK: 100))
+        #expect(trec.defaults == TaskDefaults(
+            batches: .auto, batchSize: 1, maxTokens: 15, vocabulary: .full, topK: 100, sampling: .partition, maxExampleTokens: 40))
+    }
+
+    @Test func defaultsTakeAutoOrAPinnedBatchCount() throws {
+        let auto = try write("name: t\nlabels: [{name: a, word: A}]\ngeneration: {instruction: x, example: '{label} {text}'}\nclassification: {instruction: y, example: '{text} {label}'}\ndefaults: {batches: auto, max_example_tokens: 30}\n", ext: "yaml")
+        let task = try TaskFile.load(auto)
+        #expect(task.defaults.batches == .auto && task.defaults.batchSize == 1 && task.defaults.maxExampleTokens == 30)
+        #expect(task.defaults.sampling == .partition)
+        let pinned = try write("name: t\nlabels: [{name: a, word: A}]\ngeneration: {instruction: x, example: '{label} {text}'}\nclassification: {instruction: y, example: '{text} {label}'}\ndefaults: {batches: 12, sampling: subsample}\n", ext: "yaml")
+        #expect(try TaskFile.load(pinned).defaults.batches == .fixed(12))
+        #expect(try TaskFile.load(pinned).defaults.sampling == .subsample)
+        let bad = try write("name: t\nlabels: [{name: a, word: A}]\ngeneration: {instruction: x, example: '{label} {text}'}\nclassification: {instruction: y, example: '{text} {label}'}\ndefaults: {batches: many}\n", ext: "yaml")
+        #expect { try TaskFile.load(bad) } throws: { "\($0)".contains("batches") && "\($0)".contains("auto") }
+        let zero = try write("name: t\nlabels: [{name: a, word: A}]\ngeneration: {instruction: x, example: '{label} {text}'}\nclassification: {instruction: y, example: '{text} {label}'}\ndefaults: {max_example_tokens: 0}\n", ext: "yaml")
+        #expect { try TaskFile.load(zero) } throws: { "\($0)".contains("max_example_tokens") }
     }
 
     @Test func badTaskFilesNameTheField() throws {

@@ -81,7 +81,8 @@ import Testing
         let status = try store.budgetStatus(dataset: prepared.dataset.fingerprint, accountant: DefaultAccountant(), delta: prepared.delta)
         #expect(status.spentEpsilon <= 4.0001 && status.spentEpsilon > 3.9, "spent \(status.spentEpsilon)")
         let oneShot = try DefaultAccountant().epsilon(
-            for: .selfComposed(event: .gaussian(noiseMultiplier: try #require(prepared.noiseMultiplier)), count: 9), delta: prepared.delta)
+            for: prepared.plan.demonstrationEvent(label: TaskTemplate.extractionGroup, noiseMultiplier: try #require(prepared.noiseMultiplier)),
+            delta: prepared.delta)
         #expect(oneShot < status.spentEpsilon - 0.5, "one shot alone costs less than two composed")
     }
 

@@ -10,7 +10,8 @@ import Testing
             task: "trec", dataset: "fingerprint", generation: nil, epsilon: epsilon, epsilonPerLabel: perLabel,
             delta: 1.0 / 300, sigma: nil, accountant: "pld", mechanism: "gaussian", sampling: "partition", subsample: nil,
             vocabulary: "rvp", topK: 100, batches: 10, batchSize: 1, maxTokens: 12, answerMaxTokens: nil,
-            tokensReleased: [12], llmCalls: 120, model: "m", events: [:], private: epsilon.isFinite, seed: nil)
+            tokensReleased: [12], llmCalls: 120, model: "m", events: [:], labels: [:], private: epsilon.isFinite, seed: nil,
+            seededNoise: false)
     }
 
     static func head(_ record: GenerationRecord) throws -> [String: Any] {

@@ -31,7 +31,9 @@ import Testing
         #expect(try store.demonstrationSet(reservation.id) == stored)
     }
 
-    @Test func abandonChargesWhatWasReleasedAndReturnsTheRest() throws {
+    @Test func abandonChargesEveryStartedDemonstrationInFullAndReturnsTheRest() throws {
+        // Where an interrupted demonstration stopped can depend on the data, so it is charged its
+        // whole plan (issue 13.3); only a demonstration that never started is returned.
         let directory = try TemporaryDirectory()
         let (store, dataset) = try makeStore(directory, labels: ["A": 10, "B": 10, "C": 10])
         try store.setBudget(dataset: dataset, epsilon: 2.5, delta: 1e-5)
@@ -40,17 +42,89 @@ import Testing
         try store.checkpoint(reservation, demonstration: 1, released: tokens(3), finished: false)
         try store.abandon(reservation)
         let status = try store.budgetStatus(dataset: dataset, accountant: accountant)
-        #expect(status.labels.map(\.spentEpsilon) == [2.5, 0.75, 0])
-        #expect(status.labels.map(\.committedEpsilon) == [2.5, 0.75, 0])
+        #expect(status.labels.map(\.spentEpsilon) == [2.5, 2.5, 0])
+        #expect(status.labels.map(\.committedEpsilon) == [2.5, 2.5, 0])
         #expect(status.remainingEpsilon == 0)
         #expect(status.activeGenerations == 0)
-        // Label B got 1.75 back, label A nothing.
-        _ = try store.reserve(dataset: dataset, plan: purePlan(labels: ["B"], tokens: 7, perToken: 0.25), accountant: accountant)
+        // Label C got its 2.5 back; A and B nothing.
+        _ = try store.reserve(dataset: dataset, plan: purePlan(labels: ["C"], tokens: 10, perToken: 0.25), accountant: accountant)
         #expect(throws: BudgetExceeded.self) {
-            try store.reserve(dataset: dataset, plan: purePlan(labels: ["A"], tokens: 1, perToken: 0.25), accountant: accountant)
+            try store.reserve(dataset: dataset, plan: purePlan(labels: ["B"], tokens: 1, perToken: 0.25), accountant: accountant)
         }
         #expect(throws: StoreError.self) { try store.abandon(reservation) }
         #expect(throws: StoreError.self) { try store.checkpoint(reservation, demonstration: 1, released: tokens(4), finished: false) }
+    }
+
+    @Test func aFailedGenerationKeepsChargingAnInterruptedDemonstrationInFull() throws {
+        let directory = try TemporaryDirectory()
+        let (store, dataset) = try makeStore(directory, labels: ["A": 10])
+        let reservation = try store.reserve(dataset: dataset, plan: purePlan(labels: ["A"], tokens: 10, perToken: 0.25), accountant: accountant)
+        try store.checkpoint(reservation, demonstration: 0, released: tokens(2), finished: false)
+        try store.markFailed(reservation, reason: "interrupted")
+        let status = try store.budgetStatus(dataset: dataset, accountant: accountant)
+        #expect(status.committedEpsilon == 2.5)
+        try store.abandon(reservation)
+        #expect(try store.budgetStatus(dataset: dataset, accountant: accountant).spentEpsilon == 2.5)
+    }
+
+    @Test func aDemonstrationEventIsChargedOnceWholeWhenStartedAndNotBefore() throws {
+        // Amplified partition mode: one Poisson-subsampled event per demonstration, not per token.
+        let directory = try TemporaryDirectory()
+        let (store, dataset) = try makeStore(directory, labels: ["A": 10, "B": 10])
+        let whole = PrivacyEvent.pureDP(epsilon: 1.5)
+        let plan = GenerationPlan(demonstrations: ["A", "B"].map {
+            PlannedDemonstration(label: $0, tokenEvent: .pureDP(epsilon: 0.5), maxTokens: 10, event: whole)
+        })
+        try store.setBudget(dataset: dataset, epsilon: 3, delta: 1e-5)
+        let reservation = try store.reserve(dataset: dataset, plan: plan, accountant: accountant)
+        var status = try store.budgetStatus(dataset: dataset, accountant: accountant)
+        #expect(status.labels.map(\.committedEpsilon) == [1.5, 1.5])
+        #expect(status.labels.map(\.spentEpsilon) == [0, 0])
+        try store.checkpoint(reservation, demonstration: 0, released: tokens(1), finished: false)
+        status = try store.budgetStatus(dataset: dataset, accountant: accountant)
+        #expect(status.labels.map(\.spentEpsilon) == [1.5, 0])
+        let stored = try store.complete(reservation, demonstrations: demonstrationSet(labels: ["A"], texts: ["x"]))
+        #expect(stored.events == [whole])
+        status = try store.budgetStatus(dataset: dataset, accountant: accountant)
+        #expect(status.labels.map(\.committedEpsilon) == [1.5, 0])
+        _ = try store.reserve(dataset: dataset, plan: plan, accountant: accountant)
+        #expect(throws: BudgetExceeded.self) { try store.reserve(dataset: dataset, plan: plan, accountant: accountant) }
+    }
+
+    @Test func seededNoiseSurvivesAResumeWithoutASeed() throws {
+        // Issue 13.1: a run that used seeded noise stays not private after a resume without --seed.
+        let directory = try TemporaryDirectory()
+        let (store, dataset) = try makeStore(directory, labels: ["A": 10])
+        let reservation = try store.reserve(
+            dataset: dataset, plan: purePlan(labels: ["A"], tokens: 4, perToken: 0.25), accountant: accountant, seededNoise: true)
+        try store.checkpoint(reservation, demonstration: 0, released: tokens(2), finished: false)
+        try store.markFailed(reservation, reason: "interrupted")
+        let resumed = try store.resume(generation: reservation.id, seededNoise: false)
+        #expect(resumed.seededNoise)
+        let stored = try store.complete(reservation, demonstrations: demonstrationSet(labels: ["A"], texts: ["x"], seeded: false))
+        #expect(stored.seeded)
+        #expect(try store.demonstrationSet(reservation.id).seeded)
+    }
+
+    @Test func resumingWithASeedMarksTheGenerationSeeded() throws {
+        let directory = try TemporaryDirectory()
+        let (store, dataset) = try makeStore(directory, labels: ["A": 10])
+        let reservation = try store.reserve(dataset: dataset, plan: purePlan(labels: ["A"], tokens: 4, perToken: 0.25), accountant: accountant)
+        try store.markFailed(reservation, reason: "interrupted")
+        #expect(try store.resume(generation: reservation.id, seededNoise: true).seededNoise)
+    }
+
+    @Test func theSubsampleKeyIsStableAndPerGeneration() throws {
+        let directory = try TemporaryDirectory()
+        let (store, dataset) = try makeStore(directory, labels: ["A": 10])
+        let first = try store.reserve(dataset: dataset, plan: purePlan(labels: ["A"], tokens: 4, perToken: 0.25), accountant: accountant)
+        let second = try store.reserve(dataset: dataset, plan: purePlan(labels: ["A"], tokens: 4, perToken: 0.25), accountant: accountant)
+        let key = try store.subsampleKey(generation: first.id)
+        #expect(key.count == 32)
+        #expect(try store.subsampleKey(generation: first.id) == key)
+        #expect(try FewShotStore(path: store.path).subsampleKey(generation: first.id) == key)
+        #expect(try store.subsampleKey(generation: second.id) != key)
+        #expect(throws: StoreError.self) { try store.subsampleKey(generation: "no-such-generation") }
     }
 
     @Test func checkpointsCannotTakeBackTokensOrExceedThePlan() throws {

@@ -87,6 +87,40 @@ public struct LlamaCppBackend: LanguageModel {
         }
     }
 
+    /// The context window of one slot (`default_generation_settings.n_ctx` of `GET /props`).
+    public func contextPerSlot() async throws -> Int? {
+        struct Props: Decodable {
+            struct Settings: Decodable { var n_ctx: Int? }
+            var default_generation_settings: Settings?
+        }
+        let response = try await transport.get("/props")
+        do {
+            return try JSONDecoder().decode(Props.self, from: response.body).default_generation_settings?.n_ctx
+        } catch {
+            throw BackendError.malformedResponse(url: response.url, reason: "not a /props answer: \(DecodingFailure.describe(error))")
+        }
+    }
+
+    /// `text` cut to its first `maxTokens` tokens by the server's tokenizer (`POST /tokenize`, then
+    /// `POST /detokenize` of the kept tokens); unchanged when it is no longer.
+    public func truncated(_ text: String, maxTokens: Int) async throws -> String {
+        struct Tokenize: Encodable { var content: String; var add_special = false }
+        struct Tokens: Codable { var tokens: [Int] }
+        struct Content: Decodable { var content: String }
+        // A token holds at least one character, so a text this short cannot exceed the limit.
+        if text.count <= maxTokens { return text }
+        let tokenized = try await transport.post("/tokenize", json: try JSONEncoder().encode(Tokenize(content: text)))
+        let tokens: [Int]
+        do { tokens = try JSONDecoder().decode(Tokens.self, from: tokenized.body).tokens } catch {
+            throw BackendError.malformedResponse(url: tokenized.url, reason: "not a /tokenize answer: \(DecodingFailure.describe(error))")
+        }
+        guard tokens.count > maxTokens else { return text }
+        let detokenized = try await transport.post("/detokenize", json: try JSONEncoder().encode(Tokens(tokens: Array(tokens.prefix(maxTokens)))))
+        do { return try JSONDecoder().decode(Content.self, from: detokenized.body).content } catch {
+            throw BackendError.malformedResponse(url: detokenized.url, reason: "not a /detokenize answer: \(DecodingFailure.describe(error))")
+        }
+    }
+
     /// The vocabulary entry with this id, with exact bytes. The first call reads the whole vocabulary
     /// with one distribution request (about 5 MB for 49152 tokens); later calls are table lookups.
     public func token(id: Int) async throws -> Token {

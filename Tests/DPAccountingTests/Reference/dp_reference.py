@@ -7,6 +7,8 @@ Each case has "id", "kind" and its parameters:
   rdp_wor      Gaussian sampled without replacement, RdpAccountant(REPLACE_ONE): n, m, sigma, steps, delta
   pld_composed a composition of parts (each q, sigma, steps; q = 1 means unsampled), PLDAccountant: parts, delta
   gaussian     steps unsampled Gaussians, exact (gaussian_mechanism.get_epsilon_gaussian): sigma, steps, delta
+  pld_partition  shots x PoissonSampled(q, Gaussian(sigma / sqrt(steps))), PLDAccountant: one Poisson sample per
+               demonstration and steps Gaussian releases on it (algorithm.md, partition mode): q, sigma, steps, shots, delta
 The whole grid runs in this one process.
 """
 import importlib.metadata
@@ -49,6 +51,11 @@ def epsilon(case):
         accountant.compose(dp_event.SelfComposedDpEvent(
             dp_event.SampledWithoutReplacementDpEvent(case["n"], case["m"], dp_event.GaussianDpEvent(case["sigma"])),
             case["steps"]))
+    elif kind == "pld_partition":
+        accountant = pld_privacy_accountant.PLDAccountant()
+        demonstration = dp_event.PoissonSampledDpEvent(
+            case["q"], dp_event.GaussianDpEvent(case["sigma"] / math.sqrt(case["steps"])))
+        accountant.compose(dp_event.SelfComposedDpEvent(demonstration, case["shots"]))
     elif kind == "gaussian":
         return gaussian_mechanism.get_epsilon_gaussian(case["sigma"] / math.sqrt(case["steps"]), case["delta"])
     else:

@@ -1,0 +1,138 @@
+import Foundation
+
+/// The automatic plan (`--batches auto`): how many private batches M each label gets.
+///
+/// More batches cut the noise on the averaged distribution, sigma * sqrt(2) / M, almost linearly,
+/// because in amplified partition mode sigma grows only slowly with q = M*N/|D_y| (algorithm.md's
+/// table: AGNews at epsilon 4, M = 10/200/1000 give 0.40/0.028/0.0073). So the plan takes N = the
+/// settings' batch size and the largest M that the compute limit allows, capped per label at
+/// |D_y|/N (q <= 1; more batches would only be empty). Compute is estimated in LLM tokens read,
+/// from public quantities only (the task's templates, T, the example token limit and the label
+/// counts), never from the private texts: in partition mode each of the M batch prompts is read
+/// once and then fed one token per step, so a demonstration reads about M * (P + T) tokens, P being
+/// a batch prompt's length; in subsample mode every step reads M fresh prompts.
+public struct BatchPlanner: Sendable {
+    /// Wall time one generation may take (the estimate, at `tokensPerSecond`).
+    public var computeLimitSeconds: Double
+    /// LLM tokens the server reads per second (prompt and one-token steps alike): ~175 for
+    /// SmolLM2-135M on 2 CPU cores with llama-server.
+    public var tokensPerSecond: Double
+
+    public static let defaultComputeLimitMinutes = 15.0
+    public static let defaultTokensPerSecond = 175.0
+    /// The example length assumed when a task sets no `max_example_tokens`.
+    public static let assumedExampleTokens = 128
+    /// Characters per token assumed for template text (English BPE).
+    static let charactersPerToken = 4.0
+
+    public init(computeLimitSeconds: Double = defaultComputeLimitMinutes * 60, tokensPerSecond: Double = defaultTokensPerSecond) {
+        self.computeLimitSeconds = computeLimitSeconds
+        self.tokensPerSecond = tokensPerSecond
+    }
+
+    /// The chosen M per label, and why.
+    public struct Plan: Sendable, Hashable {
+        public var batchesByLabel: [String: Int]
+        public var batchSize: Int
+        /// Estimated LLM tokens of the whole generation.
+        public var estimatedTokens: Int
+        public var estimatedSeconds: Double
+        /// One line: what was chosen and what bounded it.
+        public var reason: String
+    }
+
+    /// Estimated tokens of one batch prompt (instruction, N examples at their token limit, header).
+    public static func promptTokens(task: TaskTemplate, settings: GenerationSettings) -> Int {
+        let example = task.generation.example
+        let templateChars = example.replacingOccurrences(of: "{text}", with: "").replacingOccurrences(of: "{label}", with: "")
+            .replacingOccurrences(of: "{answer}", with: "").count
+        let perExample = Int((Double(templateChars) / charactersPerToken).rounded(.up)) + (settings.maxExampleTokens ?? assumedExampleTokens)
+            + (settings.answerMaxTokens ?? 0)
+        let fixed = Int((Double(task.generation.instruction.count + templateChars) / charactersPerToken).rounded(.up))
+        return fixed + settings.batchSize * perExample
+    }
+
+    /// Estimated LLM tokens of one demonstration with `m` batches.
+    public static func demonstrationTokens(batches m: Int, promptTokens p: Int, settings: GenerationSettings) -> Int {
+        let t = settings.tokensPerDemonstration
+        switch settings.sampling {
+        case .partition:
+            return (m + 1) * (p + t)
+        case .subsample:
+            // A fresh prompt per batch and step: M * sum over steps of (P + step).
+            return (m + 1) * (t * p + t * (t + 1) / 2)
+        }
+    }
+
+    /// The plan for `settings` (its labels, N, T, sampling) on data with `examplesPerLabel`.
+    public func plan(task: TaskTemplate, settings: GenerationSettings, examplesPerLabel: [String: Int]) -> Plan {
+        let labels = Array(Set(settings.labels)).sorted()
+        let n = max(1, settings.batchSize)
+        let p = Self.promptTokens(task: task, settings: settings)
+        let shots = Dictionary(grouping: settings.labels, by: { $0 }).mapValues(\.count)
+        let caps = Dictionary(uniqueKeysWithValues: labels.map { ($0, max(1, (examplesPerLabel[$0] ?? 0) / n)) })
+        let budget = Int(computeLimitSeconds * tokensPerSecond)
+
+        func allocation(cap: Int) -> [String: Int] { caps.mapValues { min($0, cap) } }
+        func tokens(_ batches: [String: Int]) -> Int {
+            batches.reduce(0) { $0 + shots[$1.key, default: 0] * Self.demonstrationTokens(batches: $1.value, promptTokens: p, settings: settings) }
+        }
+        // The largest common cap whose allocation fits the budget (tokens grow with the cap).
+        let largest = caps.values.max() ?? 1
+        var lo = 1, hi = largest
+        if tokens(allocation(cap: largest)) <= budget {
+            lo = largest
+        } else {
+            while lo < hi {
+                let mid = (lo + hi + 1) / 2
+                if tokens(allocation(cap: mid)) <= budget { lo = mid } else { hi = mid - 1 }
+            }
+        }
+        let chosen = allocation(cap: lo)
+        let total = tokens(chosen)
+        let seconds = Double(total) / tokensPerSecond
+        let limited = chosen.filter { $0.value < lo }.keys.sorted()
+        let bound: String
+        if lo == largest {
+            bound = "every label uses all its examples (M*N = |D_y|), within the \(Self.minutes(computeLimitSeconds))-minute compute limit"
+        } else if lo == 1 && total > budget {
+            bound = "even M = 1 exceeds the \(Self.minutes(computeLimitSeconds))-minute compute limit; raise --compute-limit"
+        } else {
+            bound = "the most batches that fit the \(Self.minutes(computeLimitSeconds))-minute compute limit at \(Int(tokensPerSecond)) LLM tokens/s"
+                + (limited.isEmpty ? "" : "; \(limited.joined(separator: ", ")) capped at |D_y|/N")
+        }
+        let perLabel = Set(chosen.values).count == 1 ? "M = \(lo)" : "M = " + labels.map { "\(chosen[$0]!) (\($0))" }.joined(separator: ", ")
+        let reason = "auto plan: \(perLabel), N = \(n): \(bound); ~\(total / 1000)k LLM tokens, ~\(Self.minutes(seconds)) min; more batches, less noise (sigma*sqrt(2)/M)"
+        return Plan(batchesByLabel: chosen, batchSize: n, estimatedTokens: total, estimatedSeconds: seconds, reason: reason)
+    }
+
+    /// Context one llama-server slot needs: a batch prompt at its token limit, the demonstration, and
+    /// a quarter more for the estimate's error, rounded up to a multiple of 64.
+    public static func contextPerSlot(task: TaskTemplate, settings: GenerationSettings) -> Int {
+        let need = Int(Double(promptTokens(task: task, settings: settings) + settings.tokensPerDemonstration) * 1.25) + 16
+        return (need + 63) / 64 * 64
+    }
+
+    /// The estimate for settings whose M is already fixed (pinned by the user or a task file).
+    public func estimate(task: TaskTemplate, settings: GenerationSettings) -> (tokens: Int, seconds: Double) {
+        let p = Self.promptTokens(task: task, settings: settings)
+        let tokens = settings.labels.reduce(0) { $0 + Self.demonstrationTokens(batches: settings.batches(for: $1), promptTokens: p, settings: settings) }
+        return (tokens, Double(tokens) / tokensPerSecond)
+    }
+
+    public static func minutes(_ seconds: Double) -> String {
+        let m = seconds / 60
+        return m >= 10 ? String(Int(m.rounded())) : String(format: "%.1f", m)
+    }
+}
+
+extension GenerationSettings {
+    /// These settings with the plan's M per label and N.
+    public func applying(_ plan: BatchPlanner.Plan) -> GenerationSettings {
+        var settings = self
+        settings.batchSize = plan.batchSize
+        settings.batchesByLabel = plan.batchesByLabel
+        settings.batches = plan.batchesByLabel.values.max() ?? settings.batches
+        return settings
+    }
+}

@@ -1,0 +1,114 @@
+import DPAccounting
+import FewShotCore
+import Foundation
+
+/// What a prepared generation will do and cost, before any LLM call or ledger write: the output of
+/// `fewshot gen --dry-run --json`, and the `labels` part of the privacy record. No private text;
+/// label counts enter only through q.
+public struct PlanReport: Sendable, Encodable {
+    /// Per label: M, N, the sampling rate q = M*N/|D_y|, sigma, the noise on each coordinate of the
+    /// averaged distribution (sigma*sqrt(2)/M), the demonstrations and the estimated cost.
+    public struct Label: Sendable, Encodable {
+        public var m: Int
+        public var n: Int
+        public var q: Double
+        public var sigma: Double?
+        public var noiseStd: Double?
+        public var demonstrations: Int
+        public var estimatedLLMTokens: Int
+        public var estimatedMinutes: Double
+
+        enum CodingKeys: String, CodingKey {
+            case m, n, q, sigma, noiseStd = "noise_std", demonstrations, estimatedLLMTokens = "estimated_llm_tokens"
+            case estimatedMinutes = "estimated_minutes"
+        }
+    }
+
+    /// What the local llama-server needs for this plan: a slot per batch and one for the public
+    /// prompt, each with room for a batch prompt and the demonstration.
+    public struct Server: Sendable, Encodable {
+        public var parallel: Int
+        public var ctxSize: Int
+        public var command: String
+
+        enum CodingKeys: String, CodingKey { case parallel, ctxSize = "ctx_size", command }
+    }
+
+    public var type = "plan"
+    public var task: String
+    public var epsilon: Double
+    public var delta: Double
+    public var accountant: String
+    public var mechanism: String
+    public var sampling: String
+    public var events: [String: PrivacyEvent]
+    public var demonstrations: Int
+    public var labels: [String: Label]
+    public var estimatedLLMTokens: Int
+    public var estimatedMinutes: Double
+    public var plan: String
+    public var server: Server?
+
+    enum CodingKeys: String, CodingKey {
+        case type, task, epsilon, delta, accountant, mechanism, sampling, events, demonstrations, labels
+        case estimatedLLMTokens = "estimated_llm_tokens", estimatedMinutes = "estimated_minutes", plan, server
+    }
+
+    public init(_ prepared: PreparedGeneration) {
+        let settings = prepared.settings
+        let planner = prepared.spec.generator.planner
+        let promptTokens = BatchPlanner.promptTokens(task: prepared.task, settings: settings)
+        var labels: [String: Label] = [:]
+        for label in Set(settings.labels) {
+            let shots = prepared.plan.shots(label: label)
+            let m = settings.batches(for: label)
+            let tokens = shots * BatchPlanner.demonstrationTokens(batches: m, promptTokens: promptTokens, settings: settings)
+            labels[label] = Label(
+                m: m, n: settings.batchSize, q: prepared.plan.samplingRate(label: label), sigma: prepared.noiseMultipliers[label],
+                noiseStd: prepared.plan.noiseStandardDeviation(label: label), demonstrations: shots,
+                estimatedLLMTokens: tokens, estimatedMinutes: Double(tokens) / planner.tokensPerSecond / 60)
+        }
+        let events = prepared.plan.plannedEventsByLabel()
+        let epsilon = (try? prepared.accountant.epsilon(for: prepared.plan.plannedEvent(), delta: prepared.delta)) ?? .infinity
+        let estimate = planner.estimate(task: prepared.task, settings: settings)
+        self.task = prepared.task.name
+        self.epsilon = epsilon
+        self.delta = prepared.delta
+        self.accountant = Set(events.values.map { prepared.accountant.answering(for: $0) }).sorted().joined(separator: "+")
+        self.mechanism = settings.mechanism.rawValue
+        self.sampling = "\(settings.sampling.rawValue)/\(settings.subsampleScheme.rawValue)"
+        self.events = events
+        self.demonstrations = settings.labels.count
+        self.labels = labels
+        self.estimatedLLMTokens = estimate.tokens
+        self.estimatedMinutes = estimate.seconds / 60
+        self.plan = prepared.batchPlan?.reason
+            ?? "M pinned (\(prepared.spec.generator.batches?.description ?? "by the task file")), N = \(settings.batchSize); ~\(estimate.tokens / 1000)k LLM tokens, ~\(BatchPlanner.minutes(estimate.seconds)) min"
+        if settings.sampling == .partition, settings.privacy != .publicOnly {
+            let parallel = settings.largestBatchCount + 1
+            let perSlot = BatchPlanner.contextPerSlot(task: prepared.task, settings: settings)
+            server = Server(
+                parallel: parallel, ctxSize: parallel * perSlot,
+                command: "fewshot llm start --parallel \(parallel) --ctx-size \(parallel * perSlot)")
+        }
+    }
+
+    /// The plan for people: one line per label and the total.
+    public var summary: String {
+        var lines = ["plan for task \(task): \(demonstrations) demonstrations, (epsilon = \(epsilon.isFinite ? String(format: "%.3f", epsilon) : "inf"), delta = \(String(format: "%.3g", delta))), \(accountant), \(mechanism), \(sampling)"]
+        for (label, l) in labels.sorted(by: { $0.key < $1.key }) {
+            let noise = l.sigma.map { String(format: "sigma %.3f, noise std %.4f", $0, l.noiseStd ?? 0) } ?? "no noise"
+            lines.append("  \(label.isEmpty ? "(all)" : label): M = \(l.m), N = \(l.n), q = \(String(format: "%.3g", l.q)), \(noise); ~\(l.estimatedLLMTokens / 1000)k LLM tokens, ~\(String(format: "%.1f", l.estimatedMinutes)) min")
+        }
+        lines.append("  \(plan)")
+        if let server { lines.append("  LLM server for this plan: \(server.command)") }
+        return lines.joined(separator: "\n")
+    }
+
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = EpsilonJSON.encoding
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+}

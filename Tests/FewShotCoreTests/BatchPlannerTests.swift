@@ -1,0 +1,68 @@
+import FewShotCore
+import Testing
+
+/// The automatic plan (`--batches auto`): the most batches within the compute limit, per label at
+/// most |D_y|/N, from public quantities only.
+@Suite struct BatchPlannerTests {
+    static let agnews = TaskTemplate(
+        name: "agnews",
+        labels: ["World", "Sports", "Business", "Sci/Tech"].map { TaskLabel(name: $0, word: $0) },
+        generation: GenerationFormat(instruction: "Given a label of news type, generate the chosen type of news article.\n\n",
+                                     example: "News Type: {label}\nText: {text}\n\n"),
+        classification: ClassificationFormat(instruction: "Classify.\n\n", example: "Article: {text}\nAnswer: {label}\n\n"))
+
+    static func agnewsSettings() -> GenerationSettings {
+        GenerationSettings(
+            batches: 1, batchSize: 1, maxTokens: 100, sampling: .partition, privacy: .publicOnly,
+            labels: ["World", "Sports", "Business", "Sci/Tech"], maxExampleTokens: 80)
+    }
+
+    @Test func agnewsGetsHundredsOfBatchesWithinFifteenMinutes() {
+        let counts = Dictionary(uniqueKeysWithValues: Self.agnews.labels.map { ($0.name, 30_000) })
+        let plan = BatchPlanner().plan(task: Self.agnews, settings: Self.agnewsSettings(), examplesPerLabel: counts)
+        let m = Set(plan.batchesByLabel.values)
+        #expect(m.count == 1)
+        #expect((150...300).contains(m.first!), "M = \(m)")
+        #expect(plan.estimatedSeconds <= 15 * 60)
+        #expect(plan.reason.contains("compute limit"))
+        // One more batch per label would exceed the limit.
+        var more = Self.agnewsSettings().applying(plan)
+        more.batchesByLabel = more.batchesByLabel.mapValues { $0 + 1 }
+        #expect(Double(BatchPlanner().estimate(task: Self.agnews, settings: more).tokens) > 15 * 60 * BatchPlanner.defaultTokensPerSecond)
+    }
+
+    @Test func moreComputeMeansMoreBatches() {
+        let counts = Dictionary(uniqueKeysWithValues: Self.agnews.labels.map { ($0.name, 30_000) })
+        let short = BatchPlanner(computeLimitSeconds: 5 * 60).plan(task: Self.agnews, settings: Self.agnewsSettings(), examplesPerLabel: counts)
+        let long = BatchPlanner(computeLimitSeconds: 60 * 60).plan(task: Self.agnews, settings: Self.agnewsSettings(), examplesPerLabel: counts)
+        #expect(long.batchesByLabel["World"]! > 3 * short.batchesByLabel["World"]!)
+    }
+
+    @Test func smallLabelsAreCappedAtTheirSizeAndTheRestGetsTheirCompute() {
+        let counts = ["World": 40, "Sports": 30_000, "Business": 30_000, "Sci/Tech": 30_000]
+        let plan = BatchPlanner().plan(task: Self.agnews, settings: Self.agnewsSettings(), examplesPerLabel: counts)
+        #expect(plan.batchesByLabel["World"] == 40)
+        let even = BatchPlanner().plan(
+            task: Self.agnews, settings: Self.agnewsSettings(),
+            examplesPerLabel: Dictionary(uniqueKeysWithValues: Self.agnews.labels.map { ($0.name, 30_000) }))
+        #expect(plan.batchesByLabel["Sports"]! > even.batchesByLabel["Sports"]!)
+        #expect(plan.reason.contains("World"))
+        // A whole small data set fits: every label uses all its examples.
+        let tiny = BatchPlanner().plan(task: Self.agnews, settings: Self.agnewsSettings(),
+                                       examplesPerLabel: ["World": 20, "Sports": 30, "Business": 25, "Sci/Tech": 21])
+        #expect(tiny.batchesByLabel == ["World": 20, "Sports": 30, "Business": 25, "Sci/Tech": 21])
+        #expect(tiny.reason.contains("all its examples"))
+    }
+
+    @Test func thePlanDependsOnTheCountsNotOnTheTexts() {
+        // Same counts, same plan: the planner never sees example text (a fixed example token limit).
+        let counts = Dictionary(uniqueKeysWithValues: Self.agnews.labels.map { ($0.name, 5_000) })
+        let a = BatchPlanner().plan(task: Self.agnews, settings: Self.agnewsSettings(), examplesPerLabel: counts)
+        let b = BatchPlanner().plan(task: Self.agnews, settings: Self.agnewsSettings(), examplesPerLabel: counts)
+        #expect(a == b)
+        var shorter = Self.agnewsSettings()
+        shorter.maxExampleTokens = 20
+        #expect(BatchPlanner().plan(task: Self.agnews, settings: shorter, examplesPerLabel: counts).batchesByLabel["World"]!
+                > a.batchesByLabel["World"]!)
+    }
+}

@@ -1,0 +1,149 @@
+import DPAccounting
+import FewShotCore
+import FewShotStore
+import FewShotTestSupport
+import Foundation
+import Testing
+@testable import FewShotGeneration
+
+/// Amplified partition mode through the ledger (issue 12): a demonstration is one Poisson-subsampled
+/// event only if all its tokens come from the same subsample, so a resumed demonstration must draw the
+/// subsample its first part drew; and the public prompt is asked alone, before any private prompt.
+@Suite struct PartitionResumeTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
+
+    /// 60 TREC questions per label, each distinct.
+    static func dataFile() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fewshot-partition-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let rows = ["DESC", "HUM"].flatMap { label in
+            (0..<60).map { "{\"text\": \"What is question \($0) of \(label)?\", \"label_name\": \"\(label)\"}" }
+        }
+        let file = directory.appendingPathComponent("trec.jsonl")
+        try (rows.joined(separator: "\n") + "\n").write(to: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    static func spec(_ data: URL) -> GenerationSpec {
+        GenerationSpec(
+            task: "trec", data: data.path, epsilon: .epsilon(4), labels: ["DESC"],
+            generator: GeneratorOverrides(batches: 6, batchSize: 1, maxTokens: 6, vocabulary: .rvp, sampling: .partition))
+    }
+
+    static let vocabulary = [" What", " is", " a", " fjord", "?", "\n"]
+
+    static func fake() -> FakeLanguageModel {
+        FakeLanguageModel(vocabulary: vocabulary, delay: .milliseconds(2)) { prompt in
+            // Never ends early, so every run goes to T tokens.
+            [" What": 0.4, " is": 0.3, " a": 0.2, " fjord": 0.1]
+        }
+    }
+
+    /// The private prompts' texts (the batches) that `model` was asked, without the public prompt.
+    static func privatePrompts(_ model: RecordingModel, publicPrompt: String) -> Set<String> {
+        Set(model.requests.map(\.prompt.text).filter { $0 != publicPrompt })
+    }
+
+    @Test func aResumedDemonstrationDrawsTheSubsampleOfItsFirstPart() async throws {
+        let data = try Self.dataFile()
+        let prepared = try PreparedGeneration.prepare(Self.spec(data), prompts: Self.root.appendingPathComponent("prompts"))
+        #expect(prepared.settings.amplifiedOncePerDemonstration)
+        let publicPrompt = prepared.task.publicGenerationPrompt(label: prepared.task.label(named: "DESC")!)
+        let store = try FewShotStore(path: data.deletingLastPathComponent().appendingPathComponent("store.sqlite").path)
+        let generation = LedgerGeneration(prepared: prepared, ledger: store)
+
+        // First part: fails in the third step (1 public + 6 private requests per step).
+        let first = RecordingModel(Self.fake(), failAfter: 2 * 7 + 3)
+        let start = try generation.begin()
+        let id = try #require(start.reservation?.id)
+        await #expect(throws: RecordingModel.Failure.self) { try await generation.run(start, model: first) }
+        let firstBatches = Self.privatePrompts(first, publicPrompt: publicPrompt)
+        #expect(!firstBatches.isEmpty)
+
+        // Resumed: the same batches (prompt texts), though drawn in another process run.
+        let second = RecordingModel(Self.fake())
+        let resumed = try LedgerGeneration(prepared: try PreparedGeneration.prepare(Self.spec(data), prompts: Self.root.appendingPathComponent("prompts")), ledger: store)
+            .begin(resume: id)
+        #expect(resumed.tokensAlreadyReleased == 2)
+        let outcome = try await LedgerGeneration(prepared: prepared, ledger: store).run(resumed, model: second)
+        #expect(outcome.result.tokensReleased == [6])
+        #expect(Self.privatePrompts(second, publicPrompt: publicPrompt) == firstBatches)
+
+        // A new generation draws another subsample (positive control: the check can fail).
+        let third = RecordingModel(Self.fake())
+        _ = try await generation.run(try generation.begin(), model: third)
+        #expect(Self.privatePrompts(third, publicPrompt: publicPrompt) != firstBatches)
+    }
+
+    @Test func thePublicPromptIsAskedAloneBeforeThePrivateOnes() async throws {
+        let data = try Self.dataFile()
+        let prepared = try PreparedGeneration.prepare(Self.spec(data), prompts: Self.root.appendingPathComponent("prompts"))
+        let publicPrompt = prepared.task.publicGenerationPrompt(label: prepared.task.label(named: "DESC")!)
+        // The fake server has 16 slots, so the 6 batches are pinned to slots 0-5 and the public prompt to
+        // slot 6 (an empty Poisson batch's prompt has the public prompt's text, so slots tell them apart).
+        let model = RecordingModel(Self.fake(), publicSlot: 6)
+        let generation = LedgerGeneration(prepared: prepared, ledger: nil)
+        _ = try await generation.run(try generation.begin(), model: model)
+        #expect(model.requests.count == 6 * 7)
+        #expect(!model.publicOverlapped, "a public request was in flight together with a private one")
+        // Each step starts with the public prompt.
+        #expect(stride(from: 0, to: 42, by: 7).allSatisfy { model.requests[$0].slot == 6 && model.requests[$0].prompt.text == publicPrompt })
+    }
+
+    @Test func theEventsAreOnePoissonSampledMechanismPerDemonstration() throws {
+        let data = try Self.dataFile()
+        let prepared = try PreparedGeneration.prepare(Self.spec(data), prompts: Self.root.appendingPathComponent("prompts"))
+        let sigma = try #require(prepared.noiseMultipliers["DESC"])
+        let demonstration = PrivacyEvent.poissonSampled(
+            samplingRate: 6.0 / 60, event: .selfComposed(event: .gaussian(noiseMultiplier: sigma), count: 6))
+        #expect(prepared.plan.plannedEventsByLabel() == ["DESC": demonstration])
+        #expect(LedgerGeneration(prepared: prepared, ledger: nil).storePlan.demonstrations.map(\.plannedEvent) == [demonstration])
+        // Calibrated to the target: epsilon 4 at delta = 1/60, and no looser.
+        let epsilon = try DefaultAccountant().epsilon(for: demonstration, delta: prepared.delta)
+        #expect(epsilon <= 4 && epsilon > 3.95, "epsilon \(epsilon)")
+    }
+}
+
+/// Forwards to a fake model, recording requests; optionally fails after `failAfter` requests, and
+/// notes whether a public-prompt request was ever in flight together with another request.
+final class RecordingModel: LanguageModel, @unchecked Sendable {
+    struct Failure: Error {}
+    let base: FakeLanguageModel
+    let failAfter: Int?
+    let publicSlot: Int?
+    private let lock = NSLock()
+    private var recorded: [DistributionRequest] = []
+    private var inFlight = 0
+    private var publicInFlight = 0
+    private var overlapped = false
+
+    init(_ base: FakeLanguageModel, failAfter: Int? = nil, publicSlot: Int? = nil) {
+        self.base = base
+        self.failAfter = failAfter
+        self.publicSlot = publicSlot
+    }
+
+    var modelName: String { base.modelName }
+    var requests: [DistributionRequest] { lock.withLock { recorded } }
+    var publicOverlapped: Bool { lock.withLock { overlapped } }
+
+    func nextTokenDistribution(_ request: DistributionRequest) async throws -> NextTokenDistribution {
+        let isPublic = publicSlot != nil && request.slot == publicSlot
+        let fail: Bool = lock.withLock {
+            if let failAfter, recorded.count >= failAfter { return true }
+            recorded.append(request)
+            if isPublic ? inFlight > 0 : publicInFlight > 0 { overlapped = true }
+            inFlight += 1
+            if isPublic { publicInFlight += 1 }
+            return false
+        }
+        if fail { throw Failure() }
+        defer { lock.withLock { inFlight -= 1; if isPublic { publicInFlight -= 1 } } }
+        return try await base.nextTokenDistribution(request)
+    }
+
+    func generate(_ request: GenerationRequest) async throws -> String { try await base.generate(request) }
+    func vocabularySize() async throws -> Int? { try await base.vocabularySize() }
+    func slotCount() async throws -> Int? { try await base.slotCount() }
+    func token(id: Int) async throws -> Token { try await base.token(id: id) }
+}
