@@ -77,6 +77,9 @@ extension LLM {
         @Option(help: "Total context in tokens over all slots (default: 2048 per slot).")
         var ctxSize: Int?
 
+        @Option(help: "Size slots and context for a generation plan: the JSON of `fewshot gen ... --dry-run --json` (its `server` part).")
+        var plan: String?
+
         @Option(help: "CPU threads (default: llama-server's choice).")
         var threads: Int?
 
@@ -106,6 +109,11 @@ extension LLM {
                 modelURL = try await installer.locateDefaultModel()
             }
             let binary = serverBinary.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) } ?? paths.serverBinary
+            var parallel = self.parallel, ctxSize = self.ctxSize
+            if let plan {
+                (parallel, ctxSize) = try Self.serverSize(plan: plan)
+                printProgress("sized for the plan in \(plan): \(parallel) slots, \(ctxSize!) tokens of context")
+            }
             let options = LlamaServerOptions(
                 serverBinary: binary, model: modelURL, port: port, parallelSlots: parallel,
                 contextSize: ctxSize, threads: threads, startupTimeout: .seconds(timeout))
@@ -116,6 +124,26 @@ extension LLM {
                 printProgress("llama-server pid \(started.server.pid) is healthy at \(started.server.url.absoluteString)")
             }
             print(started.server.url.absoluteString)
+        }
+
+        /// Slots and total context from a plan's `server` part.
+        static func serverSize(plan path: String) throws -> (Int, Int?) {
+            struct Plan: Decodable {
+                struct Server: Decodable { var parallel: Int; var ctx_size: Int }
+                var server: Server?
+            }
+            let data: Data
+            do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+                throw ValidationError("--plan \(path): cannot read it (\(error.localizedDescription))")
+            }
+            let decoded: Plan
+            do { decoded = try JSONDecoder().decode(Plan.self, from: data) } catch {
+                throw ValidationError("--plan \(path): not the JSON of `fewshot gen ... --dry-run --json`")
+            }
+            guard let server = decoded.server else {
+                throw ValidationError("--plan \(path): the plan needs no cached slots (not partition mode, or public prompt only); start with --parallel")
+            }
+            return (server.parallel, server.ctx_size)
         }
     }
 
