@@ -147,3 +147,42 @@ final class RecordingModel: LanguageModel, @unchecked Sendable {
     func slotCount() async throws -> Int? { try await base.slotCount() }
     func token(id: Int) async throws -> Token { try await base.token(id: id) }
 }
+
+/// `fewshot gen --dry-run --json`: the plan as one JSON object, from the prepared generation alone.
+@Suite struct PlanReportTests {
+    @Test func theDryRunObjectHasTheIssuesFields() throws {
+        let data = try PartitionResumeTests.dataFile()
+        let spec = GenerationSpec(task: "trec", data: data.path, epsilon: .epsilon(4), labels: ["DESC", "HUM"])
+        let prepared = try PreparedGeneration.prepare(spec, prompts: PartitionResumeTests.root.appendingPathComponent("prompts"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(PlanReport(prepared).json().utf8)) as? [String: Any])
+        #expect(object["type"] as? String == "plan")
+        #expect((object["epsilon"] as? Double).map { $0 <= 4 && $0 > 3.9 } == true)
+        #expect(object["delta"] as? Double == 1.0 / 60)
+        #expect(object["demonstrations"] as? Int == 2)
+        #expect((object["events"] as? [String: Any])?.keys.sorted() == ["DESC", "HUM"])
+        let labels = try #require(object["labels"] as? [String: [String: Any]])
+        let desc = try #require(labels["DESC"])
+        // The automatic plan takes every example of these small labels: M = |D_y| = 60, N = 1, q = 1.
+        #expect(desc["m"] as? Int == 60 && desc["n"] as? Int == 1 && desc["q"] as? Double == 1)
+        let sigma = try #require(desc["sigma"] as? Double)
+        #expect(abs((desc["noise_std"] as? Double ?? 0) - sigma * 2.0.squareRoot() / 60) < 1e-12)
+        #expect((desc["estimated_llm_tokens"] as? Int).map { $0 > 0 } == true)
+        #expect(desc["estimated_minutes"] is Double)
+        #expect((object["plan"] as? String)?.hasPrefix("auto plan: M = 60") == true)
+        let server = try #require(object["server"] as? [String: Any])
+        #expect(server["parallel"] as? Int == 61)
+        #expect((server["command"] as? String)?.hasPrefix("fewshot llm start --parallel 61 --ctx-size ") == true)
+    }
+
+    @Test func theServerCheckRefusesTooFewSlotsBeforeAnythingIsReserved() async throws {
+        let data = try PartitionResumeTests.dataFile()
+        let spec = GenerationSpec(task: "trec", data: data.path, epsilon: .epsilon(4), labels: ["DESC"])
+        let prepared = try PreparedGeneration.prepare(spec, prompts: PartitionResumeTests.root.appendingPathComponent("prompts"))
+        let small = FakeLanguageModel(vocabulary: PartitionResumeTests.vocabulary, slots: 16) { _ in [" What": 1] }
+        await #expect { try await ServerCapacity.check(prepared, report: PlanReport(prepared), model: small) } throws: { error in
+            "\(error)".contains("16 slots") && "\(error)".contains("fewshot llm start --parallel 61")
+        }
+        let enough = FakeLanguageModel(vocabulary: PartitionResumeTests.vocabulary, slots: 61) { _ in [" What": 1] }
+        try await ServerCapacity.check(prepared, report: PlanReport(prepared), model: enough)
+    }
+}
