@@ -75,6 +75,7 @@ struct Gen: AsyncParsableCommand {
 
     func run() async throws {
         let prepared = try PreparedGeneration.prepare(try spec(), prompts: URL(fileURLWithPath: prompts))
+        if let summary = prepared.dataset.inputSummary { warn(summary) }
         if !prepared.noise.isPrivate { warn("--seed given: the noise is reproducible and the output is NOT differentially private") }
         let generation = LedgerGeneration(prepared: prepared, ledger: try openLedger(dataset: prepared.dataset))
         let start = try generation.begin(resume: resume)
