@@ -29,7 +29,7 @@ struct Budget: ParsableCommand {
 
         func run() throws {
             let store = try storeOptions.open()
-            let datasets = try dataset.map { [try store.dataset(matching: $0)] } ?? store.datasets()
+            let datasets = try dataset.map { [try store.dataset(matching: Budget.reference($0))] } ?? store.datasets()
             if datasets.isEmpty {
                 print("No data sets in \(store.path).")
                 return
@@ -65,6 +65,15 @@ struct Budget: ParsableCommand {
         }
     }
 
+    /// A data set argument as the ledger knows it: a path to an existing file is resolved as `--data`
+    /// resolves it (against the current directory), since `fewshot gen` registers the data set under
+    /// that path; anything else (a fingerprint, a prefix, a name) is kept as given.
+    static func reference(_ argument: String) -> String {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory), !isDirectory.boolValue else { return argument }
+        return URL(fileURLWithPath: argument).path
+    }
+
     /// `fewshot budget set DATASET --epsilon E --delta D`
     struct SetBudget: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -89,6 +98,11 @@ struct Budget: ParsableCommand {
 
         func run() throws {
             let store = try storeOptions.open()
+            let dataset = Budget.reference(self.dataset)
+            if dataset != self.dataset, (try? store.dataset(matching: dataset)) == nil {
+                throw ValidationError(
+                    "\(dataset) is not a registered data set yet; run `fewshot gen` on it once, or give its fingerprint")
+            }
             try store.setBudget(dataset: dataset, epsilon: epsilon, delta: delta)
             let status = try store.budgetStatus(dataset: dataset, accountant: DefaultAccountant())
             print(Show.render(status))

@@ -80,6 +80,7 @@ struct Gen: AsyncParsableCommand {
 
     func run() async throws {
         let prepared = try PreparedGeneration.prepare(try spec(), prompts: URL(fileURLWithPath: prompts))
+        if let summary = prepared.dataset.inputSummary { warn(summary) }
         let report = PlanReport(prepared)
         if dryRun {
             if json { print(try report.json()) } else { print(report.summary) }

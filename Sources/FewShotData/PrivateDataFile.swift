@@ -9,44 +9,83 @@ public struct PrivateDataset: Sendable, CustomStringConvertible {
     public var examples: [LabeledExample]
     /// SHA-256 of the normalised content; identifies the data set in the store's ledger.
     public var fingerprint: String
+    /// Lines (JSONL) or rows (CSV) that held nothing and were skipped.
+    public var blankLines = 0
+    /// Examples equal (text and label, or text and answer) to an earlier one; they are kept, and each
+    /// counts as an example, but one person's data written twice weakens the privacy guarantee.
+    public var duplicateExamples = 0
 
     public var countsByLabel: [String: Int] { Dictionary(grouping: examples, by: \.label).mapValues(\.count) }
     public var description: String { "PrivateDataset(\(source), \(examples.count) examples, \(fingerprint.prefix(12)))" }
+
+    /// What a user should know about the file's shape (counts only, never content), or nil if nothing.
+    public var inputSummary: String? {
+        var notes: [String] = []
+        if blankLines > 0 { notes.append("\(blankLines) blank line\(blankLines == 1 ? "" : "s") skipped") }
+        if duplicateExamples > 0 {
+            notes.append("\(duplicateExamples) example\(duplicateExamples == 1 ? " repeats" : "s repeat") an earlier one (kept; remove duplicates if they are one person's data)")
+        }
+        return notes.isEmpty ? nil : "\(source): \(examples.count) examples; " + notes.joined(separator: "; ")
+    }
 }
 
 /// Reads private labeled data from JSONL or CSV.
 ///
 /// JSONL: one object per line with `text` and a label: `label_name` (a label name of the task), or
-/// `label` (a name, or an integer index into the task's labels). CSV: a header row with `text` and
-/// `label_name` or `label` columns. For an extraction task each line has `text` and `answer` instead
-/// (CSV columns `text,answer`), both non-empty strings; the examples form the task's one group. Every problem (invalid UTF-8, bad JSON, missing or empty field,
-/// unknown label) is reported with the file, line and field, and nothing is returned: a data set
-/// is used whole or not at all. Errors never quote example text.
+/// `label` (a name, or an integer index into the task's labels); when both are given they must name
+/// the same label. CSV: a header row with `text` and `label_name` or `label` columns. For an
+/// extraction task each line has `text` and `answer` instead (CSV columns `text,answer`), both
+/// non-empty strings; the examples form the task's one group. Every problem (invalid UTF-8, bad JSON,
+/// a raw control character in a JSON string, a CSV quote left open or a row with more or fewer fields
+/// than the header, missing or empty field, unknown label) is reported with the file, line and field,
+/// and nothing is returned: a data set is used whole or not at all. Blank lines are skipped and
+/// duplicates kept; both are counted in ``PrivateDataset``.
+///
+/// Guarantee: no error quotes a value of the file (text, label or answer); a wrong label is described
+/// by its length and the task's labels are listed instead.
 public enum PrivateDataFile {
     public static func load(_ url: URL, task: TaskTemplate) throws -> PrivateDataset {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw DataFileError(file: url.path, line: nil, problem: "is a directory; give the path of a .jsonl or .csv file")
+        }
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw DataFileError(file: url.path, line: nil, problem: "cannot read the file (\(error.localizedDescription))")
+            throw DataFileError(file: url.path, line: nil, problem: FileReading.problem(url, error))
         }
-        let examples: [LabeledExample]
+        let read: (examples: [LabeledExample], blank: Int)
         if url.pathExtension.lowercased() == "csv" {
-            examples = try readCSV(data, file: url.path, task: task)
+            read = try readCSV(data, file: url.path, task: task)
         } else {
-            examples = try readJSONL(data, file: url.path, task: task)
+            read = try readJSONL(data, file: url.path, task: task)
         }
-        guard !examples.isEmpty else { throw DataFileError(file: url.path, line: nil, problem: "no examples") }
-        return PrivateDataset(source: url.path, examples: examples, fingerprint: DatasetFingerprint.of(examples))
+        guard !read.examples.isEmpty else { throw DataFileError(file: url.path, line: nil, problem: "no examples") }
+        var dataset = PrivateDataset(source: url.path, examples: read.examples, fingerprint: DatasetFingerprint.of(read.examples))
+        dataset.blankLines = read.blank
+        dataset.duplicateExamples = read.examples.count - Set(read.examples).count
+        return dataset
     }
 
-    static func readJSONL(_ data: Data, file: String, task: TaskTemplate) throws -> [LabeledExample] {
+    static func readJSONL(_ data: Data, file: String, task: TaskTemplate) throws -> (examples: [LabeledExample], blank: Int) {
         var examples: [LabeledExample] = []
-        var lineNumber = 0
-        for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            lineNumber += 1
+        var blank = 0
+        let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        for (index, line) in lines.enumerated() {
+            let lineNumber = index + 1
             let bytes = line.last == UInt8(ascii: "\r") ? line.dropLast() : line
-            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) {
+                // The piece after a final newline is the file's end, not a blank line.
+                if !(index == lines.count - 1 && line.isEmpty) { blank += 1 }
+                continue
+            }
             guard String(validating: bytes, as: UTF8.self) != nil else {
                 throw DataFileError(file: file, line: lineNumber, problem: "invalid UTF-8")
+            }
+            if let control = rawControlCharacter(in: bytes) {
+                let code = "U+" + String(format: "%04X", control.byte)
+                throw DataFileError(
+                    file: file, line: lineNumber, field: control.field,
+                    problem: "a raw control character (\(code)) inside a JSON string; write it escaped (e.g. \\n, \\t or \\u\(code.dropFirst(2)))")
             }
             let row: JSONLRow
             do { row = try JSONDecoder().decode(JSONLRow.self, from: Data(bytes)) } catch {
@@ -65,64 +104,149 @@ public enum PrivateDataFile {
             let label = try resolveLabel(name: row.label_name, label: row.label, task: task, file: file, line: lineNumber)
             examples.append(try example(text: text, label: label, file: file, line: lineNumber))
         }
-        return examples
+        return (examples, blank)
     }
 
-    static func readCSV(_ data: Data, file: String, task: TaskTemplate) throws -> [LabeledExample] {
+    /// The first byte below U+0020 inside a JSON string (JSON requires those escaped), with the
+    /// field it is in when that is one this reader knows. Never returns content.
+    static func rawControlCharacter(in bytes: some Collection<UInt8>) -> (byte: UInt8, field: String?)? {
+        let known: Set<String> = ["text", "label", "label_name", "answer"]
+        var inString = false, escaped = false, stringIsKey = false, expectKey = false
+        var current: [UInt8] = []
+        var lastKey: String?
+        for byte in bytes {
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                    if stringIsKey { lastKey = String(decoding: current, as: UTF8.self) }
+                } else if byte < 0x20 {
+                    return (byte, stringIsKey ? nil : lastKey.flatMap { known.contains($0) ? $0 : nil })
+                } else {
+                    current.append(byte)
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""):
+                inString = true
+                stringIsKey = expectKey
+                current = []
+            case UInt8(ascii: "{"), UInt8(ascii: ","): expectKey = true
+            case UInt8(ascii: ":"): expectKey = false
+            default: break
+            }
+        }
+        return nil
+    }
+
+    static func readCSV(_ data: Data, file: String, task: TaskTemplate) throws -> (examples: [LabeledExample], blank: Int) {
         guard let string = String(data: data, encoding: .utf8) else {
             throw DataFileError(file: file, line: firstInvalidUTF8Line(data), problem: "invalid UTF-8")
         }
-        let csv: NamedCSV
-        do { csv = try NamedCSV(string: string, delimiter: .comma, loadColumns: false) } catch {
-            throw DataFileError(file: file, line: nil, problem: "invalid CSV (\(error))")
+        // SwiftCSV (0.10) reports neither line numbers nor a quote left open (it reads the rest of the
+        // file into that field), and its parse error quotes a character of the file; CSVRecordLines
+        // follows the same grammar to find both, so SwiftCSV's own error is never shown.
+        let layout = CSVRecordLines(string)
+        func columnName(_ index: Int, _ header: [String]) -> String? { header.indices.contains(index) ? header[index] : nil }
+        if let problem = layout.problem {
+            throw DataFileError(file: file, line: problem.line, field: columnName(problem.fieldIndex, layout.header), problem: problem.problem)
         }
-        guard csv.header.contains("text") else { throw DataFileError(file: file, line: 1, field: "text", problem: "no such column in the header") }
+        let csv: EnumeratedCSV
+        do { csv = try EnumeratedCSV(string: string, delimiter: .comma, loadColumns: false) } catch {
+            throw DataFileError(file: file, line: nil, problem: "invalid CSV: a quote inside a field must be doubled (\"\") and a quoted field must end at a comma or the end of the line")
+        }
+        let header = csv.header.map { $0.trimmingCharacters(in: .whitespaces) }
+        guard header.contains("text") else { throw DataFileError(file: file, line: 1, field: "text", problem: "no such column in the header") }
         if task.kind == .extraction {
-            guard csv.header.contains("answer") else { throw DataFileError(file: file, line: 1, field: "answer", problem: "no such column in the header") }
-            return try csv.rows.enumerated().map { index, row in
-                try extractionExample(text: row["text"] ?? "", answer: row["answer"] ?? "", file: file, line: index + 2)
+            guard header.contains("answer") else { throw DataFileError(file: file, line: 1, field: "answer", problem: "no such column in the header") }
+        } else {
+            guard header.contains("label_name") || header.contains("label") else {
+                throw DataFileError(file: file, line: 1, field: "label", problem: "no 'label' or 'label_name' column in the header")
             }
         }
-        guard csv.header.contains("label_name") || csv.header.contains("label") else {
-            throw DataFileError(file: file, line: 1, field: "label", problem: "no 'label' or 'label_name' column in the header")
-        }
-        return try csv.rows.enumerated().map { index, row in
-            let line = index + 2  // the header is line 1; rows with embedded newlines shift later numbers
+        var examples: [LabeledExample] = []
+        var blank = 0
+        for (index, fields) in csv.rows.enumerated() {
+            let line = layout.line(ofRow: index)
+            if fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+                blank += 1
+                continue
+            }
+            guard fields.count == header.count else {
+                throw DataFileError(
+                    file: file, line: line,
+                    problem: "\(fields.count) fields but the header has \(header.count) columns; quote a field that holds a comma (\"...\")")
+            }
+            var row: [String: String] = [:]
+            for (column, value) in zip(header, fields) { row[column] = value }
+            if task.kind == .extraction {
+                examples.append(try extractionExample(text: row["text"] ?? "", answer: row["answer"] ?? "", file: file, line: line))
+                continue
+            }
             let name = row["label_name"].flatMap { $0.isEmpty ? nil : FieldValue.string($0) }
-            let label = try resolveLabel(name: name, label: row["label"].map(FieldValue.string), task: task, file: file, line: line)
-            return try example(text: row["text"] ?? "", label: label, file: file, line: line)
+            let label = try resolveLabel(
+                name: name, label: row["label"].flatMap { $0.isEmpty ? nil : FieldValue.string($0) }, task: task, file: file, line: line)
+            examples.append(try example(text: row["text"] ?? "", label: label, file: file, line: line))
         }
+        return (examples, blank)
     }
 
     static func resolveLabel(name: FieldValue?, label: FieldValue?, task: TaskTemplate, file: String, line: Int) throws -> String {
+        var byName: String?
         switch name {
         case .string(let name)?:
             guard task.label(named: name) != nil else { throw unknownLabel(name, field: "label_name", task: task, file: file, line: line) }
-            return name
+            byName = name
         case .other?, .integer?:
-            throw DataFileError(file: file, line: line, field: "label_name", problem: "must be a string")
+            throw DataFileError(file: file, line: line, field: "label_name", problem: "must be a string (a label name of task '\(task.name)': \(labelList(task)))")
         case nil:
             break
         }
+        let byLabel: String
         switch label {
         case .string(let value)?:
-            if task.label(named: value) != nil { return value }
-            if let index = Int(value), task.labels.indices.contains(index) { return task.labels[index].name }
-            throw unknownLabel(value, field: "label", task: task, file: file, line: line)
+            if task.label(named: value) != nil {
+                byLabel = value
+            } else if let index = Int(value), task.labels.indices.contains(index) {
+                byLabel = task.labels[index].name
+            } else {
+                throw unknownLabel(value, field: "label", task: task, file: file, line: line)
+            }
         case .integer(let index)?:
             guard task.labels.indices.contains(index) else {
-                throw DataFileError(file: file, line: line, field: "label", problem: "index \(index) is not in 0..<\(task.labels.count) (labels of task '\(task.name)')")
+                throw DataFileError(
+                    file: file, line: line, field: "label",
+                    problem: "integer index outside 0..<\(task.labels.count) (labels of task '\(task.name)': \(labelList(task)))")
             }
-            return task.labels[index].name
+            byLabel = task.labels[index].name
         case .other?:
             throw DataFileError(file: file, line: line, field: "label", problem: "must be a label name or an integer index")
         case nil:
+            if let byName { return byName }
             throw DataFileError(file: file, line: line, field: "label", problem: "missing (give 'label' or 'label_name')")
         }
+        if let byName, byName != byLabel {
+            throw DataFileError(
+                file: file, line: line, field: "label_name",
+                problem: "names a different label than field 'label' on the same line; give one of them, or make them agree")
+        }
+        return byLabel
     }
 
+    static func labelList(_ task: TaskTemplate) -> String { task.labels.map(\.name).joined(separator: ", ") }
+
+    /// Describes a wrong label without its value: when columns are swapped, or a CSV field holds an
+    /// unquoted comma, the value is example text.
     static func unknownLabel(_ value: String, field: String, task: TaskTemplate, file: String, line: Int) -> DataFileError {
-        DataFileError(file: file, line: line, field: field, problem: "unknown label '\(value)'; task '\(task.name)' has \(task.labels.map(\.name).joined(separator: ", "))")
+        let longest = task.labels.map(\.name.count).max() ?? 0
+        let hint = value.count > longest + 10 ? " (longer than any label: is text in the label's column?)" : ""
+        return DataFileError(
+            file: file, line: line, field: field,
+            problem: "not one of the task's labels; \(value.count) characters\(hint). Task '\(task.name)' has \(labelList(task))")
     }
 
     static func example(text: String, label: String, file: String, line: Int) throws -> LabeledExample {

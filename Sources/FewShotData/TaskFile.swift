@@ -20,18 +20,35 @@ public enum TaskFile {
     public static func load(_ url: URL) throws -> TaskTemplate {
         let text: String
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw TaskFileError(file: url.path, problem: "cannot read the file (\(error.localizedDescription))")
+            throw TaskFileError(file: url.path, problem: FileReading.problem(url, error))
         }
         let file: TaskFileContents
-        do { file = try YAMLDecoder().decode(TaskFileContents.self, from: text) } catch let error as DecodingError {
-            throw TaskFileError(file: url.path, problem: describe(error))
-        } catch {
-            throw TaskFileError(file: url.path, problem: "not valid YAML: \(error)")
+        do {
+            file = try YAMLDocument.decode(
+                TaskFileContents.self, from: text, schema: schema,
+                whatItHolds: "a task: name, labels, generation, classification (see prompts/trec.yaml)")
+        } catch let problem as DocumentProblem {
+            throw TaskFileError(file: url.path, problem: problem)
         }
         let task = try file.template(file: url.path)
         try validate(task, file: url.path)
         return task
     }
+
+    /// The keys a task file may hold; any other key (a typo) is refused with the nearest valid one.
+    static let schema: KeySchema = {
+        let format = KeySchema.mapping(["instruction": .value, "example": .value])
+        return .mapping([
+            "kind": .value, "name": .value,
+            "labels": .list(.mapping(["name": .value, "word": .value])),
+            "generation": format, "classification": format, "extraction": format,
+            "end_markers": .value,
+            "defaults": .mapping([
+                "batches": .value, "batch_size": .value, "max_tokens": .value, "answer_max_tokens": .value,
+                "max_example_tokens": .value, "sampling": .value, "vocabulary": .value, "top_k": .value,
+            ]),
+        ])
+    }()
 
     /// Finds `name` (or `name.yaml`, `name.yml`, `name.json`) in `directory`, or loads `name` as a path.
     public static func find(_ name: String, in directory: URL) throws -> TaskTemplate {
@@ -41,7 +58,16 @@ public enum TaskFile {
         }
         for candidate in [name, "\(name).yaml", "\(name).yml", "\(name).json"] {
             let url = directory.appendingPathComponent(candidate)
-            if manager.fileExists(atPath: url.path) { return try load(url) }
+            guard manager.fileExists(atPath: url.path) else { continue }
+            let task = try load(url)
+            // Asked by name, the file must be that task: a copied file with a stale `name` would
+            // otherwise run (and be stored) under another task's name.
+            let asked = (name as NSString).deletingPathExtension
+            guard task.name == asked else {
+                throw TaskFileError(
+                    file: url.path, problem: "field 'name': the file says '\(task.name)' but was asked for as '\(asked)'; make the name and the file name agree")
+            }
+            return task
         }
         let known = available(in: directory).joined(separator: ", ")
         throw TaskFileError(file: directory.appendingPathComponent(name).path, problem: "no such task; tasks in \(directory.path): \(known.isEmpty ? "none" : known)")
@@ -99,29 +125,34 @@ public enum TaskFile {
         }
     }
 
-    static func describe(_ error: DecodingError) -> String {
-        func path(_ context: DecodingError.Context) -> String {
-            context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-        }
-        switch error {
-        case .keyNotFound(let key, let context):
-            let at = path(context)
-            return "missing field '\(at.isEmpty ? key.stringValue : at + "." + key.stringValue)'"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context):
-            return "field '\(path(context))': \(context.debugDescription)"
-        case .dataCorrupted(let context):
-            return "field '\(path(context))': \(context.debugDescription)"
-        @unknown default:
-            return "\(error)"
-        }
-    }
 }
 
-/// A task file that cannot be used; names the file and the problem.
+/// A task file that cannot be used; names the file, the line and column where known, and the problem.
 public struct TaskFileError: Error, CustomStringConvertible, Sendable {
     public var file: String
+    public var line: Int?
+    public var column: Int?
     public var problem: String
-    public var description: String { "\(file): \(problem)" }
+
+    public init(file: String, line: Int? = nil, column: Int? = nil, problem: String) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.problem = problem
+    }
+
+    init(file: String, problem: DocumentProblem) {
+        var located = problem
+        located.line = nil
+        located.column = nil
+        self.init(file: file, line: problem.line, column: problem.column, problem: located.description)
+    }
+
+    public var description: String {
+        var location = file
+        if let line { location += ":\(line)" + (column.map { ":\($0)" } ?? "") }
+        return "\(location): \(problem)"
+    }
 }
 
 /// The file's shape (snake_case keys).

@@ -44,10 +44,15 @@ public struct LedgerGeneration: Sendable {
                 seededNoise: seeded)
         }
         let state = try ledger.resume(generation: resume, seededNoise: seeded)
-        guard state.reservation.dataset == dataset.fingerprint, state.reservation.plan.demonstrations == storePlan.demonstrations else {
-            try ledger.markFailed(state.reservation, reason: "resume refused: different data or options")
+        guard state.reservation.dataset == dataset.fingerprint else {
+            try ledger.markFailed(state.reservation, reason: "resume refused: different data")
             throw GenerationSpecError(
-                field: "resume", problem: "generation \(state.reservation.id): the data file or the options differ from the generation's plan; resume it with the original ones")
+                field: "resume", problem: "generation \(state.reservation.id) read another data file (or this one has changed since); resume it with the original file")
+        }
+        if let difference = Self.firstDifference(stored: state.reservation.plan.demonstrations, new: storePlan.demonstrations) {
+            try ledger.markFailed(state.reservation, reason: "resume refused: different options")
+            throw GenerationSpecError(
+                field: "resume", problem: "generation \(state.reservation.id): \(difference) differs from the generation's plan; resume it with the original options")
         }
         var resumeFrom: [Int: TokenCheckpoint] = [:]
         for (position, p) in state.progress.enumerated() where !p.released.isEmpty || p.finished {
@@ -56,6 +61,19 @@ public struct LedgerGeneration: Sendable {
         return GenerationStart(
             reservation: state.reservation, resumeFrom: resumeFrom,
             subsampleKey: SymmetricKey(data: try ledger.subsampleKey(generation: state.reservation.id)), seededNoise: state.seededNoise)
+    }
+
+    /// The first option that makes `new` differ from the `stored` plan, in the options' words; nil if equal.
+    static func firstDifference(stored: [GenerationPlan.Demonstration], new: [GenerationPlan.Demonstration]) -> String? {
+        guard stored.count == new.count else { return "the number of demonstrations (--shots: \(new.count), planned \(stored.count))" }
+        for (i, (old, now)) in zip(stored, new).enumerated() {
+            if old.label != now.label { return "the label of demonstration \(i + 1) (--labels or --shots)" }
+            if old.maxTokens != now.maxTokens { return "the tokens per demonstration (--max-tokens: \(now.maxTokens), planned \(old.maxTokens))" }
+            if old.tokenEvent != now.tokenEvent || old.plannedEvent != now.plannedEvent {
+                return "the privacy event of demonstration \(i + 1) (--epsilon, --delta, --sigma, --batches, --batch-size, --compute-limit, --sampling or --subsample)"
+            }
+        }
+        return nil
     }
 
     /// Generates with `model`, checkpointing each token, and completes the reservation into a stored

@@ -42,9 +42,9 @@ func writeBytes(_ bytes: [UInt8]) throws -> URL {
 
     @Test(arguments: [
         (#"{"text": "a", "label": "pos"}"# + "\n" + #"{"label": "pos"}"#, 2, "text", "missing"),
-        (#"{"text": "a", "label": "maybe"}"#, 1, "label", "unknown label 'maybe'"),
+        (#"{"text": "a", "label": "maybe"}"#, 1, "label", "not one of the task's labels; 5 characters"),
         (#"{"text": "   ", "label": "pos"}"#, 1, "text", "empty"),
-        (#"{"text": "a", "label": 7}"#, 1, "label", "index 7"),
+        (#"{"text": "a", "label": 7}"#, 1, "label", "integer index outside 0..<2"),
         (#"{"text": "a", "label": true}"#, 1, "label", "must be a label name"),
         (#"{"text": "a"}"#, 1, "label", "missing"),
         (#"{"text": 3, "label": "pos"}"#, 1, "text", "must be a string"),

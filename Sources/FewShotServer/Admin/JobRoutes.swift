@@ -1,3 +1,4 @@
+import FewShotData
 import FewShotGeneration
 import Foundation
 import Hummingbird
@@ -55,13 +56,14 @@ struct JobRoutes<Context: RequestContext>: Sendable {
     /// A decoding error as "field: problem", without echoing the body.
     static func describe(_ error: any Error) -> String {
         switch error {
-        case DecodingError.keyNotFound(let key, let ctx): return "\(ProxyConfigurationError.path(ctx.codingPath + [key])): missing"
-        case DecodingError.typeMismatch(let type, let ctx): return "\(ProxyConfigurationError.path(ctx.codingPath)): expected \(type)"
-        case DecodingError.valueNotFound(let type, let ctx): return "\(ProxyConfigurationError.path(ctx.codingPath)): expected \(type), found null"
-        case DecodingError.dataCorrupted(let ctx):
-            return ctx.codingPath.isEmpty ? "not valid JSON" : "\(ProxyConfigurationError.path(ctx.codingPath)): \(ctx.debugDescription)"
-        case let error as GenerationSpecError: return error.description
-        default: return "not valid JSON"
+        case let error as GenerationSpecError:
+            return error.description
+        case let error as DecodingError:
+            if case .dataCorrupted(let ctx) = error, ctx.codingPath.isEmpty { return "not valid JSON" }
+            let (field, problem) = DecodingErrorDescription.describe(error)
+            return "\(field ?? "the body"): \(problem)"
+        default:
+            return "not valid JSON"
         }
     }
 }

@@ -1,4 +1,5 @@
 import FewShotCore
+import FewShotData
 import Foundation
 import Yams
 
@@ -132,14 +133,32 @@ public struct ProxyConfigurationFile: Sendable, Decodable {
         }
         let file: ProxyConfigurationFile
         do {
-            file = try YAMLDecoder().decode(ProxyConfigurationFile.self, from: text)
-        } catch {
-            throw ProxyConfigurationError(file: path, decoding: error)
+            file = try YAMLDocument.decode(
+                ProxyConfigurationFile.self, from: text, schema: schema, whatItHolds: "server, limits, models (see the README's 'Configuration file')")
+        } catch let problem as DocumentProblem {
+            throw ProxyConfigurationError(file: path, problem: problem)
         }
         return try file.resolve(
             relativeTo: url.deletingLastPathComponent(), file: path, environment: environment,
             taskLoader: taskLoader, demonstrationSetLoader: demonstrationSetLoader)
     }
+
+    /// The keys a configuration file may hold; any other key (a typo such as `max_body_byte`, which
+    /// would otherwise fall back to the default) is refused with the nearest valid one.
+    static let schema: KeySchema = .mapping([
+        "server": .mapping(["host": .value, "port": .value, "client_keys_env": .value, "admin_key_env": .value, "prompts_dir": .value]),
+        "limits": .mapping([
+            "max_body_bytes": .value, "upstream_timeout_seconds": .value, "max_concurrent_upstream": .value, "max_queue_wait_seconds": .value,
+        ]),
+        "models": .list(.mapping([
+            "name": .value, "task": .value,
+            "upstream": .mapping(["urls": .value, "model": .value, "api_key_env": .value]),
+            "demonstrations": .mapping([
+                "file": .value, "set": .value, "inline": .list(.mapping(["label": .value, "text": .value, "answer": .value])),
+            ]),
+        ])),
+        "jobs": .mapping(["data_dir": .value, "llm": .value]),
+    ])
 
     func resolve(
         relativeTo base: URL, file: String, environment: [String: String],
@@ -220,6 +239,10 @@ public struct ProxyConfigurationFile: Sendable, Decodable {
                 task = try taskLoader(taskURL)
             } catch {
                 throw fail("\(at).task", "cannot load task '\(m.task)' from \(taskURL.path): \(error)")
+            }
+            let askedByName = !m.task.contains("/") && !["yaml", "yml", "json"].contains((m.task as NSString).pathExtension)
+            if askedByName, task.name != m.task {
+                throw fail("\(at).task", "\(taskURL.path) says 'name: \(task.name)', not '\(m.task)'; make the task file's name and its file name agree")
             }
 
             let d = m.demonstrations
@@ -305,6 +328,9 @@ public struct ProxyConfigurationFile: Sendable, Decodable {
 /// A configuration problem, naming the file, the field (dotted path) and what to do.
 public struct ProxyConfigurationError: Error, CustomStringConvertible, Sendable {
     public var file: String
+    /// Line and column in the file, where the problem has one (syntax errors, unknown keys, wrong types).
+    public var line: Int?
+    public var column: Int?
     public var field: String?
     public var problem: String
 
@@ -314,34 +340,19 @@ public struct ProxyConfigurationError: Error, CustomStringConvertible, Sendable 
         self.problem = problem
     }
 
-    init(file: String, decoding error: any Error) {
+    init(file: String, problem: DocumentProblem) {
         self.file = file
-        switch error {
-        case DecodingError.keyNotFound(let key, let ctx):
-            field = Self.path(ctx.codingPath + [key])
-            problem = "missing"
-        case DecodingError.typeMismatch(let type, let ctx):
-            field = Self.path(ctx.codingPath)
-            problem = "expected \(type)"
-        case DecodingError.valueNotFound(let type, let ctx):
-            field = Self.path(ctx.codingPath)
-            problem = "expected \(type), found null"
-        case DecodingError.dataCorrupted(let ctx):
-            field = ctx.codingPath.isEmpty ? nil : Self.path(ctx.codingPath)
-            problem = ctx.debugDescription
-        default:
-            field = nil
-            problem = "not valid YAML or JSON: \(error)"
-        }
+        self.line = problem.line
+        self.column = problem.column
+        self.field = problem.field
+        self.problem = problem.problem
     }
 
-    static func path(_ keys: [any CodingKey]) -> String {
-        var out = ""
-        for key in keys {
-            if let i = key.intValue { out += "[\(i)]" } else { out += out.isEmpty ? key.stringValue : ".\(key.stringValue)" }
-        }
-        return out
-    }
+    static func path(_ keys: [any CodingKey]) -> String { DecodingErrorDescription.path(keys) }
 
-    public var description: String { "\(file): \(field.map { "\($0): " } ?? "")\(problem)" }
+    public var description: String {
+        var location = file
+        if let line { location += ":\(line)" + (column.map { ":\($0)" } ?? "") }
+        return "\(location): \(field.map { "\($0): " } ?? "")\(problem)"
+    }
 }

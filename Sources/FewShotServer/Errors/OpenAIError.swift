@@ -70,6 +70,19 @@ extension OpenAIError {
             type: "invalid_request_error", code: "request_too_large")
     }
 
+    public static func headerTooLarge(limit: Int) -> OpenAIError {
+        OpenAIError(
+            status: .requestHeaderFieldsTooLarge, message: "request headers exceed the limit of \(limit) bytes; send smaller headers",
+            type: "invalid_request_error", code: "headers_too_large")
+    }
+
+    /// The client ended the request before its body was complete (it sent less than its Content-Length).
+    public static func incompleteBody() -> OpenAIError {
+        OpenAIError(
+            status: .badRequest, message: "the request ended before its body was complete (fewer bytes than Content-Length); resend it whole",
+            type: "invalid_request_error", code: "incomplete_body")
+    }
+
     public static func modelNotFound(_ name: String, available: [String]) -> OpenAIError {
         OpenAIError(
             status: .notFound,

@@ -1,4 +1,5 @@
 import FewShotCore
+import FewShotData
 import Foundation
 
 /// Rewrites an OpenAI request body for the upstream by splicing bytes: the `model` value becomes the
@@ -7,7 +8,9 @@ import Foundation
 /// not know (tools, logprobs, sampling options, …) reach the upstream unchanged.
 ///
 /// Guarantee: the body is validated as JSON before any byte is touched; a malformed body, a missing
-/// `model`, or a `messages`/`prompt` of the wrong shape is refused with a 400 naming the field.
+/// `model`, or a `messages`/`prompt` of the wrong shape (each message an object with a known `role`
+/// and a `content`) is refused with a 400 naming the field, so a client's mistake never reaches the
+/// upstream to come back as a 5xx. Messages never quote the body.
 public enum RequestBodyRewriter {
     /// What the client asked for, read from the body.
     public struct Request: Sendable {
@@ -15,12 +18,13 @@ public enum RequestBodyRewriter {
         public var stream: Bool
     }
 
-    /// Reads `model` and `stream` of a chat body and checks that `messages` is a non-empty array.
+    /// Reads `model` and `stream` of a chat body and checks that `messages` is a non-empty array of
+    /// messages with a `role` and a `content`.
     public static func inspectChat(_ body: [UInt8]) throws(OpenAIError) -> Request {
         struct Head: Decodable {
             var model: String
             var stream: Bool?
-            var messages: [Ignored]
+            var messages: [MessageShape]
         }
         let head: Head
         do {
@@ -104,21 +108,52 @@ public enum RequestBodyRewriter {
         }
     }
 
-    struct Ignored: Decodable {
-        init(from decoder: any Decoder) throws {}
+    /// The shape of one chat message, as OpenAI's API requires it: an object with a `role` the API
+    /// knows and a `content` (a string, a list of parts, or null; an assistant message that calls
+    /// tools may leave it out). Nothing else is checked: other fields reach the upstream as sent.
+    struct MessageShape: Decodable {
+        static let roles = ["system", "developer", "user", "assistant", "tool", "function"]
+
+        enum Keys: String, CodingKey { case role, content, tool_calls, function_call }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: Keys.self)
+            let role = try c.decode(String.self, forKey: .role)
+            guard Self.roles.contains(role) else {
+                throw DecodingError.dataCorrupted(.init(
+                    codingPath: c.codingPath + [Keys.role], debugDescription: "not one of \(Self.roles.joined(separator: ", "))"))
+            }
+            let callsTools = c.contains(.tool_calls) || c.contains(.function_call)
+            guard c.contains(.content) || role == "assistant" && callsTools else {
+                throw DecodingError.keyNotFound(Keys.content, .init(codingPath: c.codingPath, debugDescription: ""))
+            }
+            if c.contains(.content), try !c.decodeNil(forKey: .content), (try? c.decode(String.self, forKey: .content)) == nil {
+                guard (try? c.nestedUnkeyedContainer(forKey: .content)) != nil else {
+                    throw DecodingError.typeMismatch(String.self, .init(
+                        codingPath: c.codingPath + [Keys.content], debugDescription: "'\(DecodingErrorDescription.path(c.codingPath + [Keys.content]))' must be a string or a list of content parts"))
+                }
+            }
+        }
     }
 
     static func describe(_ error: any Error) -> OpenAIError {
+        guard let error = error as? DecodingError else { return .invalidRequest("request body is not valid JSON", code: "invalid_json") }
+        let (field, problem) = DecodingErrorDescription.describe(error)
         switch error {
-        case DecodingError.keyNotFound(let key, let ctx):
-            return .invalidRequest("missing field '\(ProxyConfigurationError.path(ctx.codingPath + [key]))'", code: "missing_field")
-        case DecodingError.typeMismatch(let type, let ctx):
-            let field = ProxyConfigurationError.path(ctx.codingPath)
+        case .keyNotFound:
+            let hint = field?.hasPrefix("messages[") == true ? "; each message needs 'role' (\(MessageShape.roles.joined(separator: ", "))) and 'content'" : ""
+            return .invalidRequest("missing field '\(field ?? "")'\(hint)", code: "missing_field")
+        case .typeMismatch(_, let ctx):
             if ctx.debugDescription.hasPrefix("'") { return .invalidRequest(ctx.debugDescription, code: "invalid_type") }
-            return .invalidRequest("field '\(field)' has the wrong type (expected \(type == [Ignored].self ? "an array" : "\(type)"))", code: "invalid_type")
-        case DecodingError.valueNotFound(let type, let ctx):
-            return .invalidRequest("field '\(ProxyConfigurationError.path(ctx.codingPath))' is null (expected \(type))", code: "invalid_type")
-        default:
+            guard let field else { return .invalidRequest("request body must be a JSON object, not an array or a single value", code: "invalid_json") }
+            return .invalidRequest("field '\(field)' has the wrong type (\(problem))", code: "invalid_type")
+        case .valueNotFound:
+            return .invalidRequest("field '\(field ?? "")' is null (\(problem.replacingOccurrences(of: ", found null", with: "")))", code: "invalid_type")
+        case .dataCorrupted:
+            // Without a field, the JSON itself is broken; the parser's message could quote the body.
+            guard let field else { return .invalidRequest("request body is not valid JSON", code: "invalid_json") }
+            return .invalidRequest("field '\(field)': \(problem.hasPrefix("not one of") ? problem : "a value that cannot be read")", code: "invalid_value")
+        @unknown default:
             return .invalidRequest("request body is not valid JSON", code: "invalid_json")
         }
     }

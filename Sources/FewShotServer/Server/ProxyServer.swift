@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import NIOCore
+import Foundation
 
 /// The fewshot server, assembled in one place: OpenAI-compatible routes behind client keys, the
 /// admin API behind the admin key (when a store is given), `/healthz`, `/metrics`, request metrics
@@ -83,20 +84,64 @@ public struct ProxyServer: Sendable {
             }
         }
 
+        // Hummingbird's decoder limit for request headers; OversizedHeadHandler answers 431 past it.
+        let headerLimit = Self.maxHeaderBytes
         return Application(
             router: router,
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [OversizedHeadHandler(limit: headerLimit)],
+                httpDecoderConfiguration: .init(maxHeaderFieldSize: headerLimit, maxHeaderListSize: headerLimit))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "fewshot"),
             services: services,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
     }
 
-    /// Serves until SIGINT or SIGTERM, then shuts down gracefully.
+    /// Largest request header block accepted (all fields together); larger ones get 431.
+    public static let maxHeaderBytes = 64 * 1024
+
+    /// Serves until SIGINT or SIGTERM, then shuts down gracefully. Says "serving" only once the
+    /// address is bound; a failure to bind throws a ``ListenError`` naming the address.
     public func run() async throws {
-        logger.info("serving", metadata: [
-            "address": .string("\(configuration.host):\(configuration.port)"),
-            "models": .array(configuration.models.map { .string($0.name) }),
-        ])
-        try await makeApplication().runService()
+        let listening = ListeningFlag()
+        let logger = self.logger
+        let configuration = self.configuration
+        do {
+            try await makeApplication(onServerRunning: { port in
+                await listening.set()
+                logger.info("serving", metadata: [
+                    "address": .string("\(configuration.host):\(port)"),
+                    "models": .array(configuration.models.map { .string($0.name) }),
+                ])
+            }).runService()
+        } catch {
+            guard await listening.value else { throw ListenError(host: configuration.host, port: configuration.port, underlying: error) }
+            throw error
+        }
+    }
+}
+
+private actor ListeningFlag {
+    var value = false
+    func set() { value = true }
+}
+
+/// The server could not listen on its address; names the address and what to do.
+public struct ListenError: Error, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+    public var underlying: any Error
+
+    public var description: String {
+        let address = "\(host):\(port)"
+        if let io = underlying as? IOError {
+            switch io.errnoCode {
+            case EADDRINUSE: return "cannot listen on \(address): the address is already in use (another server runs there); stop it, or choose another port (--port or server.port)"
+            case EACCES: return "cannot listen on \(address): permission denied (ports below 1024 need privileges); choose another port (--port or server.port)"
+            case EADDRNOTAVAIL: return "cannot listen on \(address): no such address on this machine; check --host or server.host"
+            default: return "cannot listen on \(address): \(io)"
+            }
+        }
+        return "cannot listen on \(address): \(underlying)"
     }
 }
