@@ -15,7 +15,7 @@ struct Budget: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show budget, spent and reserved epsilon per data set and label (composed from the ledger's events).")
 
-        @Argument(help: "Data set fingerprint, a prefix of it (4+ characters) or its registered name. All data sets if omitted.")
+        @Argument(help: "Data set id (as listed here), a prefix of it (4+ characters) or its registered name. All data sets if omitted.")
         var dataset: String?
 
         @Option(name: .long, help: "Report epsilon at this delta for data sets without a budget (default: 1 / number of examples).")
@@ -47,7 +47,7 @@ struct Budget: ParsableCommand {
 
         static func render(_ status: BudgetStatus) -> String {
             func f(_ x: Double) -> String { x.isFinite ? String(format: "%.4g", x) : "inf" }
-            var lines = ["\(status.dataset.name)  \(status.dataset.fingerprint)"]
+            var lines = ["\(status.dataset.name)  \(status.dataset.publicID)"]
             if let budget = status.budget {
                 lines.append("  budget     epsilon \(f(budget.epsilon))  delta \(f(budget.delta))")
             } else {

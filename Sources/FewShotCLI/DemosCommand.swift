@@ -15,13 +15,14 @@ struct Demos: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List demonstration sets, newest first.")
 
-        @Option(name: .long, help: "Only sets generated from this data set (fingerprint, prefix or name).")
+        @Option(name: .long, help: "Only sets generated from this data set (its id as `fewshot budget show` lists it, a prefix, or its name).")
         var dataset: String?
 
         @OptionGroup var storeOptions: StoreOptions
 
         func run() throws {
-            let sets = try storeOptions.open().demonstrationSets(dataset: dataset)
+            let store = try storeOptions.open()
+            let sets = try store.demonstrationSets(dataset: try dataset.map { try store.dataset(matching: $0).fingerprint })
             if sets.isEmpty { print("No demonstration sets."); return }
             let dates = ISO8601DateFormatter()
             for set in sets {

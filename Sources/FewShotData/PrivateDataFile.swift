@@ -11,7 +11,8 @@ public struct PrivateDataset: Sendable, CustomStringConvertible {
     public var fingerprint: String
 
     public var countsByLabel: [String: Int] { Dictionary(grouping: examples, by: \.label).mapValues(\.count) }
-    public var description: String { "PrivateDataset(\(source), \(examples.count) examples, \(fingerprint.prefix(12)))" }
+    /// Without the fingerprint: it never leaves the store (see the store's public dataset ids).
+    public var description: String { "PrivateDataset(\(source), \(examples.count) examples)" }
 }
 
 /// Reads private labeled data from JSONL or CSV.

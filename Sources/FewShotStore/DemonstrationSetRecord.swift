@@ -21,7 +21,8 @@ public struct DemonstrationSetRecord: Sendable, Hashable, Codable {
 
     /// Set by the store on ``FewShotStore/complete(_:demonstrations:)`` to the generation id.
     public var id: String
-    /// Set by the store to the reservation's data set fingerprint.
+    /// The data set: its public id (``DatasetRecord/publicID``) in every record the store returns from
+    /// its listings; the store keeps the content fingerprint internally.
     public var dataset: String
     public var task: String
     public var labels: [String]

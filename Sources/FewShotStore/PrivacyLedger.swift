@@ -33,7 +33,7 @@ extension FewShotStore {
                     let committed = try LedgerAccounting.datasetEpsilon(charges, labels: labels, accountant: accountant, delta: budget.delta, known: &known)
                     let asked = try LedgerAccounting.datasetEpsilon(planCharges, labels: labels, accountant: accountant, delta: budget.delta, known: &known)
                     throw BudgetExceeded(
-                        dataset: dataset.fingerprint, datasetName: dataset.name, budgetEpsilon: budget.epsilon,
+                        dataset: dataset.publicID, datasetName: dataset.name, budgetEpsilon: budget.epsilon,
                         delta: budget.delta, committedEpsilon: committed, remainingEpsilon: max(0, budget.epsilon - committed),
                         askedEpsilon: asked, resultingEpsilon: resulting)
                 }
