@@ -26,7 +26,7 @@ struct Demos: ParsableCommand {
             if sets.isEmpty { print("No demonstration sets."); return }
             let dates = ISO8601DateFormatter()
             for set in sets {
-                let privacy = set.seeded ? "NOT PRIVATE (seeded)" : "epsilon \(f(set.epsilon)) delta \(f(set.delta))"
+                let privacy = set.seeded ? "NOT PRIVATE (seeded)" : set.isPrivate ? "epsilon \(f(set.epsilon)) delta \(f(set.delta))" : "NOT PRIVATE (epsilon inf)"
                 print("\(set.id)  \(dates.string(from: set.created))  \(set.task)  \(set.demonstrations.count) demos  \(privacy)  \(set.model)  data \(set.dataset.prefix(12))")
             }
         }
@@ -48,8 +48,8 @@ struct Demos: ParsableCommand {
             print("task        \(set.task)   labels \(set.labels.joined(separator: ", "))")
             print("model       \(set.model)")
             print("created     \(ISO8601DateFormatter().string(from: set.created))")
-            if set.seeded {
-                print("privacy     NOT PRIVATE: noise came from a seeded generator (reproducible)")
+            if let reason = set.nonPrivateReason {
+                print("privacy     \(reason)")
             } else {
                 print("privacy     epsilon \(f(set.epsilon))  delta \(f(set.delta))  (accountant \(set.accountant))")
             }

@@ -44,6 +44,18 @@ public struct DemonstrationSetRecord: Sendable, Hashable, Codable {
     /// True when noise came from a seeded generator: reproducible, and then not private.
     public var seeded: Bool
 
+    /// Whether the set carries the (epsilon, delta)-DP guarantee it was charged for. False when its noise
+    /// was seeded, and when its epsilon is not finite (`--epsilon inf`: no noise at all, so a text can
+    /// copy a private example). Only private sets may be served (see `fewshot serve`).
+    public var isPrivate: Bool { nonPrivateReason == nil }
+
+    /// Why the set is not private, in words for an error or a listing; nil when it is private.
+    public var nonPrivateReason: String? {
+        if seeded { return "was generated with seeded noise (--seed): reproducible, NOT private" }
+        if !epsilon.isFinite { return "was generated without noise (epsilon = \(epsilon.isNaN ? "nan" : "inf")): NOT private" }
+        return nil
+    }
+
     public init(
         id: String = "", dataset: String = "", task: String, labels: [String], demonstrations: [Demonstration],
         epsilon: Double, delta: Double, sigma: Double, mechanism: String, sampling: String,

@@ -77,7 +77,7 @@ struct ExportedDemonstration: Encodable {
     var created: Date
     var accountant: String
     var seeded: Bool
-    /// False when noise was seeded: the output is reproducible and not private.
+    /// False when noise was seeded or epsilon is infinite: see ``DemonstrationSetRecord/isPrivate``.
     var `private`: Bool
 
     init(set record: DemonstrationSetRecord, demonstration: DemonstrationSetRecord.Demonstration) {
@@ -99,6 +99,6 @@ struct ExportedDemonstration: Encodable {
         created = record.created
         accountant = record.accountant
         seeded = record.seeded
-        `private` = !record.seeded
+        `private` = record.isPrivate
     }
 }

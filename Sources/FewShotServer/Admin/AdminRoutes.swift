@@ -127,7 +127,7 @@ struct SetSummary: ResponseEncodable {
     var sampling: String
     var model: String
     var created: Date
-    /// False when noise was seeded: then the set is reproducible and not private.
+    /// False when noise was seeded or epsilon is infinite: see ``DemonstrationSetRecord/isPrivate``.
     var `private`: Bool
 
     init(_ r: DemonstrationSetRecord) {
@@ -142,7 +142,7 @@ struct SetSummary: ResponseEncodable {
         sampling = r.sampling
         model = r.model
         created = r.created
-        `private` = !r.seeded
+        `private` = r.isPrivate
     }
 }
 

@@ -91,8 +91,19 @@ public struct ProxyServer: Sendable {
             logger: logger)
     }
 
+    /// Logs a warning for every model whose demonstrations are not private (allowed by `allow_non_private: true`).
+    func warnAboutNonPrivateModels() {
+        for model in configuration.models {
+            guard let reason = model.nonPrivateReason else { continue }
+            logger.warning("serving demonstrations that are NOT differentially private (allow_non_private: true)", metadata: [
+                "model": .string(model.name), "source": .string(model.demonstrationSource), "reason": .string(reason),
+            ])
+        }
+    }
+
     /// Serves until SIGINT or SIGTERM, then shuts down gracefully.
     public func run() async throws {
+        warnAboutNonPrivateModels()
         logger.info("serving", metadata: [
             "address": .string("\(configuration.host):\(configuration.port)"),
             "models": .array(configuration.models.map { .string($0.name) }),
