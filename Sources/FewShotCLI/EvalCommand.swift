@@ -4,6 +4,7 @@ import FewShotCore
 import FewShotData
 import FewShotEval
 import FewShotGeneration
+import FewShotStore
 import Foundation
 
 /// `fewshot eval`: the paper's Table 3 on any task with a train/test pair: zero-shot, epsilon = 0,
@@ -16,7 +17,9 @@ struct Eval: AsyncParsableCommand {
             Writes table.md, results.csv, results.json and accuracy-<task>.svg to --out, and caches every \
             (task, condition, seed) cell under --out/cells, so an interrupted run resumes where it stopped. \
             Progress goes to stderr. The paper's protocol: --test-count 1000 for AGNews, all 500 for TREC, \
-            --seeds 0,1,2,3,4 and the task's default generation settings.
+            --seeds 0,1,2,3,4 and the task's default generation settings. The harness does not charge the \
+            privacy ledger: a training file with a budget in the store (--store) is refused for the conditions \
+            that read it (eps-<e>, eps-inf, real), and a test file with a budget for all conditions.
             """)
 
     @Option(name: .customLong("task"), parsing: .upToNextOption, help: "Task names in the prompts directory (or task file paths); one table row each.")
@@ -71,6 +74,8 @@ struct Eval: AsyncParsableCommand {
 
     @OptionGroup var llm: LLMOptions
 
+    @OptionGroup var storeOptions: StoreOptions
+
     func validate() throws {
         if !train.isEmpty, train.count != tasks.count { throw ValidationError("--train: give one file per --task (\(tasks.count)), got \(train.count)") }
         if !test.isEmpty, test.count != tasks.count { throw ValidationError("--test: give one file per --task (\(tasks.count)), got \(test.count)") }
@@ -109,6 +114,9 @@ struct Eval: AsyncParsableCommand {
     func run() async throws {
         let settings = try settings()
         let directory = URL(fileURLWithPath: out)
+        // Only read: a store that does not exist holds no budgets, and eval does not create one.
+        let store = FileManager.default.fileExists(atPath: storeOptions.path) ? try storeOptions.open() : nil
+        let ledger = store.map(StoreLedger.init)
         let connected = try await llm.connect()
         do {
             var evalTasks: [EvalTask] = []
@@ -121,6 +129,9 @@ struct Eval: AsyncParsableCommand {
                 let testURL = URL(fileURLWithPath: test.isEmpty ? "\(dataDir)/\(template.name)_test.jsonl" : test[index])
                 let trainSet = try PrivateDataFile.load(trainURL, task: template)
                 let testSet = try PrivateDataFile.load(testURL, task: template)
+                try BudgetedDataRule.check(
+                    task: template.name, train: EvalDataFile(path: trainSet.source, fingerprint: trainSet.fingerprint),
+                    test: EvalDataFile(path: testSet.source, fingerprint: testSet.fingerprint), conditions: settings.conditions, ledger: ledger)
                 warn("eval: task \(template.name): \(trainSet.examples.count) training examples, \(testSet.examples.count) test examples")
                 let dpSource = GeneratedDemonstrationSource(
                     task: template, model: connected.model, privateData: trainSet.examples, settings: generationSettings(for: template),
@@ -147,4 +158,15 @@ struct Eval: AsyncParsableCommand {
     func generationSettings(for task: TaskTemplate) -> GenerationSettings {
         generator.overrides.settings(for: task, labels: task.labels.map(\.name), privacy: .noNoise)
     }
+}
+
+/// The store's ledger as the evaluation harness reads it (budgets by content fingerprint).
+struct StoreLedger: EvalLedger {
+    let store: FewShotStore
+
+    func budget(ofFingerprint fingerprint: String) throws -> (epsilon: Double, delta: Double)? {
+        try store.budget(fingerprint: fingerprint).map { (epsilon: $0.epsilon, delta: $0.delta) }
+    }
+
+    func publicDatasetID(fingerprint: String) -> String { store.publicDatasetID(fingerprint: fingerprint) }
 }
