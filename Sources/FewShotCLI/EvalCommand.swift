@@ -114,24 +114,29 @@ struct Eval: AsyncParsableCommand {
     func run() async throws {
         let settings = try settings()
         let directory = URL(fileURLWithPath: out)
-        // Only read: a store that does not exist holds no budgets, and eval does not create one.
+        // Read every task's files and check them against the ledger before the LLM is contacted. Only
+        // read: a store that does not exist holds no budgets, and eval does not create one.
         let store = FileManager.default.fileExists(atPath: storeOptions.path) ? try storeOptions.open() : nil
         let ledger = store.map(StoreLedger.init)
+        var loaded: [(template: TaskTemplate, train: PrivateDataset, test: PrivateDataset)] = []
+        for (index, name) in tasks.enumerated() {
+            let template = try TaskFile.find(name, in: URL(fileURLWithPath: prompts))
+            guard template.kind == .classification else {
+                throw ValidationError("--task \(name): an extraction task; the harness scores classification tasks only")
+            }
+            let trainURL = URL(fileURLWithPath: train.isEmpty ? "\(dataDir)/\(template.name)_train.jsonl" : train[index])
+            let testURL = URL(fileURLWithPath: test.isEmpty ? "\(dataDir)/\(template.name)_test.jsonl" : test[index])
+            let trainSet = try PrivateDataFile.load(trainURL, task: template)
+            let testSet = try PrivateDataFile.load(testURL, task: template)
+            try BudgetedDataRule.check(
+                task: template.name, train: EvalDataFile(path: trainSet.source, fingerprint: trainSet.fingerprint),
+                test: EvalDataFile(path: testSet.source, fingerprint: testSet.fingerprint), conditions: settings.conditions, ledger: ledger)
+            loaded.append((template, trainSet, testSet))
+        }
         let connected = try await llm.connect()
         do {
             var evalTasks: [EvalTask] = []
-            for (index, name) in tasks.enumerated() {
-                let template = try TaskFile.find(name, in: URL(fileURLWithPath: prompts))
-                guard template.kind == .classification else {
-                    throw ValidationError("--task \(name): an extraction task; the harness scores classification tasks only")
-                }
-                let trainURL = URL(fileURLWithPath: train.isEmpty ? "\(dataDir)/\(template.name)_train.jsonl" : train[index])
-                let testURL = URL(fileURLWithPath: test.isEmpty ? "\(dataDir)/\(template.name)_test.jsonl" : test[index])
-                let trainSet = try PrivateDataFile.load(trainURL, task: template)
-                let testSet = try PrivateDataFile.load(testURL, task: template)
-                try BudgetedDataRule.check(
-                    task: template.name, train: EvalDataFile(path: trainSet.source, fingerprint: trainSet.fingerprint),
-                    test: EvalDataFile(path: testSet.source, fingerprint: testSet.fingerprint), conditions: settings.conditions, ledger: ledger)
+            for (template, trainSet, testSet) in loaded {
                 warn("eval: task \(template.name): \(trainSet.examples.count) training examples, \(testSet.examples.count) test examples")
                 let dpSource = GeneratedDemonstrationSource(
                     task: template, model: connected.model, privateData: trainSet.examples, settings: generationSettings(for: template),

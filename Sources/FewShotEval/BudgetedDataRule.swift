@@ -63,9 +63,9 @@ public struct BudgetedDataRefusal: Error, Sendable, Hashable, CustomStringConver
 
     public var description: String {
         let fix = role == "training"
-            ? "Run only zero-shot and eps-0 on it (--conditions zero-shot,eps-0), or evaluate on data without a budget: "
-                + "a store without one (--store PATH) or a data set of your own that you are free to spend"
-            : "Evaluate on a test file that has no budget, or pass a store without one (--store PATH)"
+            ? "Run only zero-shot and eps-0 on it (--conditions zero-shot,eps-0), or point --store at a store that holds "
+                + "no budget for it; to spend its budget on DP demonstrations, use `fewshot gen`, which charges the ledger"
+            : "Evaluate on a test file that has no budget, or point --store at a store that holds none for it"
         return "eval: task \(task): the \(role) file \(file) is data set \(dataset.prefix(12)), which has a privacy budget "
             + "(epsilon \(Self.format(budgetEpsilon)), delta \(Self.format(budgetDelta))) in the store; "
             + "\(conditions.joined(separator: ", ")) would read its private examples without charging the ledger, so the run is refused. "
