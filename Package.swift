@@ -58,6 +58,7 @@ let package = Package(
         .target(name: "FewShotStore", dependencies: [
             "DPAccounting", "FewShotCore",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // One generation end to end: request -> settings and calibration -> ledger reservation ->
         // generator with per-token checkpoints -> stored set. Shared by `fewshot gen` and the server's jobs.

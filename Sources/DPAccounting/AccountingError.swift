@@ -17,6 +17,9 @@ public enum AccountingError: Error, Equatable, Sendable, CustomStringConvertible
     case unsupportedEvent(accountant: String, reason: String)
     /// Calibration found no noise multiplier that meets the target.
     case calibrationFailed(reason: String)
+    /// An RDP curve with a negative value at this order: a Renyi divergence is never negative, so the
+    /// curve is wrong and no guarantee can be derived from it.
+    case negativeRenyiDivergence(order: Double, value: Double)
 
     public var description: String {
         switch self {
@@ -37,6 +40,8 @@ public enum AccountingError: Error, Equatable, Sendable, CustomStringConvertible
             return "the \(accountant) accountant does not support this event: \(reason)"
         case .calibrationFailed(let reason):
             return "calibration failed: \(reason)"
+        case .negativeRenyiDivergence(let order, let value):
+            return "the RDP curve is \(value) < 0 at order \(order); a Renyi divergence is never negative, so the curve is wrong and no epsilon is derived from it"
         }
     }
 }

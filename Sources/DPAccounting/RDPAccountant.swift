@@ -43,7 +43,7 @@ public struct RDPAccountant: PrivacyAccountant {
         }
         let curve = try rdp(for: event)
         if curve.allSatisfy({ $0 == 0 }) { return 0 }
-        return RDPConversion.epsilon(orders: orders, rdp: curve, delta: delta).epsilon
+        return try RDPConversion.epsilon(orders: orders, rdp: curve, delta: delta).epsilon
     }
 
     /// The delta at which `event` is (epsilon, delta)-DP.
@@ -51,7 +51,7 @@ public struct RDPAccountant: PrivacyAccountant {
         if case .parallel(let branches) = event {
             return try Set(branches).map { try delta(for: $0, epsilon: epsilon) }.max() ?? 0
         }
-        return RDPConversion.delta(orders: orders, rdp: try rdp(for: event), epsilon: epsilon)
+        return try RDPConversion.delta(orders: orders, rdp: try rdp(for: event), epsilon: epsilon)
     }
 
     /// The RDP curve of `event` at ``orders`` (+infinity where unbounded).

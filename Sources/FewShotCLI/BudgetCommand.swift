@@ -1,5 +1,6 @@
 import ArgumentParser
 import DPAccounting
+import FewShotData
 import FewShotStore
 import Foundation
 
@@ -15,7 +16,7 @@ struct Budget: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show budget, spent and reserved epsilon per data set and label (composed from the ledger's events).")
 
-        @Argument(help: "Data set fingerprint, a prefix of it (4+ characters) or its registered name. All data sets if omitted.")
+        @Argument(help: "Data set id (as listed here), a prefix of it (4+ characters) or its registered name. All data sets if omitted.")
         var dataset: String?
 
         @Option(name: .long, help: "Report epsilon at this delta for data sets without a budget (default: 1 / number of examples).")
@@ -47,7 +48,7 @@ struct Budget: ParsableCommand {
 
         static func render(_ status: BudgetStatus) -> String {
             func f(_ x: Double) -> String { x.isFinite ? String(format: "%.4g", x) : "inf" }
-            var lines = ["\(status.dataset.name)  \(status.dataset.fingerprint)"]
+            var lines = ["\(status.dataset.name)  \(status.dataset.publicID)"]
             if let budget = status.budget {
                 lines.append("  budget     epsilon \(f(budget.epsilon))  delta \(f(budget.delta))")
             } else {
@@ -74,14 +75,28 @@ struct Budget: ParsableCommand {
         return URL(fileURLWithPath: argument).path
     }
 
-    /// `fewshot budget set DATASET --epsilon E --delta D`
+    /// `fewshot budget set DATASET --epsilon E --delta D`, or `fewshot budget set --data FILE --task T ...`
     struct SetBudget: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "set",
-            abstract: "Set the total (epsilon, delta) allowed over everything ever generated from a data set.")
+            abstract: "Set the total (epsilon, delta) allowed over everything ever generated from a data set.",
+            discussion: """
+                Name a registered data set (its id as `fewshot budget show` lists it, a unique prefix, or its \
+                name), or give the private data file with --data and --task: it is read and fingerprinted as \
+                `fewshot gen` reads it and registered, so its budget is in place before the first generation.
+                """)
 
-        @Argument(help: "Data set fingerprint (SHA-256 hex), a prefix of a registered one, or its registered name.")
-        var dataset: String
+        @Argument(help: "Data set id (as `fewshot budget show` lists it), a prefix of it (4+ characters), or its registered name.")
+        var dataset: String?
+
+        @Option(help: "The private data file (JSONL or CSV) to register and set the budget of, read as `fewshot gen --data` reads it.")
+        var data: String?
+
+        @Option(help: "Task of --data (a name in the prompts directory or a task file path), needed to read its labels.")
+        var task: String?
+
+        @Option(help: "Directory of task files.")
+        var prompts: String = ProcessInfo.processInfo.environment["FEWSHOT_PROMPTS"] ?? "prompts"
 
         @Option(name: .long, help: "Total epsilon allowed (>= 0).")
         var epsilon: Double
@@ -94,17 +109,29 @@ struct Budget: ParsableCommand {
         func validate() throws {
             guard epsilon.isFinite, epsilon >= 0 else { throw ValidationError("--epsilon must be a finite number >= 0, got \(epsilon)") }
             guard delta > 0, delta < 1 else { throw ValidationError("--delta must be in (0, 1), got \(delta)") }
+            switch (dataset, data, task) {
+            case (nil, nil, _): throw ValidationError("name the data set (its id or name), or give its file with --data FILE --task T")
+            case (.some, .some, _): throw ValidationError("give either a data set id/name or --data FILE, not both")
+            case (nil, .some, nil): throw ValidationError("--data needs --task to read the file's labels (as for `fewshot gen`)")
+            case (.some, nil, .some): throw ValidationError("--task is only for --data FILE")
+            default: break
+            }
         }
 
         func run() throws {
             let store = try storeOptions.open()
-            let dataset = Budget.reference(self.dataset)
-            if dataset != self.dataset, (try? store.dataset(matching: dataset)) == nil {
-                throw ValidationError(
-                    "\(dataset) is not a registered data set yet; run `fewshot gen` on it once, or give its fingerprint")
+            let record: DatasetRecord
+            if let data, let task {
+                // Read exactly as `fewshot gen --data` does (a relative path is relative to the working
+                // directory), so the fingerprint is the one its generations are charged to.
+                let template = try TaskFile.find(task, in: URL(fileURLWithPath: prompts))
+                let file = try PrivateDataFile.load(URL(fileURLWithPath: data), task: template)
+                record = try store.registerDataset(fingerprint: file.fingerprint, name: file.source, labelCounts: file.countsByLabel)
+            } else {
+                record = try store.dataset(matching: Budget.reference(dataset ?? ""))
             }
-            try store.setBudget(dataset: dataset, epsilon: epsilon, delta: delta)
-            let status = try store.budgetStatus(dataset: dataset, accountant: DefaultAccountant())
+            try store.setBudget(dataset: record.fingerprint, epsilon: epsilon, delta: delta)
+            let status = try store.budgetStatus(dataset: record.fingerprint, accountant: DefaultAccountant())
             print(Show.render(status))
             if let budget = status.budget, status.committedEpsilon > budget.epsilon {
                 print("note: more than this budget is already spent or reserved; further generations will be refused.")

@@ -15,17 +15,18 @@ struct Demos: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List demonstration sets, newest first.")
 
-        @Option(name: .long, help: "Only sets generated from this data set (fingerprint, prefix or name).")
+        @Option(name: .long, help: "Only sets generated from this data set (its id as `fewshot budget show` lists it, a prefix, or its name).")
         var dataset: String?
 
         @OptionGroup var storeOptions: StoreOptions
 
         func run() throws {
-            let sets = try storeOptions.open().demonstrationSets(dataset: dataset)
+            let store = try storeOptions.open()
+            let sets = try store.demonstrationSets(dataset: try dataset.map { try store.dataset(matching: $0).fingerprint })
             if sets.isEmpty { print("No demonstration sets."); return }
             let dates = ISO8601DateFormatter()
             for set in sets {
-                let privacy = set.seeded ? "NOT PRIVATE (seeded)" : "epsilon \(f(set.epsilon)) delta \(f(set.delta))"
+                let privacy = set.seeded ? "NOT PRIVATE (seeded)" : set.isPrivate ? "epsilon \(f(set.epsilon)) delta \(f(set.delta))" : "NOT PRIVATE (epsilon inf)"
                 print("\(set.id)  \(dates.string(from: set.created))  \(set.task)  \(set.demonstrations.count) demos  \(privacy)  \(set.model)  data \(set.dataset.prefix(12))")
             }
         }
@@ -47,8 +48,8 @@ struct Demos: ParsableCommand {
             print("task        \(set.task)   labels \(set.labels.joined(separator: ", "))")
             print("model       \(set.model)")
             print("created     \(ISO8601DateFormatter().string(from: set.created))")
-            if set.seeded {
-                print("privacy     NOT PRIVATE: noise came from a seeded generator (reproducible)")
+            if let reason = set.nonPrivateReason {
+                print("privacy     \(reason)")
             } else {
                 print("privacy     epsilon \(f(set.epsilon))  delta \(f(set.delta))  (accountant \(set.accountant))")
             }

@@ -4,6 +4,7 @@ import FewShotCore
 import FewShotData
 import FewShotEval
 import FewShotGeneration
+import FewShotStore
 import Foundation
 
 /// `fewshot eval`: the paper's Table 3 on any task with a train/test pair: zero-shot, epsilon = 0,
@@ -16,7 +17,9 @@ struct Eval: AsyncParsableCommand {
             Writes table.md, results.csv, results.json and accuracy-<task>.svg to --out, and caches every \
             (task, condition, seed) cell under --out/cells, so an interrupted run resumes where it stopped. \
             Progress goes to stderr. The paper's protocol: --test-count 1000 for AGNews, all 500 for TREC, \
-            --seeds 0,1,2,3,4 and the task's default generation settings.
+            --seeds 0,1,2,3,4 and the task's default generation settings. The harness does not charge the \
+            privacy ledger: a training file with a budget in the store (--store) is refused for the conditions \
+            that read it (eps-<e>, eps-inf, real), and a test file with a budget for all conditions.
             """)
 
     @Option(name: .customLong("task"), parsing: .upToNextOption, help: "Task names in the prompts directory (or task file paths); one table row each.")
@@ -71,6 +74,8 @@ struct Eval: AsyncParsableCommand {
 
     @OptionGroup var llm: LLMOptions
 
+    @OptionGroup var storeOptions: StoreOptions
+
     func validate() throws {
         if !train.isEmpty, train.count != tasks.count { throw ValidationError("--train: give one file per --task (\(tasks.count)), got \(train.count)") }
         if !test.isEmpty, test.count != tasks.count { throw ValidationError("--test: give one file per --task (\(tasks.count)), got \(test.count)") }
@@ -109,18 +114,29 @@ struct Eval: AsyncParsableCommand {
     func run() async throws {
         let settings = try settings()
         let directory = URL(fileURLWithPath: out)
+        // Read every task's files and check them against the ledger before the LLM is contacted. Only
+        // read: a store that does not exist holds no budgets, and eval does not create one.
+        let store = FileManager.default.fileExists(atPath: storeOptions.path) ? try storeOptions.open() : nil
+        let ledger = store.map(StoreLedger.init)
+        var loaded: [(template: TaskTemplate, train: PrivateDataset, test: PrivateDataset)] = []
+        for (index, name) in tasks.enumerated() {
+            let template = try TaskFile.find(name, in: URL(fileURLWithPath: prompts))
+            guard template.kind == .classification else {
+                throw ValidationError("--task \(name): an extraction task; the harness scores classification tasks only")
+            }
+            let trainURL = URL(fileURLWithPath: train.isEmpty ? "\(dataDir)/\(template.name)_train.jsonl" : train[index])
+            let testURL = URL(fileURLWithPath: test.isEmpty ? "\(dataDir)/\(template.name)_test.jsonl" : test[index])
+            let trainSet = try PrivateDataFile.load(trainURL, task: template)
+            let testSet = try PrivateDataFile.load(testURL, task: template)
+            try BudgetedDataRule.check(
+                task: template.name, train: EvalDataFile(path: trainSet.source, fingerprint: trainSet.fingerprint),
+                test: EvalDataFile(path: testSet.source, fingerprint: testSet.fingerprint), conditions: settings.conditions, ledger: ledger)
+            loaded.append((template, trainSet, testSet))
+        }
         let connected = try await llm.connect()
         do {
             var evalTasks: [EvalTask] = []
-            for (index, name) in tasks.enumerated() {
-                let template = try TaskFile.find(name, in: URL(fileURLWithPath: prompts))
-                guard template.kind == .classification else {
-                    throw ValidationError("--task \(name): an extraction task; the harness scores classification tasks only")
-                }
-                let trainURL = URL(fileURLWithPath: train.isEmpty ? "\(dataDir)/\(template.name)_train.jsonl" : train[index])
-                let testURL = URL(fileURLWithPath: test.isEmpty ? "\(dataDir)/\(template.name)_test.jsonl" : test[index])
-                let trainSet = try PrivateDataFile.load(trainURL, task: template)
-                let testSet = try PrivateDataFile.load(testURL, task: template)
+            for (template, trainSet, testSet) in loaded {
                 warn("eval: task \(template.name): \(trainSet.examples.count) training examples, \(testSet.examples.count) test examples")
                 let (generation, plan) = generator.overrides.plannedSettings(
                     for: template, labels: template.labels.map(\.name), privacy: .noNoise, examplesPerLabel: trainSet.countsByLabel)
@@ -145,4 +161,15 @@ struct Eval: AsyncParsableCommand {
             throw error
         }
     }
+}
+
+/// The store's ledger as the evaluation harness reads it (budgets by content fingerprint).
+struct StoreLedger: EvalLedger {
+    let store: FewShotStore
+
+    func budget(ofFingerprint fingerprint: String) throws -> (epsilon: Double, delta: Double)? {
+        try store.budget(fingerprint: fingerprint).map { (epsilon: $0.epsilon, delta: $0.delta) }
+    }
+
+    func publicDatasetID(fingerprint: String) -> String { store.publicDatasetID(fingerprint: fingerprint) }
 }

@@ -130,8 +130,10 @@ struct Gen: AsyncParsableCommand {
     func openLedger(dataset: PrivateDataset) throws -> FewShotStore? {
         if noStore {
             guard FileManager.default.fileExists(atPath: store.path) else { return nil }
-            if try store.open().budget(dataset: dataset.fingerprint) != nil {
-                throw ValidationError("--no-store: data set \(dataset.fingerprint.prefix(12)) has a privacy budget, so every generation must go through the ledger")
+            let ledger = try store.open()
+            if try ledger.budget(fingerprint: dataset.fingerprint) != nil {
+                let id = ledger.publicDatasetID(fingerprint: dataset.fingerprint).prefix(12)
+                throw ValidationError("--no-store: data set \(id) has a privacy budget, so every generation must go through the ledger")
             }
             return nil
         }

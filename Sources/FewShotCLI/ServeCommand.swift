@@ -48,7 +48,7 @@ struct Serve: AsyncParsableCommand {
         let storePath = storeOptions.path
         var configuration = try ProxyConfigurationFile.load(
             from: URL(fileURLWithPath: config), taskLoader: TaskFile.load,
-            demonstrationSetLoader: { id in try Self.storedDemonstrations(id, storePath: storePath) })
+            demonstrationSetLoader: { id in try Self.storedSet(id, storePath: storePath) })
         if let host { configuration.host = host }
         if let port { configuration.port = port }
         // The admin API needs the store; without an admin key it stays closed and the store unopened.
@@ -56,14 +56,10 @@ struct Serve: AsyncParsableCommand {
         try await ProxyServer(configuration: configuration, logger: logger, store: store).run()
     }
 
-    /// A stored set's demonstrations. A seeded set is refused: its noise was reproducible, so it is not private.
-    static func storedDemonstrations(_ id: String, storePath: String) throws -> [Demonstration] {
+    /// A stored set; whether it may be served is the configuration loader's rule (not private: refused).
+    static func storedSet(_ id: String, storePath: String) throws -> DemonstrationSetRecord {
         let store = try FewShotStore(path: storePath)
         defer { try? store.close() }
-        let set = try store.demonstrationSet(id)
-        guard !set.seeded else {
-            throw ValidationError("demonstration set \(set.id) was generated with --seed: it is not private and is not served")
-        }
-        return set.demonstrations.map { Demonstration(label: $0.label ?? TaskTemplate.extractionGroup, text: $0.text, answer: $0.answer) }
+        return try store.demonstrationSet(id)
     }
 }

@@ -16,7 +16,8 @@ public struct PrivateDataset: Sendable, CustomStringConvertible {
     public var duplicateExamples = 0
 
     public var countsByLabel: [String: Int] { Dictionary(grouping: examples, by: \.label).mapValues(\.count) }
-    public var description: String { "PrivateDataset(\(source), \(examples.count) examples, \(fingerprint.prefix(12)))" }
+    /// Without the fingerprint: it never leaves the store (see the store's public dataset ids).
+    public var description: String { "PrivateDataset(\(source), \(examples.count) examples)" }
 
     /// What a user should know about the file's shape (counts only, never content), or nil if nothing.
     public var inputSummary: String? {

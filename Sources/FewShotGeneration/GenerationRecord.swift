@@ -8,7 +8,8 @@ import Foundation
 public struct GenerationRecord: Sendable, Encodable {
     public var type = "privacy"
     public var task: String
-    public var dataset: String
+    /// The data set's public id in the store (never its content fingerprint); nil without a store.
+    public var dataset: String?
     public var generation: String?
     public var epsilon: Double
     public var epsilonPerLabel: [String: Double]

@@ -123,7 +123,7 @@ public struct LedgerGeneration: Sendable {
         let answering = Set(result.eventsByLabel.values.map { accountant.answering(for: $0) })
         let settings = p.settings
         return GenerationRecord(
-            task: p.task.name, dataset: p.dataset.fingerprint, generation: generation,
+            task: p.task.name, dataset: ledger?.publicDatasetID(fingerprint: p.dataset.fingerprint), generation: generation,
             epsilon: claimed, epsilonPerLabel: perLabel, delta: p.delta, sigma: p.noiseMultiplier,
             accountant: answering.sorted().joined(separator: "+"), mechanism: settings.mechanism.rawValue,
             sampling: settings.sampling.rawValue, subsample: settings.subsampleScheme.rawValue,

@@ -1,18 +1,24 @@
 import Foundation
 
 /// A private data set as the store knows it: the SHA-256 fingerprint of its normalised content,
-/// a display name, and how many examples each label has. Never any example text.
+/// its public id, a display name, and how many examples each label has. Never any example text.
 public struct DatasetRecord: Sendable, Hashable, Codable {
-    /// Lowercase hexadecimal SHA-256 of the normalised content (computed by the caller).
+    /// Lowercase hexadecimal SHA-256 of the normalised content (computed by the caller). The ledger's
+    /// internal key: never shown or published, since someone who knows all examples but one could
+    /// test guesses of the last against it. Show ``publicID`` instead.
     public var fingerprint: String
+    /// The id shown and published outside the store: HMAC-SHA256 of the fingerprint under the store's
+    /// secret (64 lowercase hex digits), which reveals nothing about the content.
+    public var publicID: String
     /// What the user calls it (a file name or path); shown in listings.
     public var name: String
     /// Number of private examples per label. Labels are public.
     public var labelCounts: [String: Int]
     public var registered: Date
 
-    public init(fingerprint: String, name: String, labelCounts: [String: Int], registered: Date) {
+    public init(fingerprint: String, publicID: String, name: String, labelCounts: [String: Int], registered: Date) {
         self.fingerprint = fingerprint
+        self.publicID = publicID
         self.name = name
         self.labelCounts = labelCounts
         self.registered = registered

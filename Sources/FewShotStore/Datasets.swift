@@ -3,16 +3,18 @@ import Foundation
 import GRDB
 
 extension FewShotStore {
-    /// Records a data set by fingerprint, or updates its name and label counts if already known.
+    /// Records a data set by fingerprint (and gives it its public id), or updates its name and label
+    /// counts if already known.
     @discardableResult
     public func registerDataset(fingerprint: String, name: String, labelCounts: [String: Int]) throws -> DatasetRecord {
         try DatasetRecord.validate(fingerprint: fingerprint)
         let counts = String(decoding: try JSONCoding.encoder.encode(labelCounts), as: UTF8.self)
+        let publicID = datasetKey.publicID(fingerprint: fingerprint)
         return try pool.write { db in
             try db.execute(sql: """
-                INSERT INTO dataset (fingerprint, name, labelCounts, registered) VALUES (?, ?, ?, ?)
+                INSERT INTO dataset (fingerprint, name, labelCounts, registered, publicID) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT(fingerprint) DO UPDATE SET name = excluded.name, labelCounts = excluded.labelCounts
-                """, arguments: [fingerprint, name, counts, Date()])
+                """, arguments: [fingerprint, name, counts, Date(), publicID])
             return try Self.fetchDataset(db, fingerprint)!
         }
     }
@@ -24,26 +26,28 @@ extension FewShotStore {
         }
     }
 
-    /// The data set whose fingerprint is `reference`, starts with it, or whose name is `reference`.
+    /// The data set a user names: its public id, a unique prefix of it (4+ characters), or its
+    /// registered name. Never by its content fingerprint, which does not leave the store: a caller
+    /// that holds the data itself looks it up with ``dataset(fingerprint:)``.
     public func dataset(matching reference: String) throws -> DatasetRecord {
-        try pool.read { db in try Self.resolveDataset(db, reference) }
+        try pool.read { db in try Self.resolvePublicDataset(db, reference) }
     }
 
-    /// Sets (or replaces) the budget of a data set. A full fingerprint not yet registered is
-    /// registered with no label counts, so a budget can be set before the first generation.
+    /// The registered data set with this content fingerprint (computed from the data by the caller), or nil.
+    public func dataset(fingerprint: String) throws -> DatasetRecord? {
+        try pool.read { db in try Self.fetchDataset(db, fingerprint) }
+    }
+
+    /// Sets (or replaces) the budget of a registered data set (`reference`: its fingerprint, public id,
+    /// unique prefix of that, or name). A data set that is not registered is refused
+    /// (``StoreError/unknownDataset(_:)``): register it first (``registerDataset(fingerprint:name:labelCounts:)``,
+    /// which `fewshot budget set --data FILE --task T` and every generation do), so that no budget
+    /// exists for a data set that was never read.
     public func setBudget(dataset reference: String, epsilon: Double, delta: Double) throws {
         let budget = PrivacyBudget(epsilon: epsilon, delta: delta)
         try budget.validate()
         try pool.write { db in
-            let fingerprint: String
-            if let known = try? Self.resolveDataset(db, reference) {
-                fingerprint = known.fingerprint
-            } else {
-                try DatasetRecord.validate(fingerprint: reference)
-                try db.execute(sql: "INSERT INTO dataset (fingerprint, name, labelCounts, registered) VALUES (?, ?, '{}', ?)",
-                               arguments: [reference, reference, Date()])
-                fingerprint = reference
-            }
+            let fingerprint = try Self.resolveDataset(db, reference).fingerprint
             try db.execute(sql: """
                 INSERT INTO budget (dataset, epsilon, delta, updated) VALUES (?, ?, ?, ?)
                 ON CONFLICT(dataset) DO UPDATE SET epsilon = excluded.epsilon, delta = excluded.delta, updated = excluded.updated
@@ -60,6 +64,12 @@ extension FewShotStore {
         }
     }
 
+    /// The budget of the data set with this content fingerprint, or nil if it has none or is not
+    /// registered: for a run that reads the data but not through the ledger (`gen --no-store`, `eval`).
+    public func budget(fingerprint: String) throws -> PrivacyBudget? {
+        try pool.read { db in try Self.fetchBudget(db, fingerprint) }
+    }
+
     static func fetchDataset(_ db: Database, _ fingerprint: String) throws -> DatasetRecord? {
         try Row.fetchOne(db, sql: "SELECT * FROM dataset WHERE fingerprint = ?", arguments: [fingerprint]).map(decodeDataset)
     }
@@ -69,23 +79,31 @@ extension FewShotStore {
             .map { PrivacyBudget(epsilon: $0["epsilon"], delta: $0["delta"]) }
     }
 
+    /// A data set by its exact content fingerprint (callers inside fewshot that hold the data), else
+    /// as ``resolvePublicDataset(_:_:)``.
     static func resolveDataset(_ db: Database, _ reference: String) throws -> DatasetRecord {
         if let exact = try fetchDataset(db, reference) { return exact }
+        return try resolvePublicDataset(db, reference)
+    }
+
+    /// A data set by public id, unique public-id prefix (4+ characters) or name: what users give.
+    static func resolvePublicDataset(_ db: Database, _ reference: String) throws -> DatasetRecord {
         let rows = try Row.fetchAll(db, sql: """
-            SELECT * FROM dataset WHERE name = ? OR (length(?) >= 4 AND substr(fingerprint, 1, length(?)) = ?)
-            """, arguments: [reference, reference, reference, reference.lowercased()])
+            SELECT * FROM dataset WHERE publicID = ? OR name = ? OR (length(?) >= 4 AND substr(publicID, 1, length(?)) = ?)
+            """, arguments: [reference.lowercased(), reference, reference, reference, reference.lowercased()])
+        if let exact = rows.first(where: { $0["publicID"] == reference.lowercased() }) { return try decodeDataset(exact) }
         let matches = try rows.map(decodeDataset)
         switch matches.count {
         case 1: return matches[0]
         case 0: throw StoreError.unknownDataset(reference)
-        default: throw StoreError.ambiguousDataset(reference, matches: matches.map { "\($0.name) (\($0.fingerprint.prefix(12)))" })
+        default: throw StoreError.ambiguousDataset(reference, matches: matches.map { "\($0.name) (\($0.publicID.prefix(12)))" })
         }
     }
 
     static func decodeDataset(_ row: Row) throws -> DatasetRecord {
         let counts: String = row["labelCounts"]
         return DatasetRecord(
-            fingerprint: row["fingerprint"], name: row["name"],
+            fingerprint: row["fingerprint"], publicID: row["publicID"], name: row["name"],
             labelCounts: try JSONCoding.decoder.decode([String: Int].self, from: Data(counts.utf8)),
             registered: row["registered"])
     }

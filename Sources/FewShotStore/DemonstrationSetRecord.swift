@@ -21,7 +21,8 @@ public struct DemonstrationSetRecord: Sendable, Hashable, Codable {
 
     /// Set by the store on ``FewShotStore/complete(_:demonstrations:)`` to the generation id.
     public var id: String
-    /// Set by the store to the reservation's data set fingerprint.
+    /// The data set: its public id (``DatasetRecord/publicID``) in every record the store returns from
+    /// its listings; the store keeps the content fingerprint internally.
     public var dataset: String
     public var task: String
     public var labels: [String]
@@ -42,6 +43,18 @@ public struct DemonstrationSetRecord: Sendable, Hashable, Codable {
     public var accountant: String
     /// True when noise came from a seeded generator: reproducible, and then not private.
     public var seeded: Bool
+
+    /// Whether the set carries the (epsilon, delta)-DP guarantee it was charged for. False when its noise
+    /// was seeded, and when its epsilon is not finite (`--epsilon inf`: no noise at all, so a text can
+    /// copy a private example). Only private sets may be served (see `fewshot serve`).
+    public var isPrivate: Bool { nonPrivateReason == nil }
+
+    /// Why the set is not private, in words for an error or a listing; nil when it is private.
+    public var nonPrivateReason: String? {
+        if seeded { return "was generated with seeded noise (--seed): reproducible, NOT private" }
+        if !epsilon.isFinite { return "was generated without noise (epsilon = \(epsilon.isNaN ? "nan" : "inf")): NOT private" }
+        return nil
+    }
 
     public init(
         id: String = "", dataset: String = "", task: String, labels: [String], demonstrations: [Demonstration],

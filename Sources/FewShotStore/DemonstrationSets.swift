@@ -2,19 +2,29 @@ import Foundation
 import GRDB
 
 extension FewShotStore {
-    /// Stored demonstration sets, newest first (optionally of one data set).
+    /// Stored demonstration sets, newest first (optionally of one data set). Their `dataset` is the
+    /// data set's public id.
     public func demonstrationSets(dataset reference: String? = nil) throws -> [DemonstrationSetRecord] {
         try pool.read { db in
             let fingerprint = try reference.map { try Self.resolveDataset(db, $0).fingerprint }
             return try String.fetchAll(db, sql: """
                 SELECT record FROM demonstration_set WHERE (? IS NULL OR dataset = ?) ORDER BY created DESC, id
-                """, arguments: [fingerprint, fingerprint]).map { try JSONCoding.decode(DemonstrationSetRecord.self, $0) }
+                """, arguments: [fingerprint, fingerprint]).map(publicRecord)
         }
     }
 
-    /// The demonstration set whose id is `reference` or starts with it (at least 4 characters).
+    /// The demonstration set whose id is `reference` or starts with it (at least 4 characters). Its
+    /// `dataset` is the data set's public id.
     public func demonstrationSet(_ reference: String) throws -> DemonstrationSetRecord {
-        try pool.read { db in try JSONCoding.decode(DemonstrationSetRecord.self, Self.resolveSet(db, reference).record) }
+        try pool.read { db in try publicRecord(Self.resolveSet(db, reference).record) }
+    }
+
+    /// A stored record as it leaves the store: the ledger keeps the content fingerprint in it, callers
+    /// see the public id.
+    func publicRecord(_ stored: String) throws -> DemonstrationSetRecord {
+        var record = try JSONCoding.decode(DemonstrationSetRecord.self, stored)
+        record.dataset = datasetKey.publicID(fingerprint: record.dataset)
+        return record
     }
 
     /// Deletes a demonstration set. Its privacy cost stays charged: the ledger keeps the generation.
@@ -67,7 +77,7 @@ struct ExportedDemonstration: Encodable {
     var created: Date
     var accountant: String
     var seeded: Bool
-    /// False when noise was seeded: the output is reproducible and not private.
+    /// False when noise was seeded or epsilon is infinite: see ``DemonstrationSetRecord/isPrivate``.
     var `private`: Bool
 
     init(set record: DemonstrationSetRecord, demonstration: DemonstrationSetRecord.Demonstration) {
@@ -89,6 +99,6 @@ struct ExportedDemonstration: Encodable {
         created = record.created
         accountant = record.accountant
         seeded = record.seeded
-        `private` = !record.seeded
+        `private` = record.isPrivate
     }
 }

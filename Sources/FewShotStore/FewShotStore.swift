@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-/// The embedded SQLite store: private data sets (fingerprints and label counts only), their privacy
+/// The embedded SQLite store: private data sets (fingerprints, public ids and label counts only), their privacy
 /// budgets, the ledger of generations and their checkpoints, and the demonstration sets produced.
 ///
 /// Guarantees:
@@ -11,9 +11,13 @@ import GRDB
 ///   `BEGIN IMMEDIATE` transaction, so processes sharing the file are serialized and a reservation
 ///   is durable before its caller may release a token.
 /// - On open, generations left "running" by a process that has ended are marked failed (resumable).
+/// - A data set's content fingerprint never leaves the store: records, errors and listings name it by
+///   its public id (``DatasetRecord/publicID``), and references from users resolve public ids only.
 public final class FewShotStore: Sendable {
     public let path: String
     let pool: DatabasePool
+    /// Makes the public ids of data sets (see ``DatasetKey``).
+    let datasetKey: DatasetKey
 
     /// Opens the store at `path`, creating it (and its directory) if absent.
     public init(path: String) throws {
@@ -37,6 +41,7 @@ public final class FewShotStore: Sendable {
             throw StoreError.notAStore(path: path, reason: error.message ?? "\(error)")
         }
         try Self.migrate(pool, path: path)
+        datasetKey = try pool.read { try DatasetKey.read($0) }
         try reapEndedGenerations()
     }
 

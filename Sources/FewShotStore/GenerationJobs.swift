@@ -5,6 +5,7 @@ import GRDB
 /// generation's state. Holds no private text (released tokens are DP output and are not included).
 public struct GenerationJobRecord: Sendable, Hashable {
     public var id: String
+    /// The data set's public id (``DatasetRecord/publicID``).
     public var dataset: String
     /// The job's request as stored (JSON written by the server).
     public var request: String
@@ -41,10 +42,10 @@ extension FewShotStore {
 
     static func generationJob(_ db: Database, _ id: String) throws -> GenerationJobRecord {
         guard let row = try Row.fetchOne(db, sql: """
-            SELECT g.id, g.dataset, g.status, g.failureReason, g.created, g.updated, j.request,
+            SELECT g.id, d.publicID AS dataset, g.status, g.failureReason, g.created, g.updated, j.request,
                    count(s.position) AS demonstrations, coalesce(sum(s.finished), 0) AS finished,
                    coalesce(sum(s.releasedCount), 0) AS released, coalesce(sum(s.maxTokens), 0) AS planned
-            FROM generation g JOIN generation_job j ON j.generation = g.id
+            FROM generation g JOIN generation_job j ON j.generation = g.id JOIN dataset d ON d.fingerprint = g.dataset
             LEFT JOIN demonstration_slot s ON s.generation = g.id
             WHERE g.id = ? GROUP BY g.id
             """, arguments: [id]) else {

@@ -42,7 +42,7 @@ extension FewShotStore {
                     let committed = try LedgerAccounting.datasetEpsilon(charges, labels: labels, accountant: accountant, delta: budget.delta, known: &known)
                     let asked = try LedgerAccounting.datasetEpsilon(planCharges, labels: labels, accountant: accountant, delta: budget.delta, known: &known)
                     throw BudgetExceeded(
-                        dataset: dataset.fingerprint, datasetName: dataset.name, budgetEpsilon: budget.epsilon,
+                        dataset: dataset.publicID, datasetName: dataset.name, budgetEpsilon: budget.epsilon,
                         delta: budget.delta, committedEpsilon: committed, remainingEpsilon: max(0, budget.epsilon - committed),
                         askedEpsilon: asked, resultingEpsilon: resulting)
                 }
@@ -125,6 +125,8 @@ extension FewShotStore {
             try db.execute(sql: "INSERT INTO demonstration_set (id, dataset, created, record) VALUES (?, ?, ?, ?)",
                            arguments: [stored.id, stored.dataset, stored.created, try JSONCoding.string(stored)])
             try db.execute(sql: "UPDATE generation SET status = 'completed', updated = ? WHERE id = ?", arguments: [Date(), reservation.id])
+            // Returned as every read returns it: named by the data set's public id, not its fingerprint.
+            stored.dataset = datasetKey.publicID(fingerprint: stored.dataset)
             return stored
         }
     }

@@ -24,6 +24,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible, Loc
     case invalidBudget(String)
     /// The accountant cannot account for an event exactly; the ledger refuses rather than guess.
     case unsupportedEvent(accountant: String, event: String)
+    /// The store's secret, which makes the data sets' public ids, is missing or not 32 bytes.
+    case damagedSecret
 
     public var description: String {
         switch self {
@@ -36,9 +38,10 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible, Loc
         case let .invalidFingerprint(value):
             return "data set fingerprint '\(value.prefix(80))' is not a SHA-256 (64 lowercase hex digits)"
         case let .unknownDataset(value):
-            return "no data set '\(value)' in the store (use the fingerprint, a unique prefix of it, or the registered name)"
+            return "no data set '\(value.prefix(80))' in the store: give its id as `fewshot budget show` lists it, a unique prefix of it (4+ characters) "
+                + "or its registered name; a data set is registered by its first generation or by `fewshot budget set --data FILE --task T`"
         case let .ambiguousDataset(value, matches):
-            return "data set '\(value)' matches several data sets: \(matches.joined(separator: ", ")); give more of the fingerprint"
+            return "data set '\(value)' matches several data sets: \(matches.joined(separator: ", ")); give more of the id"
         case let .unknownGeneration(id):
             return "no generation '\(id)' in the store"
         case let .unknownDemonstrationSet(id):
@@ -55,6 +58,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible, Loc
             return "invalid privacy budget: \(reason)"
         case let .unsupportedEvent(accountant, event):
             return "accountant '\(accountant)' cannot account for \(event) exactly; refusing to guess its cost"
+        case .damagedSecret:
+            return "the store's secret (table store_secret) is missing or damaged, so data set ids cannot be made; restore the store file from a backup"
         }
     }
 
@@ -64,6 +69,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible, Loc
 /// A generation was refused because its planned cost does not fit in what is left of the data
 /// set's budget. Nothing was recorded and no token may be released.
 public struct BudgetExceeded: Error, Sendable, Hashable, CustomStringConvertible, LocalizedError {
+    /// The data set's public id.
     public var dataset: String
     public var datasetName: String
     /// The budget's epsilon and delta; every epsilon below is at this delta.

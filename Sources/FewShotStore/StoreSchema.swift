@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The store's schema, built by migrations from the first version on. The SQLite header's
@@ -66,6 +67,26 @@ enum StoreSchema {
                     request TEXT NOT NULL
                 );
                 """)
+        }
+        migrator.registerMigration("v3-dataset-public-id") { db in
+            // A secret made once per store, and each data set's public id: HMAC-SHA256(secret, fingerprint).
+            // The content fingerprint stays the ledger's key but is never shown (see DatasetKey).
+            try db.execute(sql: """
+                CREATE TABLE store_secret (
+                    id INTEGER PRIMARY KEY NOT NULL CHECK (id = 1),
+                    secret BLOB NOT NULL CHECK (length(secret) = \(DatasetKey.byteCount)),
+                    created DATETIME NOT NULL
+                );
+                ALTER TABLE dataset ADD COLUMN publicID TEXT;
+                """)
+            try db.execute(sql: "INSERT INTO store_secret (id, secret, created) VALUES (1, ?, ?)",
+                           arguments: [DatasetKey.generateSecret(), Date()])
+            let key = try DatasetKey.read(db)
+            for fingerprint in try String.fetchAll(db, sql: "SELECT fingerprint FROM dataset") {
+                try db.execute(sql: "UPDATE dataset SET publicID = ? WHERE fingerprint = ?",
+                               arguments: [key.publicID(fingerprint: fingerprint), fingerprint])
+            }
+            try db.execute(sql: "CREATE UNIQUE INDEX dataset_public_id ON dataset(publicID)")
         }
         migrator.registerMigration("v3-demonstration-events") { db in
             // Per-demonstration planned events (amplified partition mode charges a whole

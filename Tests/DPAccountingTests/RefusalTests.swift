@@ -9,6 +9,26 @@ struct RefusalTests {
         .selfComposed(event: .poissonSampled(samplingRate: q, event: .gaussian(noiseMultiplier: sigma)), count: steps)
     }
 
+    /// A negative value on an RDP curve is a computation error; the conversion used to turn it into
+    /// epsilon 0 (and delta 0), claiming perfect privacy. dp_accounting raises on it too.
+    @Test("a negative RDP value is refused by both conversions, not turned into epsilon 0")
+    func negativeRDP() {
+        let orders = [1.5, 2, 8, 64]
+        let curve = [0.3, 0.5, -1e-3, 4]
+        #expect(throws: AccountingError.negativeRenyiDivergence(order: 8, value: -1e-3)) {
+            _ = try RDPConversion.epsilon(orders: orders, rdp: curve, delta: 1e-5)
+        }
+        #expect(throws: AccountingError.negativeRenyiDivergence(order: 8, value: -1e-3)) {
+            _ = try RDPConversion.delta(orders: orders, rdp: curve, epsilon: 1)
+        }
+        #expect(throws: AccountingError.self) {
+            _ = try RDPConversion.epsilon(orders: [2], rdp: [-0.5], delta: 1e-5)
+        }
+        #expect(AccountingError.negativeRenyiDivergence(order: 8, value: -1e-3).description.contains("order 8"))
+        // Zero is a valid divergence (a mechanism that reveals nothing): still converted.
+        #expect((try? RDPConversion.epsilon(orders: orders, rdp: [0, 0, 0, 0], delta: 1e-5).epsilon) == 0)
+    }
+
     @Test("sampling rate outside (0, 1]", arguments: [0.0, -0.1, 1.5])
     func samplingRate(_ q: Double) {
         for accountant in Self.accountants {

@@ -23,6 +23,18 @@ import Testing
         let seededSet: String
     }
 
+    /// Stores a completed no-noise (`--epsilon inf`) set of the fixture's data set; returns its id.
+    static func infiniteEpsilonSet(_ f: Fixture) throws -> String {
+        let plan = GenerationPlan(demonstrations: [.init(label: "pos", tokenEvent: .nonPrivate, maxTokens: 2)], summary: "no noise")
+        let reservation = try f.store.reserve(dataset: f.fingerprint, plan: plan, accountant: DefaultAccountant())
+        try f.store.checkpoint(reservation, demonstration: 0, released: [Token(text: "Copied.")], finished: true)
+        let record = DemonstrationSetRecord(
+            task: "sentiment", labels: ["pos"], demonstrations: [.init(label: "pos", text: "Copied.")],
+            epsilon: .infinity, delta: 1e-5, sigma: 0, mechanism: "gaussian", sampling: "subsample",
+            batches: 10, examplesPerBatch: 2, maxTokens: 2, model: "fake", seeded: false)
+        return try f.store.complete(reservation, demonstrations: record).id
+    }
+
     static func fixture() throws -> Fixture {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fewshot-admin-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -106,12 +118,51 @@ import Testing
         #expect(try f.store.budgetStatus(dataset: f.fingerprint, accountant: DefaultAccountant()).spentEpsilon == spentBefore)
     }
 
+    /// A set generated without noise can copy private text: it is listed as not private.
+    @Test func aSetWithAnInfiniteEpsilonIsListedAsNotPrivate() async throws {
+        let f = try Self.fixture()
+        let infinite = try Self.infiniteEpsilonSet(f)
+        try await Self.run(store: f.store) { client in
+            let list = try #require(try json(try await client.execute(uri: "/admin/sets", method: .get, headers: Self.admin)) as? [[String: Any]])
+            let privacy = Dictionary(uniqueKeysWithValues: list.map { ($0["id"] as? String ?? "", $0["private"] as? Bool) })
+            #expect(privacy == [f.privateSet: true, f.seededSet: false, infinite: false])
+            let detail = try #require(try json(try await client.execute(uri: "/admin/sets/\(infinite)", method: .get, headers: Self.admin)) as? [String: Any])
+            #expect((detail["set"] as? [String: Any])?["private"] as? Bool == false)
+            #expect((detail["set"] as? [String: Any])?["epsilon"] as? String == "inf")
+        }
+    }
+
+    /// The admin API names data sets by their public id (a keyed hash) and refuses the content
+    /// fingerprint as a reference: a caller could test guesses of a data set's content against it.
+    @Test func dataSetsAreNamedByPublicIDAndTheFingerprintIsNotAccepted() async throws {
+        let f = try Self.fixture()
+        let publicID = f.store.publicDatasetID(fingerprint: f.fingerprint)
+        try await Self.run(store: f.store) { client in
+            #expect(try await client.execute(uri: "/admin/budgets/\(f.fingerprint)", method: .get, headers: Self.admin).status == .notFound)
+            #expect(try await client.execute(uri: "/admin/budgets/\(f.fingerprint.prefix(10))", method: .get, headers: Self.admin).status == .notFound)
+            let put = try await client.execute(
+                uri: "/admin/budgets/\(f.fingerprint)", method: .put, headers: Self.admin, body: ByteBuffer(string: #"{"epsilon": 8, "delta": 0.00001}"#))
+            #expect(put.status == .notFound)
+            let byPrefix = try await client.execute(uri: "/admin/budgets/\(publicID.prefix(10))", method: .get, headers: Self.admin)
+            #expect(byPrefix.status == .ok)
+            var bodies = [String(buffer: byPrefix.body)]
+            for uri in ["/admin/budgets", "/admin/sets", "/admin/sets/\(f.privateSet)", "/metrics"] {
+                bodies.append(String(buffer: try await client.execute(uri: uri, method: .get, headers: Self.admin).body))
+            }
+            #expect(bodies[0].contains(publicID) && bodies[2].contains(publicID))
+            #expect(bodies.allSatisfy { !$0.contains(f.fingerprint.prefix(12)) }, "\(bodies)")
+        }
+        #expect(try f.store.budget(fingerprint: f.fingerprint) == nil)
+    }
+
     @Test func showsAndSetsBudgetsAndExportsEpsilonSpent() async throws {
         let f = try Self.fixture()
         let expected = try f.store.budgetStatus(dataset: f.fingerprint, accountant: DefaultAccountant()).spentEpsilon
+        let publicID = f.store.publicDatasetID(fingerprint: f.fingerprint)
         try await Self.run(store: f.store) { client in
-            let shown = try #require(try json(try await client.execute(uri: "/admin/budgets/\(f.fingerprint)", method: .get, headers: Self.admin)) as? [String: Any])
+            let shown = try #require(try json(try await client.execute(uri: "/admin/budgets/\(publicID)", method: .get, headers: Self.admin)) as? [String: Any])
             #expect(shown["name"] as? String == "reviews")
+            #expect(shown["dataset"] as? String == publicID)
             #expect(shown["budget_epsilon"] == nil)
             let spent = try #require(shown["spent_epsilon"] as? Double)
             #expect(abs(spent - expected) <= 1e-12 * max(1, expected))
@@ -131,7 +182,7 @@ import Testing
             #expect(all.count == 1)
 
             let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
-            #expect(metrics.contains(#"fewshot_epsilon_spent{dataset="\#(f.fingerprint.prefix(16))"}"#))
+            #expect(metrics.contains(#"fewshot_epsilon_spent{dataset="\#(publicID.prefix(16))"}"#))
             #expect(!metrics.contains("Lovely.") && !metrics.contains("reviews"))
         }
         #expect(try f.store.budget(dataset: f.fingerprint) == PrivacyBudget(epsilon: 8, delta: 0.00001))

@@ -240,4 +240,44 @@ import Testing
         #expect(abs(status.spentEpsilon - 4) < 0.05, "spent \(status.spentEpsilon), calibrated to 4")
         #expect(!logs.text.contains(Self.canary))
     }
+
+    /// An upstream LLM that echoes the prompt (private examples) in its error body: the job fails, and
+    /// its failure (in the store, the admin API and the logs) holds the status and kind, never the body.
+    @Test func anUpstreamEchoingThePromptInAnErrorLeavesNoPrivateTextBehind() async throws {
+        let f = try Self.fixture()
+        let logs = LogCapture()
+        let echoed = "\(Self.canary)0 was great"
+        let stub = try await MisbehavingUpstream.start { _ in
+            .respond(status: 400, body: #"{"error":{"code":400,"message":"cannot tokenize: \#(echoed)","type":"invalid_request_error"}}"#)
+        }
+        let transport = try HTTPTransport(
+            upstreams: [stub.url], configuration: TransportConfiguration(requestTimeout: .seconds(5)),
+            logger: Logger(label: "llm-test") { _ in logs.handler })
+        let model = LlamaCppBackend(transport: transport, modelName: "echoing-stub")
+        let configuration = ProxyConfiguration(
+            port: 0, clientKeys: [ProxyHarness.clientKey], adminKey: Self.adminKey,
+            models: [ProxyHarness.served("demo", urls: ["http://127.0.0.1:1/v1"])],
+            jobs: JobsConfiguration(dataDirectory: f.dataDirectory, promptsDirectory: f.directory.appendingPathComponent("prompts"), llmURLs: [stub.url]))
+        let server = ProxyServer(
+            configuration: configuration, logger: Logger(label: "jobs-test") { _ in logs.handler }, store: f.store,
+            jobModels: { ConnectedModel(model: model, shutdown: {}) })
+        try await server.makeApplication().test(.live) { client in
+            let started = try await Self.post(client, "/admin/jobs", #"{"task": "reviews", "data": "reviews.jsonl", "epsilon": 4}"#)
+            #expect(started.status == .accepted)
+            let id = try #require(try Self.json(started)["id"] as? String)
+            let done = try await Self.poll(client, id) { $0["status"] as? String != "running" }
+            #expect(done["status"] as? String == "failed")
+            let failure = done["failure"] as? String ?? ""
+            #expect(failure.contains("HTTP 400") && failure.contains("invalid_request_error"), "positive control: the failure is recorded: \(failure)")
+            #expect(!failure.contains(Self.canary))
+            let list = String(buffer: try await client.execute(uri: "/admin/jobs", method: .get, headers: Self.admin).body)
+            #expect(!list.contains(Self.canary))
+        }
+        #expect(await stub.requestCount >= 1)
+        #expect(try f.store.generationJobs().allSatisfy { !$0.failureReason.contains(Self.canary) && !$0.failureReason.isEmpty })
+        #expect(logs.text.contains("generation job stopped"))
+        #expect(!logs.text.contains(Self.canary), "\(logs.text)")
+        try await transport.shutdown()
+        await stub.stop()
+    }
 }

@@ -154,17 +154,27 @@ import Testing
         #expect(try store.budgetStatus(dataset: dataset, accountant: accountant).activeGenerations == 0)
     }
 
-    @Test func budgetCanBeSetBeforeTheDataSetIsRegistered() throws {
+    /// A budget used to be accepted for any 64-hex fingerprint, creating a phantom data set that no
+    /// generation would ever be charged to. Now the data set must be registered (by a generation, or
+    /// by `fewshot budget set --data FILE --task T`), and the refusal says how.
+    @Test func aBudgetIsRefusedForADataSetThatIsNotRegistered() throws {
         let directory = try TemporaryDirectory()
         let store = try FewShotStore(path: directory.file("s.sqlite"))
         let fingerprint = randomFingerprint()
-        try store.setBudget(dataset: fingerprint, epsilon: 2, delta: 1e-6)
+        let refusal = #expect(throws: StoreError.unknownDataset(fingerprint)) {
+            try store.setBudget(dataset: fingerprint, epsilon: 2, delta: 1e-6)
+        }
+        #expect(refusal.map { "\($0)".contains("--data FILE --task T") } == true)
+        #expect(try store.datasets().isEmpty)
+        #expect(throws: StoreError.self) { try store.setBudget(dataset: "not-a-fingerprint", epsilon: 1, delta: 1e-5) }
+
         try store.registerDataset(fingerprint: fingerprint, name: "agnews.jsonl", labelCounts: ["World": 3])
-        let status = try store.budgetStatus(dataset: String(fingerprint.prefix(8)), accountant: accountant)
+        let publicID = store.publicDatasetID(fingerprint: fingerprint)
+        try store.setBudget(dataset: String(publicID.prefix(8)), epsilon: 2, delta: 1e-6)
+        let status = try store.budgetStatus(dataset: fingerprint, accountant: accountant)
         #expect(status.budget == PrivacyBudget(epsilon: 2, delta: 1e-6))
         #expect(status.dataset.name == "agnews.jsonl")
         #expect(try store.dataset(matching: "agnews.jsonl").fingerprint == fingerprint)
-        #expect(throws: StoreError.self) { try store.setBudget(dataset: "not-a-fingerprint", epsilon: 1, delta: 1e-5) }
         #expect(throws: StoreError.self) { try store.setBudget(dataset: fingerprint, epsilon: -1, delta: 1e-5) }
         #expect(throws: StoreError.self) { try store.setBudget(dataset: fingerprint, epsilon: 1, delta: 0) }
     }

@@ -26,9 +26,10 @@ import Testing
         #expect(status.labels.map(\.committedEpsilon) == [2.0, 2.0, 0])
         #expect(status.activeGenerations == 0)
         #expect(stored.id == reservation.id)
-        #expect(stored.dataset == dataset)
         #expect(stored.events == [.selfComposed(event: .pureDP(epsilon: 0.25), count: 8), .selfComposed(event: .pureDP(epsilon: 0.25), count: 8)])
-        #expect(try store.demonstrationSet(reservation.id) == stored)
+        var shown = stored
+        shown.dataset = store.publicDatasetID(fingerprint: dataset)   // what leaves the store names the public id
+        #expect(try store.demonstrationSet(reservation.id) == shown)
     }
 
     @Test func abandonChargesEveryStartedDemonstrationInFullAndReturnsTheRest() throws {
@@ -201,7 +202,7 @@ import Testing
         let objects = try lines.prefix(2).map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
         #expect(objects.map { $0["label"] as? String } == ["A", "B"])
         #expect(objects.map { $0["text"] as? String } == ["first \"quoted\"\nline", "second"])
-        #expect(objects.allSatisfy { $0["set"] as? String == reservation.id && $0["dataset"] as? String == dataset })
+        #expect(objects.allSatisfy { $0["set"] as? String == reservation.id && $0["dataset"] as? String == store.publicDatasetID(fingerprint: dataset) })
         #expect(objects.allSatisfy { $0["epsilon"] as? Double == 4 && $0["sigma"] as? Double == 0.39 && $0["m"] as? Int == 10 })
         #expect(objects.allSatisfy { $0["seeded"] as? Bool == true && $0["private"] as? Bool == false })
         #expect(objects.allSatisfy { $0["accountant"] as? String == "basic-pure" && $0["model"] as? String == "smollm2-135m" })

@@ -19,7 +19,25 @@ import Testing
         #expect(stored.epsilon == .infinity)
         #expect(try store.demonstrationSet(reservation.id).epsilon == .infinity)
         #expect(try store.exportJSONL(reservation.id).contains("\"inf\""))
+        // No noise: a text can copy a private example, so the set is not private anywhere it is shown.
+        #expect(stored.isPrivate == false)
+        #expect(try store.demonstrationSet(reservation.id).isPrivate == false)
+        let line = try #require(try JSONSerialization.jsonObject(with: Data(try store.exportJSONL(reservation.id).split(separator: "\n")[0].utf8)) as? [String: Any])
+        #expect(line["private"] as? Bool == false)
         let status = try store.budgetStatus(dataset: dataset, accountant: DefaultAccountant())
         #expect(status.spentEpsilon == .infinity)
+    }
+
+    @Test func onlyUnseededSetsWithAFiniteEpsilonArePrivate() {
+        var record = demonstrationSet(labels: ["A"], texts: ["x"])
+        #expect(record.isPrivate && record.nonPrivateReason == nil)
+        record.epsilon = 0   // the public prompt only: reads no private data
+        #expect(record.isPrivate)
+        record.epsilon = .infinity
+        #expect(!record.isPrivate && record.nonPrivateReason?.contains("inf") == true)
+        record.epsilon = .nan
+        #expect(!record.isPrivate)
+        let seeded = demonstrationSet(labels: ["A"], texts: ["x"], seeded: true)
+        #expect(!seeded.isPrivate && seeded.nonPrivateReason?.contains("seed") == true)
     }
 }

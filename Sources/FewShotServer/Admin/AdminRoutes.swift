@@ -12,7 +12,9 @@ import Hummingbird
 ///   `PUT /admin/budgets/{dataset}` with `{"epsilon": e, "delta": d}` — set a budget.
 ///
 /// Guarantees: spending is whatever the ledger's accountant derives from stored events (this code
-/// adds no epsilons); data sets appear by fingerprint, name and label counts only — never their text.
+/// adds no epsilons); data sets appear by public id, name and label counts only — never their text,
+/// nor their content fingerprint, which is not accepted as `{dataset}` either (a caller could test
+/// guesses of a data set's content against it).
 /// Store work runs off the server's event loops and request tasks' threads.
 public struct AdminRoutes<Context: RequestContext>: Sendable {
     let store: FewShotStore
@@ -42,11 +44,11 @@ public struct AdminRoutes<Context: RequestContext>: Sendable {
             }
         }
         group.get("budgets") { _, _ in
-            try await Self.offload { try store.datasets().map { try budgetView($0.fingerprint) } }
+            try await Self.offload { try store.datasets().map { try budgetView($0) } }
         }
         group.get("budgets/{dataset}") { _, context in
             let dataset = try context.parameters.require("dataset")
-            return try await Self.offload { try budgetView(dataset) }
+            return try await Self.offload { try budgetView(store.dataset(matching: dataset)) }
         }
         group.put("budgets/{dataset}") { request, context in
             let dataset = try context.parameters.require("dataset")
@@ -60,8 +62,9 @@ public struct AdminRoutes<Context: RequestContext>: Sendable {
             guard wanted.epsilon.isFinite, wanted.epsilon >= 0 else { throw OpenAIError.invalidRequest("'epsilon' must be a finite number >= 0", code: "invalid_budget") }
             guard wanted.delta > 0, wanted.delta < 1 else { throw OpenAIError.invalidRequest("'delta' must be in (0, 1)", code: "invalid_budget") }
             return try await Self.offload {
-                try store.setBudget(dataset: dataset, epsilon: wanted.epsilon, delta: wanted.delta)
-                return try budgetView(dataset)
+                let record = try store.dataset(matching: dataset)
+                try store.setBudget(dataset: record.fingerprint, epsilon: wanted.epsilon, delta: wanted.delta)
+                return try budgetView(record)
             }
         }
     }
@@ -69,13 +72,13 @@ public struct AdminRoutes<Context: RequestContext>: Sendable {
     /// Recomputes `fewshot_epsilon_spent` for every data set from the ledger.
     public func refreshEpsilonMetrics() async throws {
         try await Self.offload {
-            for dataset in try store.datasets() { _ = try budgetView(dataset.fingerprint) }
+            for dataset in try store.datasets() { _ = try budgetView(dataset) }
         }
     }
 
-    func budgetView(_ dataset: String) throws -> BudgetView {
-        let status = try store.budgetStatus(dataset: dataset, accountant: accountant)
-        metrics.setEpsilonSpent(dataset: String(status.dataset.fingerprint.prefix(16)), epsilon: status.spentEpsilon)
+    func budgetView(_ dataset: DatasetRecord) throws -> BudgetView {
+        let status = try store.budgetStatus(dataset: dataset.fingerprint, accountant: accountant)
+        metrics.setEpsilonSpent(dataset: String(status.dataset.publicID.prefix(16)), epsilon: status.spentEpsilon)
         return BudgetView(status)
     }
 
@@ -124,7 +127,7 @@ struct SetSummary: ResponseEncodable {
     var sampling: String
     var model: String
     var created: Date
-    /// False when noise was seeded: then the set is reproducible and not private.
+    /// False when noise was seeded or epsilon is infinite: see ``DemonstrationSetRecord/isPrivate``.
     var `private`: Bool
 
     init(_ r: DemonstrationSetRecord) {
@@ -139,7 +142,7 @@ struct SetSummary: ResponseEncodable {
         sampling = r.sampling
         model = r.model
         created = r.created
-        `private` = !r.seeded
+        `private` = r.isPrivate
     }
 }
 
@@ -183,7 +186,7 @@ struct BudgetView: ResponseEncodable {
     var labels: [Label]
 
     init(_ s: BudgetStatus) {
-        dataset = s.dataset.fingerprint
+        dataset = s.dataset.publicID
         name = s.dataset.name
         budget_epsilon = s.budget.map { EpsilonValue($0.epsilon) }
         budget_delta = s.budget?.delta

@@ -81,8 +81,15 @@ public struct ServedModel: Sendable {
     public var demonstrationSource: String
     /// `task.renderedDemonstrations(demonstrations)`: the system message (chat) or the prompt prefix (completions).
     public let renderedDemonstrations: String
+    /// Set when the demonstrations are NOT private and the configuration allowed them anyway
+    /// (`allow_non_private: true`); the server warns about it at startup.
+    public var nonPrivateReason: String?
 
-    public init(name: String, upstream: Upstream, task: TaskTemplate, demonstrations: [Demonstration], demonstrationSource: String) {
+    public init(
+        name: String, upstream: Upstream, task: TaskTemplate, demonstrations: [Demonstration], demonstrationSource: String,
+        nonPrivateReason: String? = nil
+    ) {
+        self.nonPrivateReason = nonPrivateReason
         self.name = name
         self.upstream = upstream
         self.task = task

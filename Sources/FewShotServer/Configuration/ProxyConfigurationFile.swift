@@ -1,5 +1,6 @@
 import FewShotCore
 import FewShotData
+import FewShotStore
 import Foundation
 import Yams
 
@@ -31,13 +32,17 @@ import Yams
 ///       # set: 3f2a…             #   a demonstration set id in the store
 ///       # inline:                #   a list written here
 ///       #   - {label: DESC, text: "What is a fjord?"}   # extraction tasks: {text: …, answer: …}
+///     allow_non_private: false   # optional, for experiments only: serve a set or file that is NOT private
 /// jobs:                          # optional: generation jobs through the admin API (needs admin_key_env)
 ///   data_dir: /srv/private       # jobs may read private data files only under this directory
 ///   llm: [http://127.0.0.1:8090] # llama-server base URL(s) (native API) that generates
 /// ```
 ///
-/// Guarantee: loading either yields a complete ``ProxyConfiguration`` or throws a
+/// Guarantees: loading either yields a complete ``ProxyConfiguration`` or throws a
 /// ``ProxyConfigurationError`` naming the file, the field and the fix; nothing is served half-configured.
+/// A stored set or a file that is not private (seeded noise, or epsilon = inf: no noise, so its text
+/// can copy private examples) is refused unless its model says `allow_non_private: true`; such a
+/// model carries ``ServedModel/nonPrivateReason`` and the server warns about it at startup.
 public struct ProxyConfigurationFile: Sendable, Decodable {
     public struct Server: Sendable, Decodable {
         public var host: String?
@@ -73,6 +78,13 @@ public struct ProxyConfigurationFile: Sendable, Decodable {
         public var task: String
         public var upstream: UpstreamEntry
         public var demonstrations: DemonstrationsEntry
+        /// Serve demonstrations that are not private (for experiments); default false.
+        public var allowNonPrivate: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case name, task, upstream, demonstrations
+            case allowNonPrivate = "allow_non_private"
+        }
     }
 
     public struct UpstreamEntry: Sendable, Decodable {
@@ -117,12 +129,12 @@ public struct ProxyConfigurationFile: Sendable, Decodable {
     /// Reads and resolves a configuration file.
     /// - Parameters:
     ///   - taskLoader: reads a task file of prompts/ (the CLI passes `FewShotData.TaskFile.load`).
-    ///   - demonstrationSetLoader: returns a stored set's demonstrations by id; `nil` refuses `set:` entries.
+    ///   - demonstrationSetLoader: returns a stored set by id (or unique prefix); `nil` refuses `set:` entries.
     public static func load(
         from url: URL,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         taskLoader: (URL) throws -> TaskTemplate,
-        demonstrationSetLoader: ((String) throws -> [Demonstration])? = nil
+        demonstrationSetLoader: ((String) throws -> DemonstrationSetRecord)? = nil
     ) throws -> ProxyConfiguration {
         let path = url.path
         let text: String
@@ -162,7 +174,7 @@ public struct ProxyConfigurationFile: Sendable, Decodable {
 
     func resolve(
         relativeTo base: URL, file: String, environment: [String: String],
-        taskLoader: (URL) throws -> TaskTemplate, demonstrationSetLoader: ((String) throws -> [Demonstration])?
+        taskLoader: (URL) throws -> TaskTemplate, demonstrationSetLoader: ((String) throws -> DemonstrationSetRecord)?
     ) throws -> ProxyConfiguration {
         func fail(_ field: String, _ problem: String) -> ProxyConfigurationError {
             ProxyConfigurationError(file: file, field: field, problem: problem)
@@ -250,16 +262,22 @@ public struct ProxyConfigurationFile: Sendable, Decodable {
             guard given == 1 else { throw fail("\(at).demonstrations", "give exactly one of file, set, inline") }
             let demos: [Demonstration]
             let source: String
+            var nonPrivate: (field: String, reason: String)?
             if let f = d.file {
                 let u = resolvePath(f)
-                demos = try DemonstrationFile.read(u)
+                let contents = try DemonstrationFile.load(u)
+                demos = contents.demonstrations
+                nonPrivate = contents.nonPrivateReason.map { (field: "\(at).demonstrations.file", reason: "\(u.path) \($0): its demonstrations are NOT private") }
                 source = "file:\(u.path)"
             } else if let id = d.set {
                 guard let loader = demonstrationSetLoader else {
                     throw fail("\(at).demonstrations.set", "no demonstration store is open; use file or inline")
                 }
-                do { demos = try loader(id) } catch { throw fail("\(at).demonstrations.set", "cannot load set '\(id)': \(error)") }
-                source = "set:\(id)"
+                let record: DemonstrationSetRecord
+                do { record = try loader(id) } catch { throw fail("\(at).demonstrations.set", "cannot load set '\(id)': \(error)") }
+                demos = record.demonstrations.map { Demonstration(label: $0.label ?? TaskTemplate.extractionGroup, text: $0.text, answer: $0.answer) }
+                nonPrivate = record.nonPrivateReason.map { (field: "\(at).demonstrations.set", reason: "demonstration set \(record.id) \($0)") }
+                source = "set:\(record.id)"
             } else {
                 demos = try (d.inline ?? []).enumerated().map { k, demo in
                     let field = "\(at).demonstrations.inline[\(k)]"
@@ -276,6 +294,10 @@ public struct ProxyConfigurationFile: Sendable, Decodable {
                 source = "inline"
             }
             guard !demos.isEmpty else { throw fail("\(at).demonstrations", "no demonstrations") }
+            if let nonPrivate, m.allowNonPrivate != true {
+                throw fail(nonPrivate.field, "\(nonPrivate.reason), so it is not served. Serve a set generated with a finite "
+                    + "--epsilon and without --seed, or, for an experiment only, add allow_non_private: true to this model")
+            }
             for (k, demo) in demos.enumerated() {
                 switch task.kind {
                 case .extraction where demo.answer == nil:
@@ -290,7 +312,8 @@ public struct ProxyConfigurationFile: Sendable, Decodable {
             }
             served.append(ServedModel(
                 name: m.name, upstream: Upstream(baseURLs: m.upstream.urls, model: m.upstream.model, apiKey: apiKey),
-                task: task, demonstrations: demos, demonstrationSource: source))
+                task: task, demonstrations: demos, demonstrationSource: source,
+                nonPrivateReason: nonPrivate.flatMap { m.allowNonPrivate == true ? $0.reason : nil }))
         }
         var jobsConfiguration: JobsConfiguration?
         if let jobs {

@@ -124,7 +124,8 @@ public actor GenerationJobs {
         running[id] = job
         metrics.recordGenerationJob(state: resume == nil ? "started" : "resumed")
         logger.info("generation job started", metadata: [
-            "job": .string(id), "task": .string(prepared.task.name), "dataset": .string(String(prepared.dataset.fingerprint.prefix(16))),
+            "job": .string(id), "task": .string(prepared.task.name),
+            "dataset": .string(String(store.publicDatasetID(fingerprint: prepared.dataset.fingerprint).prefix(16))),
             "resumed": .stringConvertible(resume != nil),
         ])
         job.task = Task.detached { [self] in
@@ -134,7 +135,7 @@ public actor GenerationJobs {
     }
 
     private nonisolated func execute(id: String, generation: LedgerGeneration, start: GenerationStart, model: ConnectedModel, job: RunningJob) async {
-        let dataset = String(generation.prepared.dataset.fingerprint.prefix(16))
+        let dataset = String(store.publicDatasetID(fingerprint: generation.prepared.dataset.fingerprint).prefix(16))
         let metrics = self.metrics
         let state: String
         do {

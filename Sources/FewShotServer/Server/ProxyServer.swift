@@ -97,12 +97,23 @@ public struct ProxyServer: Sendable {
             logger: logger)
     }
 
+    /// Logs a warning for every model whose demonstrations are not private (allowed by `allow_non_private: true`).
+    func warnAboutNonPrivateModels() {
+        for model in configuration.models {
+            guard let reason = model.nonPrivateReason else { continue }
+            logger.warning("serving demonstrations that are NOT differentially private (allow_non_private: true)", metadata: [
+                "model": .string(model.name), "source": .string(model.demonstrationSource), "reason": .string(reason),
+            ])
+        }
+    }
+
     /// Largest request header block accepted (all fields together); larger ones get 431.
     public static let maxHeaderBytes = 64 * 1024
 
     /// Serves until SIGINT or SIGTERM, then shuts down gracefully. Says "serving" only once the
     /// address is bound; a failure to bind throws a ``ListenError`` naming the address.
     public func run() async throws {
+        warnAboutNonPrivateModels()
         let listening = ListeningFlag()
         let logger = self.logger
         let configuration = self.configuration

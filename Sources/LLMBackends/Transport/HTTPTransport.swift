@@ -6,7 +6,8 @@ import Logging
 /// requests), a timeout per attempt, bounded retries with exponential backoff and jitter on
 /// connection errors and 5xx (never on 4xx), and least-outstanding spreading over the upstreams of
 /// its `UpstreamPool`. Every failure surfaces as a `BackendError` naming the URL called.
-/// Request and response bodies are never logged (prompts may hold private text).
+/// Request and response bodies are never logged or put in an error (prompts may hold private text,
+/// and an upstream's error body may echo them): a failure keeps the status and error kind only.
 ///
 /// A transport that created its own client must be shut down with `shutdown()`; an injected client
 /// stays owned by the caller.
@@ -78,7 +79,7 @@ public final class HTTPTransport: Sendable {
     private enum Verb { case get, post }
 
     private enum AttemptFailure: Error {
-        case status(Int, String)
+        case status(Int, kind: String?)
         case timeout
         case connection(String)
         case fatal(any Error)
@@ -108,9 +109,9 @@ public final class HTTPTransport: Sendable {
             switch outcome {
             case .success(let response):
                 return response
-            case .failure(.status(let status, let excerpt)):
+            case .failure(.status(let status, let kind)):
                 retryable = status >= 500
-                finalError = BackendError.httpStatus(url: url, status: status, bodyExcerpt: excerpt, attempts: attempt)
+                finalError = BackendError.httpStatus(url: url, status: status, kind: kind, attempts: attempt)
             case .failure(.timeout):
                 retryable = policy.retriesTimeouts
                 finalError = BackendError.timeout(url: url, after: configuration.requestTimeout, attempts: attempt)
@@ -151,7 +152,7 @@ public final class HTTPTransport: Sendable {
                     let data = Data(buffer.readableBytesView)
                     let status = Int(response.status.code)
                     guard (200..<300).contains(status) else {
-                        throw AttemptFailure.status(status, Self.excerpt(of: data))
+                        throw AttemptFailure.status(status, kind: Self.errorKind(of: data))
                     }
                     return Response(url: url, status: status, body: data)
                 }
@@ -181,23 +182,14 @@ public final class HTTPTransport: Sendable {
         }
     }
 
-    /// The upstream's own message when it sends the usual `{"error": {"message": ...}}`, else the
-    /// start of the body; at most 300 characters.
-    static func excerpt(of body: Data) -> String {
-        var text: String
-        if let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] {
-            if let error = object["error"] as? [String: Any], let message = error["message"] as? String {
-                text = message
-            } else if let message = object["error"] as? String {
-                text = message
-            } else {
-                text = String(decoding: body, as: UTF8.self)
-            }
-        } else {
-            text = String(decoding: body, as: UTF8.self)
-        }
-        text = text.replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces)
-        return text.count > 300 ? String(text.prefix(300)) + "…" : text
+    /// The `error.type` of an OpenAI-style error body when it is one of the well-known kinds; nil
+    /// otherwise. Nothing else of the body is read: it may echo the prompt.
+    static func errorKind(of body: Data) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
+              let type = (object["error"] as? [String: Any])?["type"] as? String,
+              BackendError.knownErrorKinds.contains(type)
+        else { return nil }
+        return type
     }
 }
 
