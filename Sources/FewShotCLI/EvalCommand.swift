@@ -133,7 +133,9 @@ struct Eval: AsyncParsableCommand {
                 test: EvalDataFile(path: testSet.source, fingerprint: testSet.fingerprint), conditions: settings.conditions, ledger: ledger)
             loaded.append((template, trainSet, testSet))
         }
-        let connected = try await llm.connect()
+        // The first step of a partition-mode DP set sends M prompts at once (hundreds with the automatic
+        // plan); the last is answered only after the server has read them all.
+        let connected = try await llm.connect(defaultTimeout: 600)
         do {
             var evalTasks: [EvalTask] = []
             for (template, trainSet, testSet) in loaded {

@@ -88,7 +88,7 @@ struct Gen: AsyncParsableCommand {
         }
         if !prepared.noise.isPrivate { warn("--seed given: the noise is reproducible and the output is NOT differentially private") }
         warn(report.plan)
-        let connected = try await llm.connect()
+        let connected = try await llm.connect(defaultTimeout: report.requestTimeoutSeconds(minimum: LLMOptions.defaultTimeout))
         do {
             try await ServerCapacity.check(prepared, report: report, model: connected.model)
         } catch {

@@ -23,12 +23,12 @@ struct LLMOptions: ParsableArguments {
     @Flag(help: "With --api openai: the upstream is llama.cpp, so send its extra options (slot, prompt cache, the logit bias that keeps distributions whose top token is part of a character).")
     var llamaCppExtensions = false
 
-    @Option(help: "Per-request timeout in seconds.")
-    var timeout: Int = 120
+    @Option(help: "Per-request timeout in seconds (default 120; gen and eval allow more when the first step of their plan reads many prompts).")
+    var timeout: Int?
 
     func validate() throws {
         if api == .openai, modelName == nil { throw ValidationError("--api openai needs --model-name") }
-        guard timeout >= 1 else { throw ValidationError("--timeout must be at least 1 second, got \(timeout)") }
+        if let timeout, timeout < 1 { throw ValidationError("--timeout must be at least 1 second, got \(timeout)") }
         for url in urls where URL(string: url)?.scheme == nil {
             throw ValidationError("--llm \(url) is not a URL (expected e.g. http://127.0.0.1:8080)")
         }
@@ -44,10 +44,12 @@ struct LLMOptions: ParsableArguments {
         return [running.url.absoluteString]
     }
 
-    /// A connected backend; the caller shuts it down.
-    func connect() async throws -> ConnectedModel {
+    static let defaultTimeout = 120
+
+    /// A connected backend; the caller shuts it down. `defaultTimeout` applies when `--timeout` is not given.
+    func connect(defaultTimeout: Int = LLMOptions.defaultTimeout) async throws -> ConnectedModel {
         let upstreams = try await resolvedURLs()
-        let configuration = TransportConfiguration(requestTimeout: .seconds(timeout))
+        let configuration = TransportConfiguration(requestTimeout: .seconds(timeout ?? defaultTimeout))
         switch api {
         case .llama:
             let backend = try await LlamaCppBackend.connect(upstreams: upstreams, configuration: configuration)

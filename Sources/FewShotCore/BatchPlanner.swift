@@ -52,15 +52,19 @@ public struct BatchPlanner: Sendable {
         return fixed + settings.batchSize * perExample
     }
 
-    /// Estimated LLM tokens of one demonstration with `m` batches.
+    /// Estimated LLM tokens of one demonstration with `m` batches. An empty batch costs nothing (its
+    /// prompt is the public one, asked anyway); with Poisson sampling at N examples per batch on
+    /// average, a fraction 1 - e^-N of the batches hold an example.
     public static func demonstrationTokens(batches m: Int, promptTokens p: Int, settings: GenerationSettings) -> Int {
         let t = settings.tokensPerDemonstration
+        let asked = settings.subsampleScheme == .poisson ? Double(m) * (1 - exp(-Double(settings.batchSize))) : Double(m)
+        let prompts = Int(asked.rounded(.up)) + 1
         switch settings.sampling {
         case .partition:
-            return (m + 1) * (p + t)
+            return prompts * (p + t)
         case .subsample:
             // A fresh prompt per batch and step: M * sum over steps of (P + step).
-            return (m + 1) * (t * p + t * (t + 1) / 2)
+            return prompts * (t * p + t * (t + 1) / 2)
         }
     }
 

@@ -200,31 +200,35 @@ public struct DemonstrationGenerator: Sendable {
         }
         // The public prompt's distribution is fetched on its own, before any private prompt is sent,
         // so no server-side batching can couple it with private prompts: the candidate set (RVP)
-        // depends on public data only.
-        let needsPublic = settings.vocabulary == .rvp
+        // depends on public data only. An empty batch (a Poisson batch of mean N = 1 is empty about
+        // 37% of the time) has exactly the public prompt, so its distribution is the public one
+        // (public data, so nothing changes for privacy) and costs no request.
+        let emptyIsPublic = privatePrompt([]) == publicPrompt
+        let reuseForEmpty = emptyIsPublic && batches.contains(where: \.isEmpty)
         var publicDistribution: NextTokenDistribution? = nil
-        if needsPublic {
+        if settings.vocabulary == .rvp || reuseForEmpty {
             calls.add(1)
             publicDistribution = try await model.nextTokenDistribution(publicRequest)
         }
-        let requests = batches.enumerated().map { b, batch in
-            DistributionRequest(
+        let requests: [(Int, DistributionRequest)] = batches.enumerated().compactMap { b, batch in
+            if batch.isEmpty && reuseForEmpty { return nil }
+            return (b, DistributionRequest(
                 prompt: ModelPrompt(text: privatePrompt(batch), continuation: prefix),
-                topK: settings.topK, slot: pinSlots ? b : nil, cachePrompt: keepCache)
+                topK: settings.topK, slot: pinSlots ? b : nil, cachePrompt: keepCache))
         }
         calls.add(requests.count)
         let model = self.model
         let privateDistributions = try await withThrowingTaskGroup(of: (Int, NextTokenDistribution).self) { group in
-            for (b, request) in requests.enumerated() {
+            for (b, request) in requests {
                 group.addTask { (b, try await model.nextTokenDistribution(request)) }
             }
-            var results = Array(repeating: NextTokenDistribution(top: []), count: requests.count)
+            var results = Array(repeating: publicDistribution ?? NextTokenDistribution(top: []), count: batches.count)
             for try await (b, distribution) in group { results[b] = distribution }
             return results
         }
 
         let candidates: CandidateVocabulary
-        if let publicDistribution {
+        if settings.vocabulary == .rvp, let publicDistribution {
             candidates = .reduced(publicDistribution: publicDistribution, k: settings.topK)
         } else {
             candidates = .union(of: privateDistributions)

@@ -52,6 +52,7 @@ public struct PlanReport: Sendable, Encodable {
     enum CodingKeys: String, CodingKey {
         case type, task, epsilon, delta, accountant, mechanism, sampling, events, demonstrations, labels
         case estimatedLLMTokens = "estimated_llm_tokens", estimatedMinutes = "estimated_minutes", plan, server
+        case firstStepSeconds = "first_step_seconds"
     }
 
     public init(_ prepared: PreparedGeneration) {
@@ -84,6 +85,7 @@ public struct PlanReport: Sendable, Encodable {
         self.estimatedMinutes = estimate.seconds / 60
         self.plan = prepared.batchPlan?.reason
             ?? "M pinned (\(prepared.spec.generator.batches?.description ?? "by the task file")), N = \(settings.batchSize); ~\(estimate.tokens / 1000)k LLM tokens, ~\(BatchPlanner.minutes(estimate.seconds)) min"
+        firstStepSeconds = Double((settings.largestBatchCount + 1) * promptTokens) / planner.tokensPerSecond
         if settings.sampling == .partition, settings.privacy != .publicOnly {
             let parallel = settings.largestBatchCount + 1
             let perSlot = BatchPlanner.contextPerSlot(task: prepared.task, settings: settings)
@@ -92,6 +94,16 @@ public struct PlanReport: Sendable, Encodable {
                 command: "fewshot llm start --parallel \(parallel) --ctx-size \(parallel * perSlot)")
         }
     }
+
+    /// A per-request timeout that the plan's slowest step fits in: the first step of a partition-mode
+    /// demonstration sends all M prompts at once, and the server answers the last of them only after
+    /// reading them all (~M * P tokens). Three times the estimate, at least `minimum` seconds.
+    public func requestTimeoutSeconds(minimum: Int) -> Int {
+        max(minimum, Int((firstStepSeconds * 3).rounded(.up)))
+    }
+
+    /// Estimated seconds for the server to read the largest label's M + 1 prompts.
+    public var firstStepSeconds: Double
 
     /// The plan for people: one line per label and the total.
     public var summary: String {

@@ -52,8 +52,8 @@ import Testing
         let store = try FewShotStore(path: data.deletingLastPathComponent().appendingPathComponent("store.sqlite").path)
         let generation = LedgerGeneration(prepared: prepared, ledger: store)
 
-        // First part: fails in the third step (1 public + 6 private requests per step).
-        let first = RecordingModel(Self.fake(), failAfter: 2 * 7 + 3)
+        // First part: fails in the third step (the first request with two released tokens).
+        let first = RecordingModel(Self.fake(), failAtStep: 2)
         let start = try generation.begin()
         let id = try #require(start.reservation?.id)
         await #expect(throws: RecordingModel.Failure.self) { try await generation.run(start, model: first) }
@@ -84,10 +84,33 @@ import Testing
         let model = RecordingModel(Self.fake(), publicSlot: 6)
         let generation = LedgerGeneration(prepared: prepared, ledger: nil)
         _ = try await generation.run(try generation.begin(), model: model)
-        #expect(model.requests.count == 6 * 7)
         #expect(!model.publicOverlapped, "a public request was in flight together with a private one")
-        // Each step starts with the public prompt.
-        #expect(stride(from: 0, to: 42, by: 7).allSatisfy { model.requests[$0].slot == 6 && model.requests[$0].prompt.text == publicPrompt })
+        // Each of the 6 steps starts with the public prompt, then its non-empty batches (at most 6).
+        let byStep = Dictionary(grouping: model.requests, by: \.prompt.continuation.count)
+        #expect(byStep.keys.sorted() == Array(0..<6))
+        for (_, requests) in byStep {
+            #expect(requests.first?.slot == 6 && requests.first?.prompt.text == publicPrompt)
+            #expect(requests.count >= 2 && requests.count <= 7)
+        }
+    }
+
+    @Test func anEmptyBatchSendsNoRequestAndCountsAsThePublicPrompt() async throws {
+        // q = 6/60 with 6 batches: each batch holds Poisson(1) examples, so some are empty. An empty
+        // batch's prompt is the public prompt; its distribution is the public one, asked once.
+        let data = try Self.dataFile()
+        let prepared = try PreparedGeneration.prepare(Self.spec(data), prompts: Self.root.appendingPathComponent("prompts"))
+        let publicPrompt = prepared.task.publicGenerationPrompt(label: prepared.task.label(named: "DESC")!)
+        var sawAnEmptyBatch = false
+        for _ in 0..<5 {
+            let model = RecordingModel(Self.fake(), publicSlot: 6)
+            let generation = LedgerGeneration(prepared: prepared, ledger: nil)
+            let outcome = try await generation.run(try generation.begin(), model: model)
+            #expect(!model.requests.contains { $0.slot != 6 && $0.prompt.text == publicPrompt }, "an empty batch was sent")
+            let privateRequests = model.requests.filter { $0.slot != 6 }.count
+            #expect(outcome.result.llmCalls == model.requests.count)
+            if privateRequests < 6 * 6 { sawAnEmptyBatch = true }
+        }
+        #expect(sawAnEmptyBatch, "5 subsamples of 6 Poisson(1) batches all without an empty batch (chance < 1e-5)")
     }
 
     @Test func theEventsAreOnePoissonSampledMechanismPerDemonstration() throws {
@@ -104,12 +127,13 @@ import Testing
     }
 }
 
-/// Forwards to a fake model, recording requests; optionally fails after `failAfter` requests, and
+/// Forwards to a fake model, recording requests; optionally fails at the first request of step
+/// `failAtStep` (a prompt with that many released tokens), and
 /// notes whether a public-prompt request was ever in flight together with another request.
 final class RecordingModel: LanguageModel, @unchecked Sendable {
     struct Failure: Error {}
     let base: FakeLanguageModel
-    let failAfter: Int?
+    let failAtStep: Int?
     let publicSlot: Int?
     private let lock = NSLock()
     private var recorded: [DistributionRequest] = []
@@ -117,9 +141,9 @@ final class RecordingModel: LanguageModel, @unchecked Sendable {
     private var publicInFlight = 0
     private var overlapped = false
 
-    init(_ base: FakeLanguageModel, failAfter: Int? = nil, publicSlot: Int? = nil) {
+    init(_ base: FakeLanguageModel, failAtStep: Int? = nil, publicSlot: Int? = nil) {
         self.base = base
-        self.failAfter = failAfter
+        self.failAtStep = failAtStep
         self.publicSlot = publicSlot
     }
 
@@ -130,7 +154,7 @@ final class RecordingModel: LanguageModel, @unchecked Sendable {
     func nextTokenDistribution(_ request: DistributionRequest) async throws -> NextTokenDistribution {
         let isPublic = publicSlot != nil && request.slot == publicSlot
         let fail: Bool = lock.withLock {
-            if let failAfter, recorded.count >= failAfter { return true }
+            if let failAtStep, request.prompt.continuation.count >= failAtStep { return true }
             recorded.append(request)
             if isPublic ? inFlight > 0 : publicInFlight > 0 { overlapped = true }
             inFlight += 1

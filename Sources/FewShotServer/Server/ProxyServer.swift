@@ -44,7 +44,10 @@ public struct ProxyServer: Sendable {
     public func makeJobs() -> GenerationJobs? {
         guard let store, configuration.adminKey != nil, let jobsConfiguration = configuration.jobs else { return nil }
         let connect: JobModelFactory = jobModels ?? {
-            let backend = try await LlamaCppBackend.connect(upstreams: jobsConfiguration.llmURLs, configuration: TransportConfiguration())
+            // A partition-mode step with the automatic plan sends hundreds of prompts at once; the last is
+            // answered only after the server has read them all, so a job's requests may wait minutes.
+            let backend = try await LlamaCppBackend.connect(
+                upstreams: jobsConfiguration.llmURLs, configuration: TransportConfiguration(requestTimeout: .seconds(600)))
             return ConnectedModel(model: backend, shutdown: backend.shutdown)
         }
         return GenerationJobs(store: store, configuration: jobsConfiguration, connect: connect, metrics: metrics, logger: logger)
