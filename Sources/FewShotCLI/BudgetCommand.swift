@@ -152,7 +152,7 @@ struct Budget: ParsableCommand {
         func run() throws {
             let store = try storeOptions.open()
             let abandoned = try store.abandon(generation: generation)
-            print("Abandoned generation \(abandoned.id); its released tokens stay charged, the rest of its reservation is returned.")
+            print("Abandoned generation \(abandoned.id); every demonstration it started stays charged in full, the rest of its reservation is returned.")
             print(Show.render(try store.budgetStatus(dataset: abandoned.dataset, accountant: DefaultAccountant())))
         }
     }

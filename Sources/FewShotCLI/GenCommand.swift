@@ -102,7 +102,7 @@ struct Gen: AsyncParsableCommand {
             throw error
         }
         if let resume {
-            warn("resuming generation \(resume): \(start.tokensAlreadyReleased) tokens already released and paid for")
+            warn("resuming generation \(resume): \(start.tokensAlreadyReleased) tokens already released; their demonstrations are paid for in full")
         }
         let progress = ProgressBar()
         let outcome: GenerationOutcome
@@ -114,7 +114,7 @@ struct Gen: AsyncParsableCommand {
             progress.finish()
             try? await connected.shutdown()
             if let reservation = start.reservation {
-                warn("generation \(reservation.id) failed; its released tokens stay charged. Resume with --resume \(reservation.id), or give it up with `fewshot budget abandon \(reservation.id)`")
+                warn("generation \(reservation.id) failed; every demonstration it started stays charged in full. Resume with --resume \(reservation.id), or give it up with `fewshot budget abandon \(reservation.id)`")
             }
             throw error
         }

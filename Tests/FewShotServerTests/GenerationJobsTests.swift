@@ -170,7 +170,7 @@ import Testing
         #expect(!logs.text.contains(Self.canary))
     }
 
-    @Test func cancelStopsTheJobAndChargesOnlyReleasedTokens() async throws {
+    @Test func cancelStopsTheJobAndChargesItsStartedDemonstrationInFull() async throws {
         let f = try Self.fixture()
         let logs = LogCapture()
         try await Self.server(f, model: Self.model(delay: .milliseconds(40)), logs: logs).makeApplication().test(.live) { client in
@@ -184,10 +184,11 @@ import Testing
             let released = try #require(cancelled["tokens_released"] as? Int)
             #expect(released >= 2 && released < 80)
 
-            // Charged: the released tokens of the one started demonstration (partition mode: plain
-            // Gaussians), not the reserved 80.
+            // Charged: the started demonstration in full (where it stopped is not data-independent),
+            // the demonstration never started returned.
             let status = try f.store.budgetStatus(dataset: try #require(f.store.datasets().first?.fingerprint), accountant: DefaultAccountant())
             #expect(status.activeGenerations == 0)
+            #expect(status.spentEpsilon > 0 && status.committedEpsilon == status.spentEpsilon)
             let job = try f.store.generationJob(id)
             #expect(job.status == "abandoned")
             let resumed = try await Self.post(client, "/admin/jobs/\(id)/resume", "")

@@ -10,7 +10,7 @@ import Hummingbird
 ///   the job: 202 with the job, 409 when the budget does not fit, 400 for bad input (naming the file,
 ///   line and field), 403 for a path outside the data directory, 503 when the LLM is unreachable.
 /// - `GET /admin/jobs`, `GET /admin/jobs/{id}` — state and progress.
-/// - `POST /admin/jobs/{id}/cancel` — stop and abandon the unreleased rest (released tokens stay charged).
+/// - `POST /admin/jobs/{id}/cancel` — stop and abandon the rest (every started demonstration stays charged in full).
 /// - `POST /admin/jobs/{id}/resume` — continue a failed job (e.g. one stopped by a restart).
 struct JobRoutes<Context: RequestContext>: Sendable {
     let jobs: GenerationJobs?

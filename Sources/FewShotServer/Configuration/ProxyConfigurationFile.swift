@@ -163,7 +163,7 @@ public struct ProxyConfigurationFile: Sendable, Decodable {
             "max_body_bytes": .value, "upstream_timeout_seconds": .value, "max_concurrent_upstream": .value, "max_queue_wait_seconds": .value,
         ]),
         "models": .list(.mapping([
-            "name": .value, "task": .value,
+            "name": .value, "task": .value, "allow_non_private": .value,
             "upstream": .mapping(["urls": .value, "model": .value, "api_key_env": .value]),
             "demonstrations": .mapping([
                 "file": .value, "set": .value, "inline": .list(.mapping(["label": .value, "text": .value, "answer": .value])),

@@ -12,7 +12,7 @@ import Logging
 /// - A job is accepted only after its full cost is reserved on the ledger (so a budget that does not
 ///   fit is refused at once and nothing runs); its request is stored with the reservation.
 /// - Every released token is checkpointed before the next is computed. Cancelling stops the job after
-///   the current token and abandons the rest: released tokens stay charged, the unreleased rest is
+///   the current token and abandons the rest: every started demonstration stays charged in full, the rest is
 ///   returned. ``shutdown()`` stops every job the same way but keeps its reservation: after a restart
 ///   it is listed as `failed`, resumable, and ``resume(_:)`` continues without paying twice.
 /// - Views, logs and metrics hold ids, counts, paths and settings: never private or generated text.
