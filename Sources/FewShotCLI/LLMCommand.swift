@@ -79,9 +79,7 @@ extension LLM {
         @Option(help: "Port to listen on (default: a free port).")
         var port: Int?
 
-        @Option(help: ArgumentHelp(
-            "An installed model (\(LocalModel.all.map(\.name).joined(separator: ", "))) or the path of any GGUF file.",
-            discussion: "Default: \(LocalModel.default.name)."))
+        @Option(help: "An installed model (\(LocalModel.all.map(\.name).joined(separator: ", "))) or the path of any GGUF file.")
         var model = LocalModel.default.name
 
         @Option(help: "llama-server binary (default: the one `fewshot llm install` built).")
