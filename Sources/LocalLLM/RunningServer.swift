@@ -8,6 +8,10 @@ public struct RunningServer: Sendable, Equatable, Codable {
     public var url: URL
     public var port: Int
     public var pid: Int32
+    /// The model's name in the `LocalModel` table, or the GGUF file's name for any other file;
+    /// nil in state files written before models had names.
+    public var modelName: String?
+    /// The GGUF file's path.
     public var model: String
     public var serverBinary: String
     public var parallelSlots: Int
@@ -15,13 +19,19 @@ public struct RunningServer: Sendable, Equatable, Codable {
     public var logFile: String
     public var startedAt: Date
 
+    /// "gemma3-270m (/path/to/file.gguf)", or the path alone when no name was recorded.
+    public var modelDescription: String {
+        modelName.map { "\($0) (\(model))" } ?? model
+    }
+
     public init(
-        url: URL, port: Int, pid: Int32, model: String, serverBinary: String,
+        url: URL, port: Int, pid: Int32, modelName: String? = nil, model: String, serverBinary: String,
         parallelSlots: Int, contextSize: Int, logFile: String, startedAt: Date
     ) {
         self.url = url
         self.port = port
         self.pid = pid
+        self.modelName = modelName
         self.model = model
         self.serverBinary = serverBinary
         self.parallelSlots = parallelSlots

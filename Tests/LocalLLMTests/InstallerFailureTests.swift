@@ -27,7 +27,7 @@ import Testing
             #expect(FileManager.default.fileExists(atPath: log))
             #expect("\(error)".contains("install step 'python venv' failed (exit status 7)"))
         }
-        #expect(lines.all.contains { $0.hasPrefix("[1/6] python venv: creating") })
+        #expect(lines.all.contains { $0.hasPrefix("[1/7] python venv: creating") })
     }
 
     @Test func aMissingPythonIsNamed() async throws {
@@ -49,6 +49,7 @@ import Testing
         let installation = try await LocalLLMInstaller(paths: LocalLLMPaths(cacheDirectory: dir.url)).inspect()
         #expect(installation.serverVersion == nil)
         #expect(installation.model == nil)
+        #expect(installation.models.isEmpty)
         #expect(!installation.isComplete)
     }
 }
