@@ -98,6 +98,19 @@ import Testing
         }
     }
 
+    @Test func aPlanTheLLMCannotHoldIsRefusedBeforeAnythingIsReserved() async throws {
+        // 40 batches need 41 cached prompts; the fake server has 16 slots.
+        let f = try Self.fixture()
+        let logs = LogCapture()
+        try await Self.server(f, model: Self.model(), logs: logs).makeApplication().test(.live) { client in
+            let started = try await Self.post(client, "/admin/jobs", #"{"task": "reviews", "data": "reviews.jsonl", "epsilon": 4, "batches": 40}"#)
+            #expect(started.status == .serviceUnavailable)
+            let body = String(buffer: started.body)
+            #expect(body.contains("llm_too_small") && body.contains("16 slots") && body.contains("fewshot llm start --parallel 41"), "\(body)")
+            #expect(try f.store.generationJobs().isEmpty)
+        }
+    }
+
     @Test func aJobRunsToAStoredChargedSet() async throws {
         let f = try Self.fixture()
         let logs = LogCapture()
@@ -248,9 +261,12 @@ import Testing
         let f = try Self.fixture()
         let logs = LogCapture()
         let echoed = "\(Self.canary)0 was great"
-        let stub = try await MisbehavingUpstream.start { _ in
-            .respond(status: 400, body: #"{"error":{"code":400,"message":"cannot tokenize: \#(echoed)","type":"invalid_request_error"}}"#)
-        }
+        // It reports its slots (the job's capacity check passes) and echoes every completion request.
+        let stub = try await MisbehavingUpstream.start(routes: { _, uri in
+            uri.hasPrefix("/props")
+                ? .respond(status: 200, body: #"{"total_slots": 64, "default_generation_settings": {"n_ctx": 4096}}"#)
+                : .respond(status: 400, body: #"{"error":{"code":400,"message":"cannot tokenize: \#(echoed)","type":"invalid_request_error"}}"#)
+        })
         let transport = try HTTPTransport(
             upstreams: [stub.url], configuration: TransportConfiguration(requestTimeout: .seconds(5)),
             logger: Logger(label: "llm-test") { _ in logs.handler })

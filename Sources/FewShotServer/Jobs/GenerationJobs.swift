@@ -110,6 +110,17 @@ public actor GenerationJobs {
         } catch {
             throw OpenAIError(status: .serviceUnavailable, message: "the jobs LLM cannot be reached: \(error)", type: "server_error", code: "llm_unavailable")
         }
+        // As `fewshot gen`: a plan the LLM server cannot hold (too few slots or too little context)
+        // is refused before anything is reserved, with the `fewshot llm start` command that fits it.
+        do {
+            try await ServerCapacity.check(prepared, report: PlanReport(prepared), model: model.model)
+        } catch let error as CapacityError {
+            try? await model.shutdown()
+            throw OpenAIError(status: .serviceUnavailable, message: "\(error)", type: "server_error", code: "llm_too_small")
+        } catch {
+            try? await model.shutdown()
+            throw OpenAIError(status: .serviceUnavailable, message: "the jobs LLM cannot be reached: \(error)", type: "server_error", code: "llm_unavailable")
+        }
         let generation = LedgerGeneration(prepared: prepared, ledger: store)
         let request = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
         let start: GenerationStart
