@@ -88,7 +88,9 @@ struct Gen: AsyncParsableCommand {
         }
         if !prepared.noise.isPrivate { warn("--seed given: the noise is reproducible and the output is NOT differentially private") }
         warn(report.plan)
-        let connected = try await llm.connect(defaultTimeout: report.requestTimeoutSeconds(minimum: LLMOptions.defaultTimeout))
+        // A generation is a batch job: a slow answer (a loaded machine, the first step's M prompts) is
+        // worth waiting for, and a dead server is noticed at once (connection refused) anyway.
+        let connected = try await llm.connect(defaultTimeout: report.requestTimeoutSeconds(minimum: 600))
         do {
             try await ServerCapacity.check(prepared, report: report, model: connected.model)
         } catch {

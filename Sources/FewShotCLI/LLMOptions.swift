@@ -23,7 +23,7 @@ struct LLMOptions: ParsableArguments {
     @Flag(help: "With --api openai: the upstream is llama.cpp, so send its extra options (slot, prompt cache, the logit bias that keeps distributions whose top token is part of a character).")
     var llamaCppExtensions = false
 
-    @Option(help: "Per-request timeout in seconds (default 120; gen and eval allow more when the first step of their plan reads many prompts).")
+    @Option(help: "Per-request timeout in seconds (default 120; gen, eval and server jobs, batch work, wait at least 600).")
     var timeout: Int?
 
     func validate() throws {
