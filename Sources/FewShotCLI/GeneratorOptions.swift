@@ -17,6 +17,9 @@ struct GeneratorOptions: ParsableArguments {
     @Option(name: .customLong("llm-tokens-per-second"), help: "LLM tokens/s the automatic plan assumes (default 175: SmolLM2-135M, 2 cores).")
     var llmTokensPerSecond: Double?
 
+    @Option(name: .customLong("llm-seconds-per-request"), help: "Server seconds per request the automatic plan assumes (default 0.02: SmolLM2-135M, 2 cores).")
+    var llmSecondsPerRequest: Double?
+
     @Option(help: "Most tokens of one private example in a prompt; longer ones are cut (default: the task's max_example_tokens).")
     var maxExampleTokens: Int?
 
@@ -48,7 +51,8 @@ struct GeneratorOptions: ParsableArguments {
         GeneratorOverrides(
             batches: batches, batchSize: batchSize, maxTokens: maxTokens, answerMaxTokens: answerMaxTokens, mechanism: mechanism, vocabulary: vocabulary,
             topK: topK, sampling: sampling, subsample: subsample, accountant: accountant,
-            computeLimitMinutes: computeLimit, llmTokensPerSecond: llmTokensPerSecond, maxExampleTokens: maxExampleTokens)
+            computeLimitMinutes: computeLimit, llmTokensPerSecond: llmTokensPerSecond, maxExampleTokens: maxExampleTokens,
+            llmSecondsPerRequest: llmSecondsPerRequest)
     }
 
     func validate() throws {

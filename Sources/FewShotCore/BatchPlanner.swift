@@ -10,24 +10,34 @@ import Foundation
 /// from public quantities only (the task's templates, T, the example token limit and the label
 /// counts), never from the private texts: in partition mode each of the M batch prompts is read
 /// once and then fed one token per step, so a demonstration reads about M * (P + T) tokens, P being
-/// a batch prompt's length; in subsample mode every step reads M fresh prompts.
+/// a batch prompt's length, in M * T requests; in subsample mode every step reads M fresh prompts.
+/// The server's time is tokens / `tokensPerSecond` + requests * `secondsPerRequest`.
 public struct BatchPlanner: Sendable {
     /// Wall time one generation may take (the estimate, at `tokensPerSecond`).
     public var computeLimitSeconds: Double
     /// LLM tokens the server reads per second (prompt and one-token steps alike): ~175 for
     /// SmolLM2-135M on 2 CPU cores with llama-server.
     public var tokensPerSecond: Double
+    /// Server time per request beyond its tokens: llama-server admits and answers the requests of a
+    /// step one at a time (each answer sorts the whole vocabulary for its top-k), about 20 ms each
+    /// for SmolLM2 on 2 cores (measured: TREC sets of ~9,000 requests, 2026-11-30).
+    public var secondsPerRequest: Double
 
     public static let defaultComputeLimitMinutes = 15.0
     public static let defaultTokensPerSecond = 175.0
+    public static let defaultSecondsPerRequest = 0.02
     /// The example length assumed when a task sets no `max_example_tokens`.
     public static let assumedExampleTokens = 128
     /// Characters per token assumed for template text (English BPE).
     static let charactersPerToken = 4.0
 
-    public init(computeLimitSeconds: Double = defaultComputeLimitMinutes * 60, tokensPerSecond: Double = defaultTokensPerSecond) {
+    public init(
+        computeLimitSeconds: Double = defaultComputeLimitMinutes * 60, tokensPerSecond: Double = defaultTokensPerSecond,
+        secondsPerRequest: Double = defaultSecondsPerRequest
+    ) {
         self.computeLimitSeconds = computeLimitSeconds
         self.tokensPerSecond = tokensPerSecond
+        self.secondsPerRequest = secondsPerRequest
     }
 
     /// The chosen M per label, and why.
@@ -52,20 +62,26 @@ public struct BatchPlanner: Sendable {
         return fixed + settings.batchSize * perExample
     }
 
-    /// Estimated LLM tokens of one demonstration with `m` batches. An empty batch costs nothing (its
-    /// prompt is the public one, asked anyway); with Poisson sampling at N examples per batch on
-    /// average, a fraction 1 - e^-N of the batches hold an example.
-    public static func demonstrationTokens(batches m: Int, promptTokens p: Int, settings: GenerationSettings) -> Int {
+    /// Estimated LLM tokens and requests of one demonstration with `m` batches. An empty batch costs
+    /// nothing (its prompt is the public one, asked anyway); with Poisson sampling at N examples per
+    /// batch on average, a fraction 1 - e^-N of the batches hold an example. Every step asks each
+    /// non-empty batch and the public prompt once.
+    public static func demonstrationCost(batches m: Int, promptTokens p: Int, settings: GenerationSettings) -> (tokens: Int, requests: Int) {
         let t = settings.tokensPerDemonstration
         let asked = settings.subsampleScheme == .poisson ? Double(m) * (1 - exp(-Double(settings.batchSize))) : Double(m)
         let prompts = Int(asked.rounded(.up)) + 1
         switch settings.sampling {
         case .partition:
-            return prompts * (p + t)
+            return (prompts * (p + t), prompts * t)
         case .subsample:
             // A fresh prompt per batch and step: M * sum over steps of (P + step).
-            return prompts * (t * p + t * (t + 1) / 2)
+            return (prompts * (t * p + t * (t + 1) / 2), prompts * t)
         }
+    }
+
+    /// Estimated seconds of `cost` on the server.
+    public func seconds(_ cost: (tokens: Int, requests: Int)) -> Double {
+        Double(cost.tokens) / tokensPerSecond + Double(cost.requests) * secondsPerRequest
     }
 
     /// The plan for `settings` (its labels, N, T, sampling) on data with `examplesPerLabel`.
@@ -75,34 +91,36 @@ public struct BatchPlanner: Sendable {
         let p = Self.promptTokens(task: task, settings: settings)
         let shots = Dictionary(grouping: settings.labels, by: { $0 }).mapValues(\.count)
         let caps = Dictionary(uniqueKeysWithValues: labels.map { ($0, max(1, (examplesPerLabel[$0] ?? 0) / n)) })
-        let budget = Int(computeLimitSeconds * tokensPerSecond)
-
         func allocation(cap: Int) -> [String: Int] { caps.mapValues { min($0, cap) } }
-        func tokens(_ batches: [String: Int]) -> Int {
-            batches.reduce(0) { $0 + shots[$1.key, default: 0] * Self.demonstrationTokens(batches: $1.value, promptTokens: p, settings: settings) }
+        func cost(_ batches: [String: Int]) -> (tokens: Int, requests: Int) {
+            batches.reduce((0, 0)) { sum, entry in
+                let one = Self.demonstrationCost(batches: entry.value, promptTokens: p, settings: settings)
+                let k = shots[entry.key, default: 0]
+                return (sum.0 + k * one.tokens, sum.1 + k * one.requests)
+            }
         }
-        // The largest common cap whose allocation fits the budget (tokens grow with the cap).
+        // The largest common cap whose allocation fits the limit (the cost grows with the cap).
         let largest = caps.values.max() ?? 1
         var lo = 1, hi = largest
-        if tokens(allocation(cap: largest)) <= budget {
+        if seconds(cost(allocation(cap: largest))) <= computeLimitSeconds {
             lo = largest
         } else {
             while lo < hi {
                 let mid = (lo + hi + 1) / 2
-                if tokens(allocation(cap: mid)) <= budget { lo = mid } else { hi = mid - 1 }
+                if seconds(cost(allocation(cap: mid))) <= computeLimitSeconds { lo = mid } else { hi = mid - 1 }
             }
         }
         let chosen = allocation(cap: lo)
-        let total = tokens(chosen)
-        let seconds = Double(total) / tokensPerSecond
+        let total = cost(chosen).tokens
+        let seconds = seconds(cost(chosen))
         let limited = chosen.filter { $0.value < lo }.keys.sorted()
         let bound: String
         if lo == largest {
             bound = "every label uses all its examples (M*N = |D_y|), within the \(Self.minutes(computeLimitSeconds))-minute compute limit"
-        } else if lo == 1 && total > budget {
+        } else if lo == 1 && seconds > computeLimitSeconds {
             bound = "even M = 1 exceeds the \(Self.minutes(computeLimitSeconds))-minute compute limit; raise --compute-limit"
         } else {
-            bound = "the most batches that fit the \(Self.minutes(computeLimitSeconds))-minute compute limit at \(Int(tokensPerSecond)) LLM tokens/s"
+            bound = "the most batches that fit the \(Self.minutes(computeLimitSeconds))-minute compute limit at \(Int(tokensPerSecond)) LLM tokens/s and \(Int(secondsPerRequest * 1000)) ms per request"
                 + (limited.isEmpty ? "" : "; \(limited.joined(separator: ", ")) capped at |D_y|/N")
         }
         let perLabel = Set(chosen.values).count == 1 ? "M = \(lo)" : "M = " + labels.map { "\(chosen[$0]!) (\($0))" }.joined(separator: ", ")
@@ -120,8 +138,9 @@ public struct BatchPlanner: Sendable {
     /// The estimate for settings whose M is already fixed (pinned by the user or a task file).
     public func estimate(task: TaskTemplate, settings: GenerationSettings) -> (tokens: Int, seconds: Double) {
         let p = Self.promptTokens(task: task, settings: settings)
-        let tokens = settings.labels.reduce(0) { $0 + Self.demonstrationTokens(batches: settings.batches(for: $1), promptTokens: p, settings: settings) }
-        return (tokens, Double(tokens) / tokensPerSecond)
+        let costs = settings.labels.map { Self.demonstrationCost(batches: settings.batches(for: $0), promptTokens: p, settings: settings) }
+        let total = costs.reduce((tokens: 0, requests: 0)) { ($0.tokens + $1.tokens, $0.requests + $1.requests) }
+        return (total.tokens, seconds(total))
     }
 
     public static func minutes(_ seconds: Double) -> String {

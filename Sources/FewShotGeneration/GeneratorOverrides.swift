@@ -22,6 +22,8 @@ public struct GeneratorOverrides: Sendable, Hashable, Codable {
     public var computeLimitMinutes: Double?
     /// The LLM tokens per second the automatic plan assumes (default 175: SmolLM2 on 2 cores).
     public var llmTokensPerSecond: Double?
+    /// The server time per request the automatic plan assumes (default 0.02 s: SmolLM2 on 2 cores).
+    public var llmSecondsPerRequest: Double?
     /// The most tokens of one private example in a prompt (default: the task's `max_example_tokens`).
     public var maxExampleTokens: Int?
 
@@ -29,7 +31,8 @@ public struct GeneratorOverrides: Sendable, Hashable, Codable {
         batches: BatchCount? = nil, batchSize: Int? = nil, maxTokens: Int? = nil, answerMaxTokens: Int? = nil, mechanism: NoiseMechanism = .gaussian,
         vocabulary: VocabularyMode? = nil, topK: Int? = nil, sampling: SamplingMode? = nil,
         subsample: SubsampleScheme = .poisson, accountant: AccountantChoice = .auto,
-        computeLimitMinutes: Double? = nil, llmTokensPerSecond: Double? = nil, maxExampleTokens: Int? = nil
+        computeLimitMinutes: Double? = nil, llmTokensPerSecond: Double? = nil, maxExampleTokens: Int? = nil,
+        llmSecondsPerRequest: Double? = nil
     ) {
         self.batches = batches
         self.batchSize = batchSize
@@ -43,13 +46,14 @@ public struct GeneratorOverrides: Sendable, Hashable, Codable {
         self.accountant = accountant
         self.computeLimitMinutes = computeLimitMinutes
         self.llmTokensPerSecond = llmTokensPerSecond
+        self.llmSecondsPerRequest = llmSecondsPerRequest
         self.maxExampleTokens = maxExampleTokens
     }
 
     enum CodingKeys: String, CodingKey {
         case batches, batchSize = "batch_size", maxTokens = "max_tokens", answerMaxTokens = "answer_max_tokens", mechanism, vocabulary, topK = "top_k"
         case sampling, subsample, accountant, computeLimitMinutes = "compute_limit_minutes", llmTokensPerSecond = "llm_tokens_per_second"
-        case maxExampleTokens = "max_example_tokens"
+        case maxExampleTokens = "max_example_tokens", llmSecondsPerRequest = "llm_seconds_per_request"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -67,6 +71,7 @@ public struct GeneratorOverrides: Sendable, Hashable, Codable {
         computeLimitMinutes = try c.decodeIfPresent(Double.self, forKey: .computeLimitMinutes)
         llmTokensPerSecond = try c.decodeIfPresent(Double.self, forKey: .llmTokensPerSecond)
         maxExampleTokens = try c.decodeIfPresent(Int.self, forKey: .maxExampleTokens)
+        llmSecondsPerRequest = try c.decodeIfPresent(Double.self, forKey: .llmSecondsPerRequest)
     }
 
     public func validate() throws {
@@ -80,13 +85,17 @@ public struct GeneratorOverrides: Sendable, Hashable, Codable {
         for (name, value) in [("compute_limit_minutes", computeLimitMinutes), ("llm_tokens_per_second", llmTokensPerSecond)] {
             if let value, !(value > 0 && value.isFinite) { throw GenerationSpecError(field: name, problem: "must be positive, got \(value)") }
         }
+        if let llmSecondsPerRequest, !(llmSecondsPerRequest >= 0 && llmSecondsPerRequest.isFinite) {
+            throw GenerationSpecError(field: "llm_seconds_per_request", problem: "must be 0 or more, got \(llmSecondsPerRequest)")
+        }
     }
 
     /// The automatic plan's estimator with the limits given here.
     public var planner: BatchPlanner {
         BatchPlanner(
             computeLimitSeconds: (computeLimitMinutes ?? BatchPlanner.defaultComputeLimitMinutes) * 60,
-            tokensPerSecond: llmTokensPerSecond ?? BatchPlanner.defaultTokensPerSecond)
+            tokensPerSecond: llmTokensPerSecond ?? BatchPlanner.defaultTokensPerSecond,
+            secondsPerRequest: llmSecondsPerRequest ?? BatchPlanner.defaultSecondsPerRequest)
     }
 
     /// Whether M is left to the planner (given as auto, or not given and the task says auto).

@@ -63,11 +63,12 @@ public struct PlanReport: Sendable, Encodable {
         for label in Set(settings.labels) {
             let shots = prepared.plan.shots(label: label)
             let m = settings.batches(for: label)
-            let tokens = shots * BatchPlanner.demonstrationTokens(batches: m, promptTokens: promptTokens, settings: settings)
+            let one = BatchPlanner.demonstrationCost(batches: m, promptTokens: promptTokens, settings: settings)
+            let tokens = shots * one.tokens
             labels[label] = Label(
                 m: m, n: settings.batchSize, q: prepared.plan.samplingRate(label: label), sigma: prepared.noiseMultipliers[label],
                 noiseStd: prepared.plan.noiseStandardDeviation(label: label), demonstrations: shots,
-                estimatedLLMTokens: tokens, estimatedMinutes: Double(tokens) / planner.tokensPerSecond / 60)
+                estimatedLLMTokens: tokens, estimatedMinutes: Double(shots) * planner.seconds(one) / 60)
         }
         let events = prepared.plan.plannedEventsByLabel()
         let epsilon = (try? prepared.accountant.epsilon(for: prepared.plan.plannedEvent(), delta: prepared.delta)) ?? .infinity
