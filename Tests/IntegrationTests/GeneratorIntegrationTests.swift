@@ -42,8 +42,10 @@ import Testing
 
         #expect(result.demonstrations.map(\.label) == labels)
         #expect(result.tokensReleased.allSatisfy { $0 >= 1 && $0 <= 6 })
-        // Each step: M private requests, no public one in full mode.
-        #expect(result.llmCalls == 4 * result.tokensReleased.reduce(0, +))
+        // Each step: the non-empty of the M = 4 private batches, plus the public prompt only when a
+        // batch is empty (its distribution stands in for the empty batches; full mode needs no other).
+        let steps = result.tokensReleased.reduce(0, +)
+        #expect(result.llmCalls >= steps && result.llmCalls <= 5 * steps)
         let privateTexts = Set(data.examples.map(\.text))
         #expect(result.demonstrations.allSatisfy { !privateTexts.contains($0.text) || $0.text.count < 12 })
         for label in labels {
