@@ -152,6 +152,7 @@ public enum GenerationError: Error, Sendable, Hashable, CustomStringConvertible 
     case tooFewExamples(label: String, available: Int, needed: Int)
     case unsupportedByModel(String)
     case emptyCandidateSet(label: String)
+    case singleExampleLabel(label: String)
 
     public var description: String {
         switch self {
@@ -164,6 +165,9 @@ public enum GenerationError: Error, Sendable, Hashable, CustomStringConvertible 
         case .emptyCandidateSet(let label) where label == TaskTemplate.extractionGroup:
             return "the public prompt returned no candidate tokens"
         case .emptyCandidateSet(let label): return "the public prompt for label '\(label)' returned no candidate tokens"
+        case .singleExampleLabel(let label):
+            let shown = label == TaskTemplate.extractionGroup ? "the data set" : "label '\(label)'"
+            return "\(shown) has only 1 example, so the default delta = 1/|D_y| = 1 would protect nothing; pass --delta (e.g. 1e-5), or leave the label out with --labels"
         }
     }
 }

@@ -150,6 +150,17 @@ public struct PrivacyPlan: Sendable, Hashable {
         return sigmas
     }
 
+    /// The paper's default delta, 1/|D_y| of the smallest label generated for, used by `fewshot gen`,
+    /// generation jobs and `fewshot eval` alike. A label with a single example would give delta = 1,
+    /// which protects nothing: that throws ``GenerationError/singleExampleLabel(label:)``. Without any
+    /// example (a public-only run reads none) it is 0.5, which no private release uses.
+    public static func defaultDelta(labels: [String], examplesPerLabel: [String: Int]) throws -> Double {
+        let used = Set(labels).map { (label: $0, count: examplesPerLabel[$0] ?? 0) }.filter { $0.count > 0 }
+        guard let smallest = used.min(by: { ($0.count, $0.label) < ($1.count, $1.label) }) else { return 0.5 }
+        guard smallest.count > 1 else { throw GenerationError.singleExampleLabel(label: smallest.label) }
+        return 1 / Double(smallest.count)
+    }
+
     /// The standard deviation of the Gaussian noise on each coordinate of `label`'s averaged
     /// distribution, sigma * sqrt(2) / M_y (nil without noise).
     public func noiseStandardDeviation(label: String) -> Double? {

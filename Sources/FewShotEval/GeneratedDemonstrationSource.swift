@@ -62,7 +62,7 @@ public struct GeneratedDemonstrationSource: DemonstrationSource {
         switch condition {
         case .privateGenerated(let epsilon):
             let plan = PrivacyPlan(settings: settings, examplesPerLabel: counts)
-            let delta = 1 / Double(max(Set(settings.labels).compactMap { counts[$0] }.min() ?? 1, 2))
+            let delta = try PrivacyPlan.defaultDelta(labels: settings.labels, examplesPerLabel: counts)
             let byLabel = try sigmas.value(epsilon: epsilon) {
                 try plan.calibratedNoiseMultipliers(epsilon: epsilon, delta: delta, accountant: accountant)
             }

@@ -54,17 +54,11 @@ public struct PreparedGeneration: Sendable {
             noise: spec.seed.map(NoiseSource.seeded) ?? .secure())
     }
 
-    /// The paper's delta, 1/|D_y| of the smallest label used. A label with a single example gives
-    /// delta = 1, which protects nothing: that is refused, naming the label and the fix.
+    /// ``PrivacyPlan/defaultDelta(labels:examplesPerLabel:)``, its refusal naming the data file and the field.
     static func defaultDelta(labels: [String], counts: [String: Int], dataset: String) throws -> Double {
-        let used = Set(labels).map { (label: $0, count: counts[$0] ?? 0) }.filter { $0.count > 0 }
-        guard let smallest = used.min(by: { ($0.count, $0.label) < ($1.count, $1.label) }) else { return 0.5 }
-        guard smallest.count > 1 else {
-            let shown = smallest.label == TaskTemplate.extractionGroup ? "the data set" : "label '\(smallest.label)'"
-            throw GenerationSpecError(
-                field: "delta", problem: "\(shown) of \(dataset) has only 1 example, so the default delta = 1/|D_y| = 1 would protect nothing; pass --delta (e.g. 1e-5), or leave the label out with --labels")
+        do { return try PrivacyPlan.defaultDelta(labels: labels, examplesPerLabel: counts) } catch let error as GenerationError {
+            throw GenerationSpecError(field: "delta", problem: "\(dataset): \(error)")
         }
-        return 1 / Double(smallest.count)
     }
 
     /// The labels to generate for, in order, checked against the task.

@@ -80,4 +80,14 @@ import FewShotCore
         let plan = PrivacyPlan(settings: settings(privacy: .noNoise), examplesPerLabel: ["pos": 10, "neg": 10])
         #expect(plan.plannedEvent() == .parallel([.nonPrivate, .nonPrivate]))
     }
+
+    @Test func theDefaultDeltaIsOneOverTheSmallestLabelAndRefusesASingleExample() throws {
+        #expect(try PrivacyPlan.defaultDelta(labels: ["pos", "neg"], examplesPerLabel: ["pos": 100, "neg": 40, "other": 2]) == 1.0 / 40)
+        #expect(throws: GenerationError.singleExampleLabel(label: "neg")) {
+            try PrivacyPlan.defaultDelta(labels: ["pos", "neg"], examplesPerLabel: ["pos": 100, "neg": 1])
+        }
+        #expect("\(GenerationError.singleExampleLabel(label: "neg"))".contains("--delta"))
+        // A label left out does not set delta.
+        #expect(try PrivacyPlan.defaultDelta(labels: ["pos"], examplesPerLabel: ["pos": 100, "neg": 1]) == 1.0 / 100)
+    }
 }

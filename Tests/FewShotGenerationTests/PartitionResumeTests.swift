@@ -198,6 +198,16 @@ final class RecordingModel: LanguageModel, @unchecked Sendable {
         #expect((server["command"] as? String)?.hasPrefix("fewshot llm start --parallel 61 --ctx-size ") == true)
     }
 
+    @Test func aLabelWithOneExampleNamesTheLabelTheFileAndTheFix() throws {
+        let data = try PartitionResumeTests.dataFile()
+        try (String(contentsOf: data, encoding: .utf8) + "{\"text\": \"Who is it?\", \"label_name\": \"NUM\"}\n").write(to: data, atomically: true, encoding: .utf8)
+        let spec = GenerationSpec(task: "trec", data: data.path, epsilon: .epsilon(4), labels: ["DESC", "NUM"])
+        #expect { try PreparedGeneration.prepare(spec, prompts: PartitionResumeTests.root.appendingPathComponent("prompts")) } throws: { error in
+            let text = "\(error)"
+            return (error as? GenerationSpecError)?.field == "delta" && text.contains("label 'NUM'") && text.contains(data.path) && text.contains("--delta")
+        }
+    }
+
     @Test func theServerCheckRefusesTooFewSlotsBeforeAnythingIsReserved() async throws {
         let data = try PartitionResumeTests.dataFile()
         let spec = GenerationSpec(task: "trec", data: data.path, epsilon: .epsilon(4), labels: ["DESC"])
