@@ -124,7 +124,8 @@ extension LLM {
             }
             let options = LlamaServerOptions(
                 serverBinary: binary, model: modelURL, modelName: modelName, port: port, parallelSlots: parallel,
-                contextSize: ctxSize, threads: threads, startupTimeout: .seconds(timeout))
+                contextSize: ctxSize, threads: threads, modelArguments: LocalModel.named(modelName)?.serverArguments ?? [],
+                startupTimeout: .seconds(timeout))
             let started = try await server.start(options, progress: printProgress)
             if started.wasAlreadyRunning {
                 printProgress("a llama-server from an earlier start is still running (pid \(started.server.pid), model \(started.server.modelDescription))")

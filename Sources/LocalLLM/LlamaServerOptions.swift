@@ -21,6 +21,8 @@ public struct LlamaServerOptions: Sendable, Equatable {
     public var contextSize: Int?
     /// nil lets llama-server choose (all cores).
     public var threads: Int?
+    /// Flags the model needs (``LocalModel/serverArguments``), appended as they are.
+    public var modelArguments: [String]
     public var startupTimeout: Duration
 
     public init(
@@ -31,6 +33,7 @@ public struct LlamaServerOptions: Sendable, Equatable {
         parallelSlots: Int = LlamaServerOptions.defaultParallelSlots,
         contextSize: Int? = nil,
         threads: Int? = nil,
+        modelArguments: [String] = [],
         startupTimeout: Duration = .seconds(120)
     ) {
         self.serverBinary = serverBinary
@@ -40,6 +43,7 @@ public struct LlamaServerOptions: Sendable, Equatable {
         self.parallelSlots = parallelSlots
         self.contextSize = contextSize
         self.threads = threads
+        self.modelArguments = modelArguments
         self.startupTimeout = startupTimeout
     }
 
@@ -60,6 +64,6 @@ public struct LlamaServerOptions: Sendable, Equatable {
             "-fa", "off",
         ]
         if let threads { arguments += ["--threads", String(threads)] }
-        return arguments
+        return arguments + modelArguments
     }
 }

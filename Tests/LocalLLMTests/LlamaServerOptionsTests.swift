@@ -23,6 +23,16 @@ import Testing
         #expect(value(of: "--model", in: arguments) == "/m/model.gguf")
     }
 
+    @Test func theModelsFlagsAreAppended() {
+        // Gemma 3 needs --swa-full, or llama-server re-reads every prompt in full (no prompt cache).
+        #expect(LocalModel.gemma3.serverArguments == ["--swa-full"])
+        #expect(LocalModel.smolLM2.serverArguments.isEmpty)
+        var gemma = options
+        gemma.modelArguments = LocalModel.gemma3.serverArguments
+        #expect(gemma.arguments(port: 1).filter { $0 == "--swa-full" }.count == 1)
+        #expect(!options.arguments(port: 1).contains("--swa-full"))
+    }
+
     @Test func defaultsAreTenSlotsOf2048Tokens() {
         let arguments = options.arguments(port: 1)
         #expect(value(of: "--parallel", in: arguments) == "10")
