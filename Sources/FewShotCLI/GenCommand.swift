@@ -79,8 +79,11 @@ struct Gen: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let prepared = try PreparedGeneration.prepare(try spec(), prompts: URL(fileURLWithPath: prompts))
-        if let summary = prepared.dataset.inputSummary { warn(summary) }
+        let preview = try PreparedGeneration.prepare(try spec(), prompts: URL(fileURLWithPath: prompts))
+        if let summary = preview.dataset.inputSummary { warn(summary) }
+        // Plan with the data set's released DP label counts when the store has them (gen releases
+        // them before reserving otherwise, and plans again with them).
+        let prepared = try releasedLabelCounts(preview.dataset).flatMap { try preview.withLabelCounts($0) } ?? preview
         let report = PlanReport(prepared)
         if dryRun {
             if json { print(try report.json()) } else { print(report.summary) }
@@ -126,6 +129,14 @@ struct Gen: AsyncParsableCommand {
             print(lines.joined(separator: "\n"))
         } else {
             print(outcome.record.summary(outcome.result.demonstrations, elapsed: outcome.result.elapsed))
+        }
+    }
+
+    /// The data set's released label counts in an existing store (read only), nil if there are none.
+    func releasedLabelCounts(_ dataset: PrivateDataset) throws -> LabelCountRelease? {
+        guard FileManager.default.fileExists(atPath: store.path) else { return nil }
+        do { return try store.open().releasedLabelCounts(dataset: dataset.fingerprint) } catch StoreError.unknownDataset {
+            return nil
         }
     }
 

@@ -112,7 +112,7 @@ public struct DemonstrationGenerator: Sendable {
         for (index, labelName) in settings.labels.enumerated() {
             var state = resume[index] ?? TokenCheckpoint(demonstration: index, label: labelName, tokens: [], finished: false)
             let examples = byLabel[labelName] ?? []
-            let sampler = sampler(for: labelName)
+            let sampler = sampler(for: labelName, plan: plan)
             var fixedBatches: [[LabeledExample]]? = nil
             while !state.finished && !complete(state.tokens) {
                 if settings.sampling == .partition, fixedBatches == nil {
@@ -151,8 +151,11 @@ public struct DemonstrationGenerator: Sendable {
             eventsByLabel: plan.plannedEventsByLabel(), llmCalls: calls.value, elapsed: clock.now - start)
     }
 
-    private func sampler(for label: String) -> PrivateBatchSampler {
-        PrivateBatchSampler(batches: settings.batches(for: label), batchSize: settings.batchSize, scheme: settings.subsampleScheme)
+    /// The sampler of `label`'s batches, at the plan's sampling rate (the rate the accountant is told).
+    private func sampler(for label: String, plan: PrivacyPlan) -> PrivateBatchSampler {
+        PrivateBatchSampler(
+            batches: settings.batches(for: label), batchSize: settings.batchSize, scheme: settings.subsampleScheme,
+            samplingRate: plan.samplingRate(label: label))
     }
 
     /// The batches with every example's text cut to `settings.maxExampleTokens` (a fixed map of each

@@ -64,6 +64,11 @@ public struct GenerationSettings: Sendable, Hashable {
     /// The most tokens of one private example shown in a prompt: longer texts are cut there (a fixed
     /// map applied to each example alone, so the sensitivity is unchanged). nil: no limit.
     public var maxExampleTokens: Int?
+    /// The label counts that q = M*N/|D_y| and the events use: the data set's DP estimate
+    /// (``LabelCountRelease``), whose event every label's cost composes with. nil: the exact counts
+    /// of the data and no release event (tests and experiments only; nothing published should come
+    /// from such a run).
+    public var labelCounts: LabelCountRelease?
 
     public init(
         batches: Int, batchSize: Int, maxTokens: Int, mechanism: NoiseMechanism = .gaussian,
@@ -138,9 +143,12 @@ public struct GenerationSettings: Sendable, Hashable {
         if case .publicOnly = privacy { return }
         var checked = Set<String>()
         for label in labels where checked.insert(label).inserted {
+            // A Poisson sample works on any non-empty label (q comes from the released count, which
+            // may exceed the exact one); a sample without replacement needs M*N examples.
             let count = examplesPerLabel[label] ?? 0
-            guard count >= examplesPerStep(for: label) else {
-                throw GenerationError.tooFewExamples(label: label, available: count, needed: examplesPerStep(for: label))
+            let needed = subsampleScheme == .poisson ? 1 : examplesPerStep(for: label)
+            guard count >= needed else {
+                throw GenerationError.tooFewExamples(label: label, available: count, needed: needed)
             }
         }
     }
@@ -157,6 +165,9 @@ public enum GenerationError: Error, Sendable, Hashable, CustomStringConvertible 
     public var description: String {
         switch self {
         case .invalidSetting(let message): return message
+        case .tooFewExamples(let label, _, let needed) where needed == 1:
+            return label == TaskTemplate.extractionGroup
+                ? "the data set has no private examples" : "label '\(label)' has no private examples; leave it out with --labels, or add data"
         case .tooFewExamples(let label, let available, let needed) where label == TaskTemplate.extractionGroup:
             return "the data set has \(available) private examples, but one step needs M*N = \(needed); lower --batches or --batch-size, or add data"
         case .tooFewExamples(let label, let available, let needed):

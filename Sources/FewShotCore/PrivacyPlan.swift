@@ -14,6 +14,10 @@ import DPAccounting
 ///   adaptive releases on one subsample are dominated by one Gaussian with multiplier sigma/sqrt(T),
 ///   and the subsample amplifies that once);
 /// - `partition` without replacement: `T x mechanism` (no amplification is claimed).
+/// |D_y| is the data set's released DP count (``GenerationSettings/labelCounts``) when the settings
+/// carry one, so q, M and delta publish only that estimate; its release event is composed into every
+/// label's cost (``plannedEventsByLabel()``, calibration), not into the per-demonstration charges
+/// (the store charges the release once per data set).
 /// Every started demonstration is charged its full T tokens, because where it stops depends on the
 /// released tokens. Labels use disjoint examples, so a generation is `parallel` over labels, each
 /// label composing its shots sequentially (independent subsamples).
@@ -26,9 +30,20 @@ public struct PrivacyPlan: Sendable, Hashable {
     public var settings: GenerationSettings
     public var examplesPerLabel: [String: Int]
 
+    /// `examplesPerLabel` are the data's counts; when `settings.labelCounts` is set (the released DP
+    /// counts) those are used instead, and their release event is composed into every label's cost.
     public init(settings: GenerationSettings, examplesPerLabel: [String: Int]) {
         self.settings = settings
-        self.examplesPerLabel = examplesPerLabel
+        self.examplesPerLabel = settings.labelCounts?.counts ?? examplesPerLabel
+    }
+
+    /// The label-count release every label's cost composes with (nil without released counts).
+    public var countReleaseEvent: PrivacyEvent? { settings.labelCounts?.event }
+
+    /// `event` (a label's generation cost) composed with the label-count release, if any.
+    func withCountRelease(_ event: PrivacyEvent) -> PrivacyEvent {
+        guard let release = countReleaseEvent, event != .noOp, event != .nonPrivate else { return event }
+        return .composed([release, event])
     }
 
     /// q = min(1, M_y * N / |D_y|): the chance that a given example of `label` is in a subsample.
@@ -106,11 +121,12 @@ public struct PrivacyPlan: Sendable, Hashable {
         return count == 1 ? event : .selfComposed(event: event, count: count)
     }
 
-    /// Full planned cost per label: each demonstration of that label, composed sequentially.
+    /// Full planned cost per label: the label-count release (when the counts are released ones)
+    /// and each demonstration of that label, composed sequentially.
     public func plannedEventsByLabel() -> [String: PrivacyEvent] {
         Dictionary(uniqueKeysWithValues: Set(settings.labels).map { label in
             let event = demonstrationEvent(label: label)
-            return (label, event == .noOp || event == .nonPrivate ? event : Self.repeated(event, shots(label: label)))
+            return (label, event == .noOp || event == .nonPrivate ? event : withCountRelease(Self.repeated(event, shots(label: label))))
         })
     }
 
@@ -130,11 +146,12 @@ public struct PrivacyPlan: Sendable, Hashable {
         .parallel(plannedEventsByLabel().sorted { $0.key < $1.key }.map(\.value))
     }
 
-    /// For calibration: the per-label event as a function of the noise multiplier.
+    /// For calibration: the per-label event (with the label-count release) as a function of the
+    /// noise multiplier.
     public func eventShape(label: String) -> @Sendable (Double) -> PrivacyEvent {
         let count = shots(label: label)
         let plan = self
-        return { sigma in Self.repeated(plan.demonstrationEvent(label: label, noiseMultiplier: sigma), count) }
+        return { sigma in plan.withCountRelease(Self.repeated(plan.demonstrationEvent(label: label, noiseMultiplier: sigma), count)) }
     }
 
     /// The one calibration policy of `fewshot gen`, generation jobs and `fewshot eval`: for each

@@ -2,7 +2,8 @@
 ///
 /// Each example's batch is chosen independently of the other examples, so adding or removing one
 /// example changes exactly one batch (what the sensitivity sqrt(2)/M relies on):
-/// - Poisson: each example joins the sample with probability q = min(1, M*N/|D_y|), then a uniformly
+/// - Poisson: each example joins the sample with probability q (the plan's min(1, M*N/|D_y|), |D_y|
+///   being the released DP count, so q never depends on the exact count), then a uniformly
 ///   random batch. Batch sizes vary around N; the accountant is told `PoissonSampled(q, ...)`.
 /// - without replacement: exactly M*N examples, shuffled into M batches of exactly N; the accountant is
 ///   told `SampledWithoutReplacement(|D_y|, M*N, ...)`.
@@ -10,19 +11,21 @@ public struct PrivateBatchSampler: Sendable {
     public var batches: Int
     public var batchSize: Int
     public var scheme: SubsampleScheme
+    /// The Poisson sampling rate q, as the accountant is told it.
+    public var samplingRate: Double
 
-    public init(batches: Int, batchSize: Int, scheme: SubsampleScheme) {
+    public init(batches: Int, batchSize: Int, scheme: SubsampleScheme, samplingRate: Double) {
         self.batches = batches
         self.batchSize = batchSize
         self.scheme = scheme
+        self.samplingRate = samplingRate
     }
 
     public func draw(from examples: [LabeledExample], noise: NoiseSource) -> [[LabeledExample]] {
         var result = Array(repeating: [LabeledExample](), count: batches)
         switch scheme {
         case .poisson:
-            let q = min(1, Double(batches * batchSize) / Double(max(examples.count, 1)))
-            for example in examples where noise.bernoulli(q) {
+            for example in examples where noise.bernoulli(samplingRate) {
                 result[noise.uniformInt(below: batches)].append(example)
             }
         case .withoutReplacement:

@@ -61,9 +61,21 @@ public struct GeneratedDemonstrationSource: DemonstrationSource {
         let counts = Dictionary(grouping: privateData, by: \.label).mapValues(\.count)
         switch condition {
         case .privateGenerated(let epsilon):
+            // As `fewshot gen`: q and delta come from a DP estimate of the label counts, whose release
+            // is part of each label's cost (M stays the harness's plan on the exact counts).
+            // (Without replacement the counts are public under its adjacency and used exactly.)
+            var planned = counts
+            if settings.subsampleScheme == .poisson {
+                let release = LabelCountRelease.draw(
+                    exact: counts, labels: settings.labels, noise: reproducibleNoise ? .seeded(seed ^ 0x6C61_6265_6C73) : .secure())
+                settings.labelCounts = release
+                planned = release.counts
+                notes["label counts"] = "DP estimate (Gaussian, sigma \(release.noiseMultiplier)): "
+                    + release.counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            }
             let plan = PrivacyPlan(settings: settings, examplesPerLabel: counts)
-            let delta = try PrivacyPlan.defaultDelta(labels: settings.labels, examplesPerLabel: counts)
-            let byLabel = try sigmas.value(epsilon: epsilon) {
+            let delta = try PrivacyPlan.defaultDelta(labels: settings.labels, examplesPerLabel: planned)
+            let byLabel = try sigmas.value(epsilon: epsilon, counts: planned) {
                 try plan.calibratedNoiseMultipliers(epsilon: epsilon, delta: delta, accountant: accountant)
             }
             settings.privacy = .noisy(noiseMultiplierByLabel: byLabel)
@@ -71,7 +83,7 @@ public struct GeneratedDemonstrationSource: DemonstrationSource {
             notes["sigma"] = byLabel.sorted { $0.key < $1.key }.map { "\($0.key)=\(String(format: "%.4f", $0.value))" }.joined(separator: " ")
             notes["noise std"] = byLabel.keys.sorted().map { "\($0)=\(String(format: "%.4f", noisy.noiseStandardDeviation(label: $0) ?? 0))" }.joined(separator: " ")
             notes["M"] = byLabel.keys.sorted().map { "\($0)=\(settings.batches(for: $0))" }.joined(separator: " ")
-            notes["delta"] = String(format: "%.3g (1/|D_y| of the smallest label)", delta)
+            notes["delta"] = String(format: "%.3g (1/|D_y| of the smallest label's released count)", delta)
         case .nonPrivateGenerated:
             settings.privacy = .noNoise
             notes["privacy"] = "sigma = 0: NOT private"
@@ -94,13 +106,13 @@ public struct GeneratedDemonstrationSource: DemonstrationSource {
     }
 }
 
-/// Noise multipliers already calibrated, so seeds of one epsilon do not repeat the search.
+/// Noise multipliers already calibrated, so seeds of one epsilon and label counts do not repeat the search.
 final class SigmaMemo: @unchecked Sendable {
     private let lock = NSLock()
-    private var values: [Double: [String: Double]] = [:]
+    private var values: [String: [String: Double]] = [:]
 
-    func value(epsilon: Double, compute: () throws -> [String: Double]) throws -> [String: Double] {
-        let key = epsilon
+    func value(epsilon: Double, counts: [String: Int], compute: () throws -> [String: Double]) throws -> [String: Double] {
+        let key = "\(epsilon)|" + counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
         if let known = lock.withLock({ values[key] }) { return known }
         let value = try compute()
         lock.withLock { values[key] = value }

@@ -32,6 +32,8 @@ public struct GenerationRecord: Sendable, Encodable {
     public var events: [String: PrivacyEvent]
     /// Per label: M, N, q, sigma and the noise std sigma*sqrt(2)/M (``PlanReport/Label``).
     public var labels: [String: PlanReport.Label]
+    /// The data set's released DP label counts that q, M and delta come from, and their noise.
+    public var labelCounts: LabelCounts?
     public var `private`: Bool
     public var seed: UInt64?
     /// Whether any run of the generation (a resumed one included) used seeded noise.
@@ -41,7 +43,25 @@ public struct GenerationRecord: Sendable, Encodable {
         case type, task, dataset, generation, epsilon, epsilonPerLabel = "epsilon_per_label", delta, sigma, accountant
         case mechanism, sampling, subsample, vocabulary, topK = "top_k", batches = "M", batchSize = "N", maxTokens = "T"
         case answerMaxTokens = "T_answer", tokensReleased = "tokens_released", llmCalls = "llm_calls", model, events, labels, `private`, seed
-        case seededNoise = "seeded_noise"
+        case seededNoise = "seeded_noise", labelCounts = "label_counts"
+    }
+
+    /// The label counts a generation planned with: the DP estimate (``LabelCountRelease``), never
+    /// the exact counts. Its event is part of each label's `events`.
+    public struct LabelCounts: Sendable, Encodable {
+        /// nil for a preview (the exact counts are not shown).
+        public var counts: [String: Int]?
+        public var noiseMultiplier: Double
+        /// "released": a DP estimate; "exact (preview)" only in a dry run's plan, never in a record.
+        public var source: String
+
+        public init(_ release: LabelCountRelease) {
+            counts = release.isReleased ? release.counts : nil
+            noiseMultiplier = release.noiseMultiplier
+            source = release.isReleased ? "released" : "exact (preview)"
+        }
+
+        enum CodingKeys: String, CodingKey { case counts, noiseMultiplier = "noise_multiplier", source }
     }
 
     /// One demonstration line: `label` for classification, `answer` for an extraction task.

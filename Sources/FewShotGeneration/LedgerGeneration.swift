@@ -21,27 +21,45 @@ public struct LedgerGeneration: Sendable {
         self.ledger = ledger
     }
 
-    /// The plan the ledger records for this generation.
-    public var storePlan: GenerationPlan {
-        GenerationPlan(prepared.plan, summary: "task \(prepared.task.name), \(prepared.dataset.examples.count) examples")
+    /// The plan the ledger records for `prepared` (no count: the summary must not hold |D|).
+    static func storePlan(for prepared: PreparedGeneration) -> GenerationPlan {
+        GenerationPlan(prepared.plan, summary: "task \(prepared.task.name)")
     }
 
-    /// Registers the data set and reserves the plan's cost (throws `BudgetExceeded` when it does not
-    /// fit), or, with `resume`, takes over that failed generation after checking that it is this
+    /// The plan of this generation as prepared (``begin(resume:job:)`` records it with the released counts).
+    public var storePlan: GenerationPlan { Self.storePlan(for: prepared) }
+
+    /// Releases the data set's DP label counts if it has none yet (charged to the ledger), prepares
+    /// the generation again with them, then reserves its cost (throws `BudgetExceeded` when it does
+    /// not fit), or, with `resume`, takes over that failed generation after checking that it is this
     /// data and plan. `job` is stored with the reservation (the spec of a server job, as JSON).
+    /// Without a ledger the counts are drawn for this run alone.
     public func begin(resume: String? = nil, job: String? = nil) throws -> GenerationStart {
         let seeded = !prepared.noise.isPrivate
-        guard let ledger else {
-            return GenerationStart(reservation: nil, resumeFrom: [:], subsampleKey: SymmetricKey(size: .bits256), seededNoise: seeded)
-        }
         let dataset = prepared.dataset
+        let counted = PreparedGeneration.countedLabels(prepared.task)
+        guard let ledger else {
+            let release = LabelCountRelease.draw(exact: dataset.countsByLabel, labels: counted, noise: prepared.noise)
+            return GenerationStart(
+                prepared: try prepared.withLabelCounts(release) ?? prepared, reservation: nil, resumeFrom: [:],
+                subsampleKey: SymmetricKey(size: .bits256), seededNoise: seeded)
+        }
         _ = try ledger.registerDataset(fingerprint: dataset.fingerprint, name: dataset.source, labelCounts: dataset.countsByLabel)
+        var prepared = self.prepared
+        if prepared.usesReleasedLabelCounts {
+            // Stored counts serve every later generation, so they always get secure noise, even in a seeded run.
+            let release = try ledger.releaseLabelCounts(dataset: dataset.fingerprint, accountant: prepared.accountant) { sigma in
+                LabelCountRelease.draw(exact: dataset.countsByLabel, labels: counted, noiseMultiplier: sigma, noise: .secure())
+            }
+            prepared = try prepared.withLabelCounts(release) ?? prepared
+        }
+        let storePlan = Self.storePlan(for: prepared)
         guard let resume else {
             let reservation = try ledger.reserve(
                 dataset: dataset.fingerprint, plan: storePlan, accountant: prepared.accountant, job: job, seededNoise: seeded)
             return GenerationStart(
-                reservation: reservation, resumeFrom: [:], subsampleKey: SymmetricKey(data: try ledger.subsampleKey(generation: reservation.id)),
-                seededNoise: seeded)
+                prepared: prepared, reservation: reservation, resumeFrom: [:],
+                subsampleKey: SymmetricKey(data: try ledger.subsampleKey(generation: reservation.id)), seededNoise: seeded)
         }
         let state = try ledger.resume(generation: resume, seededNoise: seeded)
         guard state.reservation.dataset == dataset.fingerprint else {
@@ -59,7 +77,7 @@ public struct LedgerGeneration: Sendable {
             resumeFrom[position] = TokenCheckpoint(demonstration: position, label: p.label ?? "", tokens: p.released, finished: p.finished)
         }
         return GenerationStart(
-            reservation: state.reservation, resumeFrom: resumeFrom,
+            prepared: prepared, reservation: state.reservation, resumeFrom: resumeFrom,
             subsampleKey: SymmetricKey(data: try ledger.subsampleKey(generation: state.reservation.id)), seededNoise: state.seededNoise)
     }
 
@@ -84,6 +102,7 @@ public struct LedgerGeneration: Sendable {
         onToken: (@Sendable (TokenCheckpoint) -> Void)? = nil,
         onProgress: (@Sendable (GenerationProgress) -> Void)? = nil
     ) async throws -> GenerationOutcome {
+        let prepared = start.prepared
         let generator = DemonstrationGenerator(
             model: model, task: prepared.task, settings: prepared.settings, noise: prepared.noise,
             subsampleRandomness: KeyedSubsampleStream.randomness(key: start.subsampleKey))
@@ -107,7 +126,7 @@ public struct LedgerGeneration: Sendable {
             }
             throw error
         }
-        let record = makeRecord(result, generation: reservation?.id, model: model.modelName, seededNoise: start.seededNoise)
+        let record = Self.makeRecord(prepared, result, generation: reservation?.id, model: model.modelName, seededNoise: start.seededNoise, ledger: ledger)
         var stored: DemonstrationSetRecord?
         if let ledger, let reservation {
             stored = try ledger.complete(reservation, demonstrations: record.storeRecord(result.demonstrations, labels: prepared.labels))
@@ -115,8 +134,9 @@ public struct LedgerGeneration: Sendable {
         return GenerationOutcome(reservation: reservation, result: result, record: record, stored: stored)
     }
 
-    func makeRecord(_ result: GenerationResult, generation: String?, model: String, seededNoise: Bool) -> GenerationRecord {
-        let p = prepared
+    static func makeRecord(
+        _ p: PreparedGeneration, _ result: GenerationResult, generation: String?, model: String, seededNoise: Bool, ledger: FewShotStore?
+    ) -> GenerationRecord {
         let accountant = p.accountant
         let perLabel = result.eventsByLabel.mapValues { (try? accountant.epsilon(for: $0, delta: p.delta)) ?? .infinity }
         let claimed = perLabel.values.max() ?? 0
@@ -130,14 +150,16 @@ public struct LedgerGeneration: Sendable {
             vocabulary: settings.vocabulary.rawValue, topK: settings.topK,
             batches: settings.batches, batchSize: settings.batchSize, maxTokens: settings.maxTokens,
             answerMaxTokens: settings.answerMaxTokens, tokensReleased: result.tokensReleased, llmCalls: result.llmCalls, model: model,
-            events: result.eventsByLabel, labels: PlanReport(p).labels, private: !seededNoise && claimed.isFinite, seed: p.spec.seed,
-            seededNoise: seededNoise)
+            events: result.eventsByLabel, labels: PlanReport(p).labels, labelCounts: p.settings.labelCounts.map(GenerationRecord.LabelCounts.init),
+            private: !seededNoise && claimed.isFinite, seed: p.spec.seed, seededNoise: seededNoise)
     }
 }
 
 /// Where a generation starts: its reservation (nil without a ledger) and, when resumed, the tokens
 /// each demonstration already released (and paid for).
 public struct GenerationStart: Sendable {
+    /// The generation as it runs: prepared with the data set's released label counts.
+    public var prepared: PreparedGeneration
     public var reservation: Reservation?
     public var resumeFrom: [Int: TokenCheckpoint]
     /// The secret from which each demonstration's partition subsample is drawn (the store's, so a

@@ -48,11 +48,14 @@ public struct PlanReport: Sendable, Encodable {
     public var estimatedMinutes: Double
     public var plan: String
     public var server: Server?
+    /// The label counts q, M and delta come from: the data set's released DP counts, or (a dry run
+    /// before the first release) a preview of the exact counts, whose values are not shown.
+    public var labelCounts: GenerationRecord.LabelCounts?
 
     enum CodingKeys: String, CodingKey {
         case type, task, epsilon, delta, accountant, mechanism, sampling, events, demonstrations, labels
         case estimatedLLMTokens = "estimated_llm_tokens", estimatedMinutes = "estimated_minutes", plan, server
-        case firstStepSeconds = "first_step_seconds"
+        case firstStepSeconds = "first_step_seconds", labelCounts = "label_counts"
     }
 
     public init(_ prepared: PreparedGeneration) {
@@ -86,6 +89,7 @@ public struct PlanReport: Sendable, Encodable {
         self.estimatedMinutes = estimate.seconds / 60
         self.plan = prepared.batchPlan?.reason
             ?? "M pinned (\(prepared.spec.generator.batches?.description ?? "by the task file")), N = \(settings.batchSize); ~\(estimate.tokens / 1000)k LLM tokens, ~\(BatchPlanner.minutes(estimate.seconds)) min"
+        labelCounts = settings.labelCounts.map(GenerationRecord.LabelCounts.init)
         firstStepSeconds = Double((settings.largestBatchCount + 1) * promptTokens) / planner.tokensPerSecond
         if settings.sampling == .partition, settings.privacy != .publicOnly {
             let parallel = settings.largestBatchCount + 1
@@ -114,6 +118,11 @@ public struct PlanReport: Sendable, Encodable {
             lines.append("  \(label.isEmpty ? "(all)" : label): M = \(l.m), N = \(l.n), q = \(String(format: "%.3g", l.q)), \(noise); ~\(l.estimatedLLMTokens / 1000)k LLM tokens, ~\(String(format: "%.1f", l.estimatedMinutes)) min")
         }
         lines.append("  \(plan)")
+        if let labelCounts {
+            lines.append(labelCounts.source == "released"
+                ? "  label counts: the data set's released DP estimate (Gaussian, sigma \(labelCounts.noiseMultiplier))"
+                : "  label counts: a preview from the exact counts; gen first releases a DP estimate (Gaussian, sigma \(labelCounts.noiseMultiplier), charged once per data set), so q and M may change slightly")
+        }
         if let server { lines.append("  LLM server for this plan: \(server.command)") }
         return lines.joined(separator: "\n")
     }

@@ -25,33 +25,66 @@ public struct PreparedGeneration: Sendable {
     public let batchPlan: BatchPlanner.Plan?
     public let plan: PrivacyPlan
     public let accountant: any PrivacyAccountant
-    public let noise: NoiseSource
+    public private(set) var noise: NoiseSource
 
     /// The largest noise multiplier of the run (nil without noise), for one-line summaries.
     public var noiseMultiplier: Double? { noiseMultipliers.values.max() }
 
     /// Resolves `spec`. `prompts` is the directory of task files; `dataFile` is the data file to read
-    /// (default: `spec.data` as a path).
-    public static func prepare(_ spec: GenerationSpec, prompts: URL, dataFile: URL? = nil) throws -> PreparedGeneration {
+    /// (default: `spec.data` as a path). `labelCounts` as in ``prepare(_:task:dataset:labelCounts:)``.
+    public static func prepare(
+        _ spec: GenerationSpec, prompts: URL, dataFile: URL? = nil, labelCounts: LabelCountRelease? = nil
+    ) throws -> PreparedGeneration {
         try spec.validate()
         let task = try TaskFile.find(spec.task, in: prompts)
         let dataset = try PrivateDataFile.load(dataFile ?? URL(fileURLWithPath: spec.data), task: task)
-        return try prepare(spec, task: task, dataset: dataset)
+        return try prepare(spec, task: task, dataset: dataset, labelCounts: labelCounts)
     }
 
-    /// Resolves `spec` for a task and data set already read.
-    public static func prepare(_ spec: GenerationSpec, task: TaskTemplate, dataset: PrivateDataset) throws -> PreparedGeneration {
-        let counts = dataset.countsByLabel
+    /// Resolves `spec` for a task and data set already read. `labelCounts` is the data set's released
+    /// DP label counts, from which q, the automatic plan and the default delta are computed; nil
+    /// plans with a preview of the exact counts (``LabelCountRelease/preview(exact:labels:)``), which
+    /// ``LedgerGeneration/begin(resume:job:)`` replaces by the released counts before anything runs.
+    public static func prepare(
+        _ spec: GenerationSpec, task: TaskTemplate, dataset: PrivateDataset, labelCounts: LabelCountRelease? = nil
+    ) throws -> PreparedGeneration {
+        let exact = dataset.countsByLabel
+        // Poisson sampling (add/remove adjacency): the released DP counts. Without replacement
+        // (replace-one adjacency within a label) the counts are public and used exactly: the sample
+        // is a fixed M*N of the |D_y| examples, and its accounting needs the true |D_y|.
+        let poisson = spec.generator.subsample == .poisson
+        let release = poisson ? labelCounts ?? .preview(exact: exact, labels: countedLabels(task)) : nil
+        let counts = release?.counts ?? exact
         let labels = try labelOrder(spec, task: task)
         let delta = try spec.delta ?? defaultDelta(labels: labels, counts: counts, dataset: dataset.source)
         let accountant = spec.generator.accountant.accountant
         var (settings, batchPlan) = spec.generator.plannedSettings(for: task, labels: labels, privacy: .publicOnly, examplesPerLabel: counts)
-        let sigmas = try calibrate(&settings, spec: spec, counts: counts, delta: delta, accountant: accountant)
-        try settings.validate(examplesPerLabel: counts)
+        settings.labelCounts = release
+        let sigmas = try calibrate(&settings, spec: spec, counts: exact, delta: delta, accountant: accountant)
+        try settings.validate(examplesPerLabel: exact)
         return PreparedGeneration(
             spec: spec, task: task, dataset: dataset, labels: labels, delta: delta, settings: settings, noiseMultipliers: sigmas,
             batchPlan: batchPlan, plan: PrivacyPlan(settings: settings, examplesPerLabel: counts), accountant: accountant,
             noise: spec.seed.map(NoiseSource.seeded) ?? .secure())
+    }
+
+    /// Whether this generation plans with released DP label counts (Poisson sampling) rather than
+    /// the exact, public ones (without replacement).
+    public var usesReleasedLabelCounts: Bool { settings.subsampleScheme == .poisson }
+
+    /// This generation prepared again with the data set's released label counts (nil if it already
+    /// is, or if it uses the exact counts).
+    public func withLabelCounts(_ release: LabelCountRelease) throws -> PreparedGeneration? {
+        guard usesReleasedLabelCounts, settings.labelCounts != release else { return nil }
+        var prepared = try Self.prepare(spec, task: task, dataset: dataset, labelCounts: release)
+        prepared.noise = noise
+        return prepared
+    }
+
+    /// The labels whose counts a data set of `task` releases: the task's labels, or the one example
+    /// group of an extraction task.
+    public static func countedLabels(_ task: TaskTemplate) -> [String] {
+        task.kind == .extraction ? [TaskTemplate.extractionGroup] : task.labels.map(\.name)
     }
 
     /// ``PrivacyPlan/defaultDelta(labels:examplesPerLabel:)``, its refusal naming the data file and the field.

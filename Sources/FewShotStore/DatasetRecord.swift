@@ -55,10 +55,14 @@ public struct PrivacyBudget: Sendable, Hashable, Codable {
 /// adding epsilons). Labels are disjoint parts of the data (parallel composition), so the data set's
 /// epsilon is the largest of its labels'. All epsilons are at ``delta``.
 public struct BudgetStatus: Sendable, Hashable {
+    /// The data set (its exact label counts are for the local operator only: never publish them).
     public var dataset: DatasetRecord
+    /// The data set's released DP label counts (``LabelCountRelease``), nil before its first generation:
+    /// what an API may show.
+    public var releasedLabelCounts: [String: Int]?
     /// The budget, if the user set one. Without one, generations are recorded but never refused.
     public var budget: PrivacyBudget?
-    /// The delta every epsilon here is reported at: the budget's, else the caller's, else 1/(number of examples).
+    /// The delta every epsilon here is reported at: the budget's, else the caller's, else 1/(released count of examples), else 1e-5.
     public var delta: Double
     /// Cost of what has irrevocably been released (finished or interrupted demonstrations, completed generations).
     public var spentEpsilon: Double

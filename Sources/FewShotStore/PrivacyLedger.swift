@@ -227,12 +227,14 @@ extension FewShotStore {
     }
 
     /// What a data set has spent and reserved, composed by `accountant` at the budget's delta (else
-    /// `delta`, else 1 / number of examples).
+    /// `delta`, else 1 / the released DP count of its examples, else 1e-5: never from the exact count).
     public func budgetStatus(dataset reference: String, accountant: any PrivacyAccountant, delta: Double? = nil) throws -> BudgetStatus {
         try pool.read { db in
             let dataset = try Self.resolveDataset(db, reference)
             let budget = try Self.fetchBudget(db, dataset.fingerprint)
-            let atDelta = budget?.delta ?? delta ?? (dataset.exampleCount > 0 ? 1 / Double(dataset.exampleCount) : 1e-5)
+            let release = try Self.fetchLabelCountRelease(db, dataset.fingerprint)
+            let releasedTotal = release.map { $0.counts.values.reduce(0, +) }
+            let atDelta = budget?.delta ?? delta ?? releasedTotal.map { 1 / Double(max(2, $0)) } ?? 1e-5
             let charges = try Self.charges(db, dataset: dataset.fingerprint)
             let labels = Set(dataset.labelCounts.keys)
             var known: [PrivacyEvent: Double] = [:]
@@ -243,7 +245,7 @@ extension FewShotStore {
             let active = try Int.fetchOne(db, sql: "SELECT count(*) FROM generation WHERE dataset = ? AND status IN ('running', 'failed')",
                                           arguments: [dataset.fingerprint]) ?? 0
             return BudgetStatus(
-                dataset: dataset, budget: budget, delta: atDelta,
+                dataset: dataset, releasedLabelCounts: release?.counts, budget: budget, delta: atDelta,
                 spentEpsilon: spent.map(\.epsilon).max() ?? 0, committedEpsilon: committedEpsilon,
                 remainingEpsilon: budget.map { max(0, $0.epsilon - committedEpsilon) },
                 labels: perLabel, activeGenerations: active, accountant: accountant.name)
@@ -347,6 +349,8 @@ extension FewShotStore {
     /// failed) still reserve their full plan; closed ones charge what was fixed when they closed.
     /// A slot with a per-demonstration event is charged all of it once started (a checkpointed token,
     /// or finished) and nothing before; an older slot is charged its token event per token.
+    /// Every charge on a data set: its label-count release (once, to every label) and each planned
+    /// demonstration of its generations.
     static func charges(_ db: Database, dataset fingerprint: String) throws -> [SlotCharge] {
         let rows = try Row.fetchAll(db, sql: """
             SELECT s.label, s.tokenEvent, s.event, s.maxTokens, s.releasedCount, s.finished, s.chargedTokens
@@ -360,7 +364,8 @@ extension FewShotStore {
             decoded[text] = event
             return event
         }
-        return try rows.map { row in
+        let release = try labelCountCharge(db, fingerprint).map { [$0] } ?? []
+        return try release + rows.map { row in
             let maxTokens: Int = row["maxTokens"]
             let finished: Bool = row["finished"]
             let releasedCount: Int = row["releasedCount"]

@@ -100,6 +100,18 @@ enum StoreSchema {
                 ALTER TABLE generation ADD COLUMN seededNoise BOOLEAN NOT NULL DEFAULT 0;
                 """)
         }
+        migrator.registerMigration("v4-label-count-release") { db in
+            // The DP estimate of a data set's label counts (LabelCountRelease), released once and
+            // charged once: q, M and delta of every generation on the data set come from it.
+            try db.execute(sql: """
+                CREATE TABLE label_count_release (
+                    dataset TEXT PRIMARY KEY NOT NULL REFERENCES dataset(fingerprint),
+                    counts TEXT NOT NULL,
+                    noiseMultiplier DOUBLE NOT NULL,
+                    released DATETIME NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

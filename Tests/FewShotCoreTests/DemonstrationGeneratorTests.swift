@@ -70,12 +70,30 @@ func votingModel(delay: Duration = .zero, slots: Int? = 16) -> FakeLanguageModel
     }
 
     @Test func tooLittleDataIsRefusedBeforeAnyRequest() async throws {
+        // Without replacement a step needs M*N examples.
         let model = votingModel()
-        let generator = DemonstrationGenerator(model: model, task: toyTask, settings: settings(batches: 10, batchSize: 3), noise: .secure())
+        var exact = settings(batches: 10, batchSize: 3)
+        exact.subsampleScheme = .withoutReplacement
+        let generator = DemonstrationGenerator(model: model, task: toyTask, settings: exact, noise: .secure())
         await #expect(throws: GenerationError.tooFewExamples(label: "pos", available: 20, needed: 30)) {
             try await generator.generate(privateData: data)
         }
         #expect(model.requests.isEmpty)
+    }
+
+    @Test func aPoissonSampleNeedsOnlyANonEmptyLabel() async throws {
+        // q comes from the released DP count, which may exceed the exact one, so M*N > |D_y| runs
+        // (at q = 1 when the released count says so); a label without examples is refused.
+        let model = votingModel()
+        let generator = DemonstrationGenerator(model: model, task: toyTask, settings: settings(batches: 10, batchSize: 3), noise: .seeded(1))
+        _ = try await generator.generate(privateData: data)
+        #expect(!model.requests.isEmpty)
+        let empty = votingModel()
+        let refused = DemonstrationGenerator(model: empty, task: toyTask, settings: settings(batches: 10, batchSize: 3), noise: .secure())
+        await #expect(throws: GenerationError.tooFewExamples(label: "neg", available: 0, needed: 1)) {
+            try await refused.generate(privateData: data.filter { $0.label == "pos" })
+        }
+        #expect(empty.requests.isEmpty)
     }
 
     @Test func partitionModeKeepsBatchesAndSlotsForTheWholeDemonstration() async throws {

@@ -102,7 +102,9 @@ import FewShotTestSupport
 
     @Test func tooLittleDataIsRefusedBeforeAnyRequest() async throws {
         let model = movieModel()
-        let generator = DemonstrationGenerator(model: model, task: movieTask, settings: extractionSettings(), noise: .secure())
+        var exact = extractionSettings()
+        exact.subsampleScheme = .withoutReplacement  // a Poisson sample would run on any non-empty data set
+        let generator = DemonstrationGenerator(model: model, task: movieTask, settings: exact, noise: .secure())
         let refusal = GenerationError.tooFewExamples(label: "", available: 7, needed: 8)
         await #expect(throws: refusal) { try await generator.generate(privateData: sentences(7)) }
         #expect(refusal.description.hasPrefix("the data set has 7 private examples, but one step needs M*N = 8"))

@@ -5,7 +5,7 @@ import FewShotCore
     let data = examples("pos", 40)
 
     @Test func withoutReplacementGivesMDisjointBatchesOfExactlyN() {
-        let sampler = PrivateBatchSampler(batches: 5, batchSize: 3, scheme: .withoutReplacement)
+        let sampler = PrivateBatchSampler(batches: 5, batchSize: 3, scheme: .withoutReplacement, samplingRate: 1)
         let batches = sampler.draw(from: data, noise: .seeded(1))
         #expect(batches.count == 5)
         #expect(batches.allSatisfy { $0.count == 3 })
@@ -14,7 +14,7 @@ import FewShotCore
     }
 
     @Test func poissonBatchesAreDisjointWithExpectedSizeMN() {
-        let sampler = PrivateBatchSampler(batches: 4, batchSize: 2, scheme: .poisson)
+        let sampler = PrivateBatchSampler(batches: 4, batchSize: 2, scheme: .poisson, samplingRate: 0.2)
         let noise = NoiseSource.seeded(2)
         var total = 0
         let rounds = 2000
@@ -30,9 +30,20 @@ import FewShotCore
         #expect(abs(mean - 8) < 0.3, "mean sample size \(mean)")
     }
 
+    @Test func poissonUsesTheGivenRateNotTheDataSize() {
+        // q comes from the released DP count, so it must not be recomputed from the data: with
+        // q = 0.5 on 40 examples (M*N = 8 would give q = 0.2) the mean sample is 20, not 8.
+        let sampler = PrivateBatchSampler(batches: 4, batchSize: 2, scheme: .poisson, samplingRate: 0.5)
+        let noise = NoiseSource.seeded(4)
+        let rounds = 1000
+        let total = (0..<rounds).map { _ in sampler.draw(from: data, noise: noise).map(\.count).reduce(0, +) }.reduce(0, +)
+        let mean = Double(total) / Double(rounds)
+        #expect(abs(mean - 20) < 0.6, "mean sample size \(mean)")
+    }
+
     @Test func eachExampleLandsInAUniformlyRandomBatch() {
         // Example 0's batch, over many draws, is uniform over the M batches, whatever else is present.
-        let sampler = PrivateBatchSampler(batches: 4, batchSize: 10, scheme: .poisson)
+        let sampler = PrivateBatchSampler(batches: 4, batchSize: 10, scheme: .poisson, samplingRate: 1)
         let noise = NoiseSource.seeded(3)
         for data in [examples("pos", 40), examples("pos", 41)] {
             var counts = [0, 0, 0, 0]

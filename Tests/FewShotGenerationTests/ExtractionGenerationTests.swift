@@ -60,7 +60,12 @@ import Testing
         let generation = LedgerGeneration(prepared: prepared, ledger: store)
         #expect(generation.storePlan.demonstrations.map(\.label) == [nil, nil])
         #expect(generation.storePlan.demonstrations.map(\.maxTokens) == [9, 9])
-        let outcome = try await generation.run(try generation.begin(), model: Self.model())
+        let start = try generation.begin()
+        // The run plans with the data set's released DP count of the one example group, not the exact 200.
+        let released = try #require(try store.releasedLabelCounts(dataset: prepared.dataset.fingerprint))
+        #expect(start.prepared.settings.labelCounts == released)
+        #expect(start.prepared.delta == 1 / Double(try #require(released.counts[TaskTemplate.extractionGroup])))
+        let outcome = try await generation.run(start, model: Self.model())
 
         let demonstrations = outcome.result.demonstrations
         #expect(demonstrations.allSatisfy { $0.text == "a funny film" }, "\(demonstrations)")
@@ -77,12 +82,14 @@ import Testing
         #expect(export.contains("\"answer\""))
 
         // Both shots read all 200 examples, so they compose: the ledger's spending at the run's
-        // delta is the calibrated 4 of the whole run, not 4 per shot.
-        let status = try store.budgetStatus(dataset: prepared.dataset.fingerprint, accountant: DefaultAccountant(), delta: prepared.delta)
+        // delta (the label-count release and the two shots) is the calibrated 4 of the whole run,
+        // not 4 per shot.
+        let run = start.prepared
+        let status = try store.budgetStatus(dataset: prepared.dataset.fingerprint, accountant: DefaultAccountant(), delta: run.delta)
         #expect(status.spentEpsilon <= 4.0001 && status.spentEpsilon > 3.9, "spent \(status.spentEpsilon)")
         let oneShot = try DefaultAccountant().epsilon(
-            for: prepared.plan.demonstrationEvent(label: TaskTemplate.extractionGroup, noiseMultiplier: try #require(prepared.noiseMultiplier)),
-            delta: prepared.delta)
+            for: run.plan.demonstrationEvent(label: TaskTemplate.extractionGroup, noiseMultiplier: try #require(run.noiseMultiplier)),
+            delta: run.delta)
         #expect(oneShot < status.spentEpsilon - 0.5, "one shot alone costs less than two composed")
     }
 

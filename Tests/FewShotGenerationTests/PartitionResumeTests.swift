@@ -119,11 +119,15 @@ import Testing
         let sigma = try #require(prepared.noiseMultipliers["DESC"])
         let demonstration = PrivacyEvent.poissonSampled(
             samplingRate: 6.0 / 60, event: .selfComposed(event: .gaussian(noiseMultiplier: sigma), count: 6))
-        #expect(prepared.plan.plannedEventsByLabel() == ["DESC": demonstration])
+        // The label's cost composes the label-count release with its demonstration; the ledger's
+        // per-demonstration charge is the demonstration alone (the release is charged once per data set).
+        let release = PrivacyEvent.gaussian(noiseMultiplier: LabelCountRelease.defaultNoiseMultiplier)
+        #expect(prepared.plan.plannedEventsByLabel() == ["DESC": .composed([release, demonstration])])
         #expect(LedgerGeneration(prepared: prepared, ledger: nil).storePlan.demonstrations.map(\.plannedEvent) == [demonstration])
-        // Calibrated to the target: epsilon 4 at delta = 1/60, and no looser.
-        let epsilon = try DefaultAccountant().epsilon(for: demonstration, delta: prepared.delta)
+        // Calibrated to the target with the release: epsilon 4 at delta = 1/60, and no looser.
+        let epsilon = try DefaultAccountant().epsilon(for: .composed([release, demonstration]), delta: prepared.delta)
         #expect(epsilon <= 4 && epsilon > 3.95, "epsilon \(epsilon)")
+        #expect(try DefaultAccountant().epsilon(for: demonstration, delta: prepared.delta) < epsilon)
     }
 }
 

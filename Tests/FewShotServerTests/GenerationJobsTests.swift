@@ -164,8 +164,9 @@ import Testing
             #expect(badEpsilon.status == .badRequest)
             let unknownTask = try await Self.post(client, "/admin/jobs", #"{"task": "nope", "data": "reviews.jsonl", "epsilon": 4}"#)
             #expect(unknownTask.status == .badRequest)
-            let tooMuch = try await Self.post(client, "/admin/jobs", #"{"task": "reviews", "data": "reviews.jsonl", "epsilon": 4, "batches": 50}"#)
-            #expect(tooMuch.status == .badRequest, "50 batches of 1 need 50 examples per label; there are 40")
+            let tooMuch = try await Self.post(
+                client, "/admin/jobs", #"{"task": "reviews", "data": "reviews.jsonl", "epsilon": 4, "batches": 50, "subsample": "without-replacement"}"#)
+            #expect(tooMuch.status == .badRequest, "50 batches of 1 without replacement need 50 examples per label; there are 40")
             #expect(try f.store.generationJobs().isEmpty)
 
             // A budget smaller than the job's cost: 409, nothing reserved.
@@ -250,7 +251,10 @@ import Testing
         #expect(finished.status == "completed")
         #expect(finished.releasedTokens == 60)
         // Paid once: the charge equals the plan's cost (2 labels in parallel, 30 Gaussians each).
-        let status = try f.store.budgetStatus(dataset: try #require(f.store.datasets().first?.fingerprint), accountant: DefaultAccountant(), delta: 1.0 / 40)
+        // At the run's delta: 1 / the smallest released DP count (the label counts' release is part of the cost).
+        let dataset = try #require(f.store.datasets().first?.fingerprint)
+        let released = try #require(try f.store.releasedLabelCounts(dataset: dataset))
+        let status = try f.store.budgetStatus(dataset: dataset, accountant: DefaultAccountant(), delta: 1.0 / Double(try #require(released.counts.values.min())))
         #expect(abs(status.spentEpsilon - 4) < 0.05, "spent \(status.spentEpsilon), calibrated to 4")
         #expect(!logs.text.contains(Self.canary))
     }

@@ -168,6 +168,7 @@ struct BudgetRequest: Decodable {
 struct BudgetView: ResponseEncodable {
     struct Label: Encodable {
         var label: String?
+        /// The released DP count of the label (nil before its first generation), never the exact one.
         var examples: Int?
         var spent_epsilon: EpsilonValue
         var committed_epsilon: EpsilonValue
@@ -197,7 +198,7 @@ struct BudgetView: ResponseEncodable {
         active_generations = s.activeGenerations
         accountant = s.accountant
         labels = s.labels.map { l in
-            Label(label: l.label, examples: l.label.flatMap { s.dataset.labelCounts[$0] }, spent_epsilon: EpsilonValue(l.spentEpsilon), committed_epsilon: EpsilonValue(l.committedEpsilon))
+            Label(label: l.label, examples: l.label.flatMap { s.releasedLabelCounts?[$0] }, spent_epsilon: EpsilonValue(l.spentEpsilon), committed_epsilon: EpsilonValue(l.committedEpsilon))
         }
     }
 }

@@ -1,0 +1,74 @@
+import DPAccounting
+import FewShotCore
+import Foundation
+import GRDB
+
+/// The DP label counts of each data set (``LabelCountRelease``): released at most once, charged to
+/// the ledger in the same transaction, then reused by every generation on the data set.
+///
+/// Guarantees: a data set's counts are drawn once (concurrent first generations, in any process,
+/// are serialized by the write transaction, and the loser reads the winner's counts); the release's
+/// event is part of the data set's charges from then on (``charges(_:dataset:)``), composed into
+/// every label; a release that does not fit the budget is refused with ``BudgetExceeded`` and
+/// nothing is drawn or recorded. The exact counts never leave the store through this API.
+extension FewShotStore {
+    /// The released label counts of a data set (fingerprint or public id), nil before the first release.
+    public func releasedLabelCounts(dataset reference: String) throws -> LabelCountRelease? {
+        try pool.read { db in
+            let dataset = try Self.resolveDataset(db, reference)
+            return try Self.fetchLabelCountRelease(db, dataset.fingerprint)
+        }
+    }
+
+    /// The data set's released label counts, releasing them first when there are none: then the
+    /// release's event (a Gaussian of `noiseMultiplier`) is checked against the budget, and only if
+    /// it fits is `draw` called (once, inside the transaction) and its result stored and charged.
+    public func releaseLabelCounts(
+        dataset reference: String, noiseMultiplier: Double = LabelCountRelease.defaultNoiseMultiplier,
+        accountant: any PrivacyAccountant, draw: (Double) -> LabelCountRelease
+    ) throws -> LabelCountRelease {
+        try pool.write { db in
+            let dataset = try Self.resolveDataset(db, reference)
+            if let known = try Self.fetchLabelCountRelease(db, dataset.fingerprint) { return known }
+            let event = PrivacyEvent.gaussian(noiseMultiplier: noiseMultiplier)
+            let charge = LedgerCharge(label: nil, event: event, count: 1)
+            if let budget = try Self.fetchBudget(db, dataset.fingerprint) {
+                let labels = Set(dataset.labelCounts.keys)
+                let charges = try Self.charges(db, dataset: dataset.fingerprint).map(\.committed)
+                var known: [PrivacyEvent: Double] = [:]
+                let resulting = try LedgerAccounting.datasetEpsilon(charges + [charge], labels: labels, accountant: accountant, delta: budget.delta, known: &known)
+                if !(resulting <= budget.epsilon) {
+                    let committed = try LedgerAccounting.datasetEpsilon(charges, labels: labels, accountant: accountant, delta: budget.delta, known: &known)
+                    let asked = try LedgerAccounting.datasetEpsilon([charge], labels: labels, accountant: accountant, delta: budget.delta, known: &known)
+                    throw BudgetExceeded(
+                        dataset: dataset.publicID, datasetName: dataset.name, budgetEpsilon: budget.epsilon,
+                        delta: budget.delta, committedEpsilon: committed, remainingEpsilon: max(0, budget.epsilon - committed),
+                        askedEpsilon: asked, resultingEpsilon: resulting)
+                }
+            } else if !accountant.supports(event) {
+                throw StoreError.unsupportedEvent(accountant: accountant.name, event: "\(event)")
+            }
+            let release = draw(noiseMultiplier)
+            precondition(release.isReleased && release.noiseMultiplier == noiseMultiplier, "only a DP release of the stated noise is stored")
+            try db.execute(
+                sql: "INSERT INTO label_count_release (dataset, counts, noiseMultiplier, released) VALUES (?, ?, ?, ?)",
+                arguments: [dataset.fingerprint, try JSONCoding.string(release.counts), release.noiseMultiplier, Date()])
+            return release
+        }
+    }
+
+    static func fetchLabelCountRelease(_ db: Database, _ fingerprint: String) throws -> LabelCountRelease? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT counts, noiseMultiplier FROM label_count_release WHERE dataset = ?", arguments: [fingerprint]) else {
+            return nil
+        }
+        let counts = try JSONCoding.decode([String: Int].self, row["counts"])
+        return LabelCountRelease(counts: counts, noiseMultiplier: row["noiseMultiplier"], isReleased: true)
+    }
+
+    /// The ledger charge of a data set's label-count release (nil before it), for ``charges(_:dataset:)``.
+    static func labelCountCharge(_ db: Database, _ fingerprint: String) throws -> SlotCharge? {
+        guard let release = try fetchLabelCountRelease(db, fingerprint) else { return nil }
+        let charge = LedgerCharge(label: nil, event: release.event, count: 1)
+        return SlotCharge(spent: charge, committed: charge)
+    }
+}
