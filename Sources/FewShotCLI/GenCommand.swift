@@ -40,6 +40,9 @@ struct Gen: AsyncParsableCommand {
     @Option(help: "Labels to generate for, comma-separated (default: the task's labels).")
     var labels: String?
 
+    @Option(help: "A pool: split each label's examples into this many disjoint groups (or 'max': as many as keep the one-set plan's M*N examples per group) and make one set per group, at the privacy cost of one set; --compute-limit then applies per group.")
+    var groups: GroupCount?
+
     @OptionGroup var generator: GeneratorOptions
 
     @Option(help: "Directory of task files.")
@@ -75,7 +78,7 @@ struct Gen: AsyncParsableCommand {
     func spec() throws -> GenerationSpec {
         GenerationSpec(
             task: task, data: data, epsilon: try TargetEpsilon(parsing: epsilon), delta: delta, sigma: sigma, shots: shots,
-            labels: labels.map { $0.split(separator: ",").map(String.init) }, seed: seed, generator: generator.overrides)
+            labels: labels.map { $0.split(separator: ",").map(String.init) }, seed: seed, groups: groups, generator: generator.overrides)
     }
 
     func run() async throws {
@@ -156,4 +159,8 @@ struct Gen: AsyncParsableCommand {
 
 func warn(_ message: String) {
     FileHandle.standardError.write(Data("fewshot: \(message)\n".utf8))
+}
+
+extension GroupCount: ExpressibleByArgument {
+    public init?(argument: String) { try? self.init(parsing: argument) }
 }

@@ -89,8 +89,11 @@ public struct BatchPlanner: Sendable {
         let labels = Array(Set(settings.labels)).sorted()
         let n = max(1, settings.batchSize)
         let p = Self.promptTokens(task: task, settings: settings)
-        let shots = Dictionary(grouping: settings.labels, by: { $0 }).mapValues(\.count)
-        let caps = Dictionary(uniqueKeysWithValues: labels.map { ($0, max(1, (examplesPerLabel[$0] ?? 0) / n)) })
+        // With G groups the limit is per group (one set's worth of demonstrations); a group holds
+        // |D_y|/G examples in expectation, which caps its M.
+        let g = max(1, settings.groups)
+        let shots = Dictionary(grouping: settings.labels, by: { $0 }).mapValues { $0.count / g }
+        let caps = Dictionary(uniqueKeysWithValues: labels.map { ($0, max(1, (examplesPerLabel[$0] ?? 0) / (n * g))) })
         func allocation(cap: Int) -> [String: Int] { caps.mapValues { min($0, cap) } }
         func cost(_ batches: [String: Int]) -> (tokens: Int, requests: Int) {
             batches.reduce((0, 0)) { sum, entry in
@@ -111,20 +114,22 @@ public struct BatchPlanner: Sendable {
             }
         }
         let chosen = allocation(cap: lo)
-        let total = cost(chosen).tokens
-        let seconds = seconds(cost(chosen))
+        let total = cost(chosen).tokens * g
+        let perGroupSeconds = seconds(cost(chosen))
+        let seconds = perGroupSeconds * Double(g)
         let limited = chosen.filter { $0.value < lo }.keys.sorted()
         let bound: String
         if lo == largest {
             bound = "every label uses all its examples (M*N = |D_y|), within the \(Self.minutes(computeLimitSeconds))-minute compute limit"
-        } else if lo == 1 && seconds > computeLimitSeconds {
+        } else if lo == 1 && perGroupSeconds > computeLimitSeconds {
             bound = "even M = 1 exceeds the \(Self.minutes(computeLimitSeconds))-minute compute limit; raise --compute-limit"
         } else {
             bound = "the most batches that fit the \(Self.minutes(computeLimitSeconds))-minute compute limit at \(Int(tokensPerSecond)) LLM tokens/s and \(Int(secondsPerRequest * 1000)) ms per request"
                 + (limited.isEmpty ? "" : "; \(limited.joined(separator: ", ")) capped at |D_y|/N")
         }
         let perLabel = Set(chosen.values).count == 1 ? "M = \(lo)" : "M = " + labels.map { "\(chosen[$0]!) (\($0))" }.joined(separator: ", ")
-        let reason = "auto plan: \(perLabel), N = \(n): \(bound); ~\(total / 1000)k LLM tokens, ~\(Self.minutes(seconds)) min; more batches, less noise (sigma*sqrt(2)/M)"
+        let pool = g > 1 ? " per group; \(g) groups (the limit applies to each)" : ""
+        let reason = "auto plan: \(perLabel), N = \(n)\(pool): \(bound); ~\(total / 1000)k LLM tokens, ~\(Self.minutes(seconds)) min; more batches, less noise (sigma*sqrt(2)/M)"
         return Plan(batchesByLabel: chosen, batchSize: n, estimatedTokens: total, estimatedSeconds: seconds, reason: reason)
     }
 

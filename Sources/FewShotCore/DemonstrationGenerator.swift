@@ -91,11 +91,12 @@ public struct DemonstrationGenerator: Sendable {
         // canonical order, so a resumed run (the same data, possibly reordered: the same
         // fingerprint) with the same subsample randomness draws the same subsample.
         var byLabel = Dictionary(grouping: privateData, by: \.label)
-        if settings.sampling == .partition {
+        if settings.sampling == .partition || settings.groups > 1 {
             byLabel = byLabel.mapValues { $0.sorted { ($0.text, $0.answer ?? "") < ($1.text, $1.answer ?? "") } }
         }
         let counts = byLabel.mapValues(\.count)
         try settings.validate(examplesPerLabel: counts)
+        let groups = groupedExamples(byLabel)
         try checkKind()
         let vocabularySize = try await fullModeVocabularySize()
         // Partition mode pins batch b to slot b and the public prompt to slot M, so each keeps its
@@ -111,7 +112,7 @@ public struct DemonstrationGenerator: Sendable {
 
         for (index, labelName) in settings.labels.enumerated() {
             var state = resume[index] ?? TokenCheckpoint(demonstration: index, label: labelName, tokens: [], finished: false)
-            let examples = byLabel[labelName] ?? []
+            let examples = groups?[labelName]?[settings.group(ofDemonstration: index)] ?? (groups == nil ? byLabel[labelName] ?? [] : [])
             let sampler = sampler(for: labelName, plan: plan)
             var fixedBatches: [[LabeledExample]]? = nil
             while !state.finished && !complete(state.tokens) {
@@ -149,6 +150,23 @@ public struct DemonstrationGenerator: Sendable {
         return GenerationResult(
             demonstrations: demonstrations, tokensReleased: released,
             eventsByLabel: plan.plannedEventsByLabel(), llmCalls: calls.value, elapsed: clock.now - start)
+    }
+
+    /// With `settings.groups` = G > 1, each label's examples (in canonical order) split into G
+    /// disjoint groups, each example to a uniformly random group, independently of the others (so
+    /// adding or removing one changes one group only). The assignment comes from the subsample
+    /// randomness at indices after the demonstrations' (one per label, in label order), so a resumed
+    /// generation sees the same groups. nil without groups.
+    private func groupedExamples(_ byLabel: [String: [LabeledExample]]) -> [String: [[LabeledExample]]]? {
+        guard settings.groups > 1 else { return nil }
+        var result: [String: [[LabeledExample]]] = [:]
+        for (ordinal, label) in Set(settings.labels).sorted().enumerated() {
+            let randomness = subsampleRandomness(settings.labels.count + ordinal)
+            var parts = Array(repeating: [LabeledExample](), count: settings.groups)
+            for example in byLabel[label] ?? [] { parts[randomness.uniformInt(below: settings.groups)].append(example) }
+            result[label] = parts
+        }
+        return result
     }
 
     /// The sampler of `label`'s batches, at the plan's sampling rate (the rate the accountant is told).

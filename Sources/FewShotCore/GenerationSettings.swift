@@ -69,6 +69,12 @@ public struct GenerationSettings: Sendable, Hashable {
     /// of the data and no release event (tests and experiments only; nothing published should come
     /// from such a run).
     public var labelCounts: LabelCountRelease?
+    /// G: each label's examples are split into G disjoint groups (each example to a uniformly random
+    /// group, fixed for the generation) and every group gets its own demonstrations. `labels` then
+    /// lists group 0's demonstrations, then group 1's, and so on (``group(ofDemonstration:)``). One
+    /// example reaches one group only, so the G groups compose in parallel: a pool of G sets costs
+    /// what one set costs.
+    public var groups: Int = 1
 
     public init(
         batches: Int, batchSize: Int, maxTokens: Int, mechanism: NoiseMechanism = .gaussian,
@@ -99,6 +105,11 @@ public struct GenerationSettings: Sendable, Hashable {
             batches: d.batches.fixed ?? 1, batchSize: d.batchSize, maxTokens: d.maxTokens, vocabulary: d.vocabulary, topK: d.topK,
             sampling: d.sampling, privacy: privacy, labels: labels, answerMaxTokens: task.kind == .extraction ? d.answerMaxTokens : nil,
             maxExampleTokens: d.maxExampleTokens)
+    }
+
+    /// The group that demonstration `index` reads (0 without groups).
+    public func group(ofDemonstration index: Int) -> Int {
+        groups <= 1 || labels.isEmpty ? 0 : index / max(1, labels.count / groups)
     }
 
     /// M for `label`'s demonstrations.
@@ -133,6 +144,15 @@ public struct GenerationSettings: Sendable, Hashable {
         }
         guard topK >= 1 else { throw GenerationError.invalidSetting("--top-k must be at least 1, got \(topK)") }
         guard !labels.isEmpty else { throw GenerationError.invalidSetting("no label to generate a demonstration for") }
+        guard groups >= 1 else { throw GenerationError.invalidSetting("--groups must be at least 1, got \(groups)") }
+        if groups > 1 {
+            guard labels.count % groups == 0 else {
+                throw GenerationError.invalidSetting("\(labels.count) demonstrations cannot be split evenly over \(groups) groups")
+            }
+            guard subsampleScheme == .poisson else {
+                throw GenerationError.invalidSetting("--groups needs Poisson sampling: a group's size is random, so a fixed-size sample of it has no public size to account with")
+            }
+        }
         if case .noisy(let sigmas) = privacy {
             for label in Set(labels) {
                 guard let sigma = sigmas[label], sigma > 0, sigma.isFinite else {

@@ -46,11 +46,12 @@ public struct PrivacyPlan: Sendable, Hashable {
         return .composed([release, event])
     }
 
-    /// q = min(1, M_y * N / |D_y|): the chance that a given example of `label` is in a subsample.
+    /// q = min(1, M_y * N / (|D_y| / G)): the chance that a given example of `label` is in its
+    /// group's subsample (a group holds |D_y|/G examples in expectation; G = 1 without groups).
     public func samplingRate(label: String) -> Double {
         let size = examplesPerLabel[label] ?? 0
         guard size > 0 else { return 1 }
-        return min(1, Double(settings.examplesPerStep(for: label)) / Double(size))
+        return min(1, Double(settings.examplesPerStep(for: label) * max(1, settings.groups)) / Double(size))
     }
 
     /// The noisy-argmax mechanism of one token at noise multiplier `sigma`, on a fixed set of batches.
@@ -111,8 +112,11 @@ public struct PrivacyPlan: Sendable, Hashable {
         }
     }
 
-    /// Demonstrations generated for `label` (its shots).
+    /// Demonstrations generated for `label` (its shots, over all groups).
     public func shots(label: String) -> Int { settings.labels.filter { $0 == label }.count }
+
+    /// Demonstrations of `label` in one group (all of them without groups).
+    public func shotsPerGroup(label: String) -> Int { shots(label: label) / max(1, settings.groups) }
 
     /// `count` sequential runs of `event`; a self-composition is flattened so that unamplified
     /// demonstrations read as `T * shots` token events.
@@ -122,11 +126,17 @@ public struct PrivacyPlan: Sendable, Hashable {
     }
 
     /// Full planned cost per label: the label-count release (when the counts are released ones)
-    /// and each demonstration of that label, composed sequentially.
+    /// and the label's demonstrations: those of one group composed sequentially, the groups in
+    /// parallel (they read disjoint examples).
     public func plannedEventsByLabel() -> [String: PrivacyEvent] {
         Dictionary(uniqueKeysWithValues: Set(settings.labels).map { label in
             let event = demonstrationEvent(label: label)
-            return (label, event == .noOp || event == .nonPrivate ? event : withCountRelease(Self.repeated(event, shots(label: label))))
+            guard event != .noOp, event != .nonPrivate else { return (label, event) }
+            // Each group's branch holds the release too (one example moves one count and one group),
+            // and `.parallel` stays at the top, where accountants take the maximum of its branches.
+            let group = withCountRelease(Self.repeated(event, shotsPerGroup(label: label)))
+            let groups = max(1, settings.groups)
+            return (label, groups == 1 ? group : .parallel(Array(repeating: group, count: groups)))
         })
     }
 
@@ -134,10 +144,11 @@ public struct PrivacyPlan: Sendable, Hashable {
     /// nil for an extraction run; `event` is the demonstration's full planned cost, `tokenEvent` the
     /// event of one of its tokens (for display), `maxTokens` the tokens it may release.
     public func plannedDemonstrations() -> [PlannedDemonstration] {
-        settings.labels.map { label in
+        settings.labels.enumerated().map { index, label in
             PlannedDemonstration(
                 label: settings.answerMaxTokens == nil ? label : nil, tokenEvent: tokenEvent(label: label),
-                maxTokens: settings.tokensPerDemonstration, event: demonstrationEvent(label: label))
+                maxTokens: settings.tokensPerDemonstration, event: demonstrationEvent(label: label),
+                group: settings.groups > 1 ? settings.group(ofDemonstration: index) : nil)
         }
     }
 
@@ -148,8 +159,9 @@ public struct PrivacyPlan: Sendable, Hashable {
 
     /// For calibration: the per-label event (with the label-count release) as a function of the
     /// noise multiplier.
+    /// With groups this is one group's cost, which equals the label's (the groups run in parallel).
     public func eventShape(label: String) -> @Sendable (Double) -> PrivacyEvent {
-        let count = shots(label: label)
+        let count = shotsPerGroup(label: label)
         let plan = self
         return { sigma in plan.withCountRelease(Self.repeated(plan.demonstrationEvent(label: label, noiseMultiplier: sigma), count)) }
     }
@@ -198,25 +210,30 @@ public struct PlannedDemonstration: Sendable, Hashable, Codable {
     public var maxTokens: Int
     /// The demonstration's full cost.
     public var plannedEvent: PrivacyEvent
+    /// The disjoint group of its label's examples that it reads (nil without groups): demonstrations
+    /// of one generation in different groups compose in parallel.
+    public var group: Int?
 
-    public init(label: String?, tokenEvent: PrivacyEvent, maxTokens: Int, event: PrivacyEvent? = nil) {
+    public init(label: String?, tokenEvent: PrivacyEvent, maxTokens: Int, event: PrivacyEvent? = nil, group: Int? = nil) {
         self.label = label
         self.tokenEvent = tokenEvent
         self.maxTokens = maxTokens
         self.plannedEvent = event ?? Self.perToken(tokenEvent, maxTokens)
+        self.group = group
     }
 
     static func perToken(_ tokenEvent: PrivacyEvent, _ tokens: Int) -> PrivacyEvent {
         tokenEvent == .noOp || tokenEvent == .nonPrivate ? tokenEvent : .selfComposed(event: tokenEvent, count: tokens)
     }
 
-    enum CodingKeys: String, CodingKey { case label, tokenEvent, maxTokens, event }
+    enum CodingKeys: String, CodingKey { case label, tokenEvent, maxTokens, event, group }
 
     /// Plans stored before per-demonstration events decode with `selfComposed(tokenEvent, maxTokens)`.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(label: try c.decodeIfPresent(String.self, forKey: .label), tokenEvent: try c.decode(PrivacyEvent.self, forKey: .tokenEvent),
-                  maxTokens: try c.decode(Int.self, forKey: .maxTokens), event: try c.decodeIfPresent(PrivacyEvent.self, forKey: .event))
+                  maxTokens: try c.decode(Int.self, forKey: .maxTokens), event: try c.decodeIfPresent(PrivacyEvent.self, forKey: .event),
+                  group: try c.decodeIfPresent(Int.self, forKey: .group))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -225,5 +242,6 @@ public struct PlannedDemonstration: Sendable, Hashable, Codable {
         try c.encode(tokenEvent, forKey: .tokenEvent)
         try c.encode(maxTokens, forKey: .maxTokens)
         try c.encode(plannedEvent, forKey: .event)
+        try c.encodeIfPresent(group, forKey: .group)
     }
 }

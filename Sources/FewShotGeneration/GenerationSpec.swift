@@ -24,12 +24,16 @@ public struct GenerationSpec: Sendable, Hashable, Codable {
     public var labels: [String]?
     /// Seeds the noise: reproducible, and then not private.
     public var seed: UInt64?
+    /// A pool: each label's examples split into this many disjoint groups, one set per group, at the
+    /// privacy cost of one set (nil: one set).
+    public var groups: GroupCount?
     public var generator: GeneratorOverrides
 
     public init(
         task: String, data: String, epsilon: TargetEpsilon, delta: Double? = nil, sigma: Double? = nil, shots: Int? = nil,
-        labels: [String]? = nil, seed: UInt64? = nil, generator: GeneratorOverrides = GeneratorOverrides()
+        labels: [String]? = nil, seed: UInt64? = nil, groups: GroupCount? = nil, generator: GeneratorOverrides = GeneratorOverrides()
     ) {
+        self.groups = groups
         self.task = task
         self.data = data
         self.epsilon = epsilon
@@ -42,7 +46,7 @@ public struct GenerationSpec: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case task, data, epsilon, delta, sigma, shots, labels, seed
+        case task, data, epsilon, delta, sigma, shots, labels, seed, groups
     }
 
     public init(from decoder: any Decoder) throws {
@@ -55,6 +59,7 @@ public struct GenerationSpec: Sendable, Hashable, Codable {
         shots = try c.decodeIfPresent(Int.self, forKey: .shots)
         labels = try c.decodeIfPresent([String].self, forKey: .labels)
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed)
+        groups = try c.decodeIfPresent(GroupCount.self, forKey: .groups)
         generator = try GeneratorOverrides(from: decoder)
     }
 
@@ -68,6 +73,7 @@ public struct GenerationSpec: Sendable, Hashable, Codable {
         try c.encodeIfPresent(shots, forKey: .shots)
         try c.encodeIfPresent(labels, forKey: .labels)
         try c.encodeIfPresent(seed, forKey: .seed)
+        try c.encodeIfPresent(groups, forKey: .groups)
         try generator.encode(to: encoder)
     }
 
@@ -77,7 +83,44 @@ public struct GenerationSpec: Sendable, Hashable, Codable {
         if let sigma, !(sigma > 0 && sigma.isFinite) { throw GenerationSpecError(field: "sigma", problem: "must be positive, got \(sigma)") }
         if let shots, shots < 1 { throw GenerationSpecError(field: "shots", problem: "must be at least 1, got \(shots)") }
         if let labels, labels.isEmpty { throw GenerationSpecError(field: "labels", problem: "empty; omit it to use the task's labels") }
+        if case .count(let g) = groups, g < 1 { throw GenerationSpecError(field: "groups", problem: "must be at least 1 (or max), got \(g)") }
         try generator.validate()
+    }
+}
+
+/// How many disjoint example groups a pool generation uses: a number, or `max`, the most groups in
+/// which every label still has M*N examples per group in expectation for the one-set plan. In JSON a
+/// number or "max".
+public enum GroupCount: Sendable, Hashable, Codable, CustomStringConvertible {
+    case count(Int)
+    case max
+
+    public init(parsing text: String) throws {
+        if text.lowercased() == "max" { self = .max; return }
+        guard let value = Int(text), value >= 1 else {
+            throw GenerationSpecError(field: "groups", problem: "must be a whole number of at least 1, or 'max'; got '\(text)'")
+        }
+        self = .count(value)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let value = try? c.decode(Int.self) { self = try GroupCount(parsing: String(value)) } else { self = try GroupCount(parsing: try c.decode(String.self)) }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .count(let value): try c.encode(value)
+        case .max: try c.encode("max")
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .count(let value): String(value)
+        case .max: "max"
+        }
     }
 }
 

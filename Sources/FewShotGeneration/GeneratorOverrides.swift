@@ -104,9 +104,10 @@ public struct GeneratorOverrides: Sendable, Hashable, Codable {
     /// The task's defaults with the settings given here and, when M is auto, the planner's M per
     /// label for data with `examplesPerLabel` (the plan is returned to be shown; nil when M was given).
     public func plannedSettings(
-        for task: TaskTemplate, labels: [String], privacy: PrivacyLevel, examplesPerLabel: [String: Int]
+        for task: TaskTemplate, labels: [String], privacy: PrivacyLevel, examplesPerLabel: [String: Int], groups: Int = 1
     ) -> (settings: GenerationSettings, plan: BatchPlanner.Plan?) {
-        let settings = self.settings(for: task, labels: labels, privacy: privacy)
+        var settings = self.settings(for: task, labels: labels, privacy: privacy)
+        settings.groups = groups
         guard plansBatches(for: task) else { return (settings, nil) }
         let plan = planner.plan(task: task, settings: settings, examplesPerLabel: examplesPerLabel)
         return (settings.applying(plan), plan)

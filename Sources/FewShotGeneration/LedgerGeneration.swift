@@ -86,6 +86,7 @@ public struct LedgerGeneration: Sendable {
         guard stored.count == new.count else { return "the number of demonstrations (--shots: \(new.count), planned \(stored.count))" }
         for (i, (old, now)) in zip(stored, new).enumerated() {
             if old.label != now.label { return "the label of demonstration \(i + 1) (--labels or --shots)" }
+            if old.group != now.group { return "the example group of demonstration \(i + 1) (--groups)" }
             if old.maxTokens != now.maxTokens { return "the tokens per demonstration (--max-tokens: \(now.maxTokens), planned \(old.maxTokens))" }
             if old.tokenEvent != now.tokenEvent || old.plannedEvent != now.plannedEvent {
                 return "the privacy event of demonstration \(i + 1) (--epsilon, --delta, --sigma, --batches, --batch-size, --compute-limit, --sampling or --subsample)"

@@ -43,6 +43,8 @@ public struct PlanReport: Sendable, Encodable {
     public var sampling: String
     public var events: [String: PrivacyEvent]
     public var demonstrations: Int
+    /// G: disjoint example groups, one set each (1: one set).
+    public var groups: Int
     public var labels: [String: Label]
     public var estimatedLLMTokens: Int
     public var estimatedMinutes: Double
@@ -53,7 +55,7 @@ public struct PlanReport: Sendable, Encodable {
     public var labelCounts: GenerationRecord.LabelCounts?
 
     enum CodingKeys: String, CodingKey {
-        case type, task, epsilon, delta, accountant, mechanism, sampling, events, demonstrations, labels
+        case type, task, epsilon, delta, accountant, mechanism, sampling, events, demonstrations, groups, labels
         case estimatedLLMTokens = "estimated_llm_tokens", estimatedMinutes = "estimated_minutes", plan, server
         case firstStepSeconds = "first_step_seconds", labelCounts = "label_counts"
     }
@@ -84,6 +86,7 @@ public struct PlanReport: Sendable, Encodable {
         self.sampling = "\(settings.sampling.rawValue)/\(settings.subsampleScheme.rawValue)"
         self.events = events
         self.demonstrations = settings.labels.count
+        self.groups = settings.groups
         self.labels = labels
         self.estimatedLLMTokens = estimate.tokens
         self.estimatedMinutes = estimate.seconds / 60
@@ -112,7 +115,8 @@ public struct PlanReport: Sendable, Encodable {
 
     /// The plan for people: one line per label and the total.
     public var summary: String {
-        var lines = ["plan for task \(task): \(demonstrations) demonstrations, (epsilon = \(epsilon.isFinite ? String(format: "%.3f", epsilon) : "inf"), delta = \(String(format: "%.3g", delta))), \(accountant), \(mechanism), \(sampling)"]
+        let pool = groups > 1 ? " (a pool: \(groups) disjoint groups, the privacy cost of one set)" : ""
+        var lines = ["plan for task \(task): \(demonstrations) demonstrations\(pool), (epsilon = \(epsilon.isFinite ? String(format: "%.3f", epsilon) : "inf"), delta = \(String(format: "%.3g", delta))), \(accountant), \(mechanism), \(sampling)"]
         for (label, l) in labels.sorted(by: { $0.key < $1.key }) {
             let noise = l.sigma.map { String(format: "sigma %.3f, noise std %.4f", $0, l.noiseStd ?? 0) } ?? "no noise"
             lines.append("  \(label.isEmpty ? "(all)" : label): M = \(l.m), N = \(l.n), q = \(String(format: "%.3g", l.q)), \(noise); ~\(l.estimatedLLMTokens / 1000)k LLM tokens, ~\(String(format: "%.1f", l.estimatedMinutes)) min")

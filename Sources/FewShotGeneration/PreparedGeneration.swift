@@ -55,10 +55,13 @@ public struct PreparedGeneration: Sendable {
         let poisson = spec.generator.subsample == .poisson
         let release = poisson ? labelCounts ?? .preview(exact: exact, labels: countedLabels(task)) : nil
         let counts = release?.counts ?? exact
-        let labels = try labelOrder(spec, task: task)
-        let delta = try spec.delta ?? defaultDelta(labels: labels, counts: counts, dataset: dataset.source)
+        let oneSet = try labelOrder(spec, task: task)
+        let delta = try spec.delta ?? defaultDelta(labels: oneSet, counts: counts, dataset: dataset.source)
         let accountant = spec.generator.accountant.accountant
-        var (settings, batchPlan) = spec.generator.plannedSettings(for: task, labels: labels, privacy: .publicOnly, examplesPerLabel: counts)
+        let groups = try groupCount(spec, task: task, labels: oneSet, counts: counts)
+        let labels = Array(Array(repeating: oneSet, count: groups).joined())
+        var (settings, batchPlan) = spec.generator.plannedSettings(
+            for: task, labels: labels, privacy: .publicOnly, examplesPerLabel: counts, groups: groups)
         settings.labelCounts = release
         let sigmas = try calibrate(&settings, spec: spec, counts: exact, delta: delta, accountant: accountant)
         try settings.validate(examplesPerLabel: exact)
@@ -79,6 +82,19 @@ public struct PreparedGeneration: Sendable {
         var prepared = try Self.prepare(spec, task: task, dataset: dataset, labelCounts: release)
         prepared.noise = noise
         return prepared
+    }
+
+    /// G for `spec`: 1 without `groups`, the number given, or for `max` the most groups in which every
+    /// label used keeps the one-set plan's M*N examples in expectation (from the released counts).
+    static func groupCount(_ spec: GenerationSpec, task: TaskTemplate, labels: [String], counts: [String: Int]) throws -> Int {
+        switch spec.groups {
+        case nil: return 1
+        case .count(let g): return g
+        case .max:
+            let (settings, _) = spec.generator.plannedSettings(for: task, labels: labels, privacy: .publicOnly, examplesPerLabel: counts)
+            let fits = Set(labels).map { (counts[$0] ?? 0) / max(1, settings.examplesPerStep(for: $0)) }
+            return Swift.max(1, fits.min() ?? 1)
+        }
     }
 
     /// The labels whose counts a data set of `task` releases: the task's labels, or the one example

@@ -11,6 +11,10 @@ struct LedgerCharge: Sendable, Hashable {
     var label: String?
     var event: PrivacyEvent
     var count: Int
+    /// The generation and example group of a demonstration of a pool (`gen --groups`): one
+    /// generation's groups read disjoint examples and compose in parallel. nil for anything else.
+    var generation: String? = nil
+    var group: Int? = nil
 }
 
 enum LedgerAccounting {
@@ -45,9 +49,33 @@ enum LedgerAccounting {
         try epsilonPerLabel(charges, labels: labels, accountant: accountant, delta: delta, known: &known).map(\.epsilon).max() ?? 0
     }
 
+    /// The composition of `charges`: a pool generation's groups in parallel (one example is in one
+    /// group only), everything else sequentially.
+    static func event(of charges: [LedgerCharge]) -> PrivacyEvent? {
+        var units: [LedgerCharge] = []
+        var pools: [String: [Int: [LedgerCharge]]] = [:]
+        var poolOrder: [String] = []
+        for charge in charges where charge.count > 0 {
+            guard let generation = charge.generation, let group = charge.group else {
+                units.append(charge)
+                continue
+            }
+            if pools[generation] == nil { poolOrder.append(generation) }
+            pools[generation, default: [:]][group, default: []].append(charge)
+        }
+        for generation in poolOrder {
+            let branches = pools[generation]!.sorted { $0.key < $1.key }.compactMap { sequential($0.value) }
+            // Groups with the same cost (the usual case: one plan for every group) cost one group.
+            let distinct = branches.reduce(into: [PrivacyEvent]()) { if !$0.contains($1) { $0.append($1) } }
+            guard let first = distinct.first else { continue }
+            units.append(LedgerCharge(label: nil, event: distinct.count == 1 ? first : .parallel(distinct), count: 1))
+        }
+        return sequential(units)
+    }
+
     /// Sequential composition of `charges`, with identical events merged into one
     /// self-composition (the same event, so the accountant can compose it faster and more tightly).
-    static func event(of charges: [LedgerCharge]) -> PrivacyEvent? {
+    static func sequential(_ charges: [LedgerCharge]) -> PrivacyEvent? {
         var order: [PrivacyEvent] = []
         var counts: [PrivacyEvent: Int] = [:]
         for charge in charges where charge.count > 0 {

@@ -60,10 +60,11 @@ extension FewShotStore {
                                  owner.host, owner.pid, owner.startTime, reservation.created, reservation.created, subsampleKey, seededNoise])
             for (position, demonstration) in plan.demonstrations.enumerated() {
                 try db.execute(sql: """
-                    INSERT INTO demonstration_slot (generation, position, label, tokenEvent, maxTokens, event) VALUES (?, ?, ?, ?, ?, ?)
+                    INSERT INTO demonstration_slot (generation, position, label, tokenEvent, maxTokens, event, exampleGroup)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [reservation.id, position, demonstration.label,
                                      try JSONCoding.string(demonstration.tokenEvent), demonstration.maxTokens,
-                                     try JSONCoding.string(demonstration.plannedEvent)])
+                                     try JSONCoding.string(demonstration.plannedEvent), demonstration.group])
             }
             if let job {
                 try db.execute(sql: "INSERT INTO generation_job (generation, request) VALUES (?, ?)", arguments: [reservation.id, job])
@@ -353,7 +354,7 @@ extension FewShotStore {
     /// demonstration of its generations.
     static func charges(_ db: Database, dataset fingerprint: String) throws -> [SlotCharge] {
         let rows = try Row.fetchAll(db, sql: """
-            SELECT s.label, s.tokenEvent, s.event, s.maxTokens, s.releasedCount, s.finished, s.chargedTokens
+            SELECT s.generation, s.label, s.tokenEvent, s.event, s.maxTokens, s.releasedCount, s.finished, s.chargedTokens, s.exampleGroup
             FROM demonstration_slot s JOIN generation g ON g.id = s.generation
             WHERE g.dataset = ? ORDER BY g.created, s.generation, s.position
             """, arguments: [fingerprint])
@@ -371,14 +372,16 @@ extension FewShotStore {
             let releasedCount: Int = row["releasedCount"]
             let chargedTokens: Int? = row["chargedTokens"]
             let label: String? = row["label"]
+            let group: Int? = row["exampleGroup"]
+            let generation: String = row["generation"]
             if let eventText = row["event"] as String? {
                 let event = try decode(eventText)
                 let started = releasedCount > 0 || finished
                 let spent = chargedTokens.map { $0 > 0 } ?? started
                 let committed = chargedTokens.map { $0 > 0 } ?? true
                 return SlotCharge(
-                    spent: LedgerCharge(label: label, event: event, count: spent ? 1 : 0),
-                    committed: LedgerCharge(label: label, event: event, count: committed ? 1 : 0))
+                    spent: LedgerCharge(label: label, event: event, count: spent ? 1 : 0, generation: generation, group: group),
+                    committed: LedgerCharge(label: label, event: event, count: committed ? 1 : 0, generation: generation, group: group))
             }
             let event = try decode(row["tokenEvent"])
             return SlotCharge(

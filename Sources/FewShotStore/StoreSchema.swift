@@ -112,6 +112,11 @@ enum StoreSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v5-demonstration-groups") { db in
+            // The disjoint example group a demonstration reads (gen --groups): one generation's
+            // groups compose in parallel. NULL without groups.
+            try db.execute(sql: "ALTER TABLE demonstration_slot ADD COLUMN exampleGroup INTEGER")
+        }
         return migrator
     }
 }
