@@ -27,27 +27,12 @@ extension FewShotStore {
         dataset reference: String, noiseMultiplier: Double = LabelCountRelease.defaultNoiseMultiplier,
         accountant: any PrivacyAccountant, draw: (Double) -> LabelCountRelease
     ) throws -> LabelCountRelease {
-        try pool.write { db in
-            let dataset = try Self.resolveDataset(db, reference)
+        if let known = try releasedLabelCounts(dataset: reference) { return known }
+        let charge = LedgerCharge(label: nil, event: .gaussian(noiseMultiplier: noiseMultiplier), count: 1)
+        // A release recorded meanwhile by another process changes the ledger's charges, so the check
+        // starts over and the transaction below finds it.
+        return try withBudgetCheck(dataset: reference, adding: [charge], accountant: accountant) { db, dataset in
             if let known = try Self.fetchLabelCountRelease(db, dataset.fingerprint) { return known }
-            let event = PrivacyEvent.gaussian(noiseMultiplier: noiseMultiplier)
-            let charge = LedgerCharge(label: nil, event: event, count: 1)
-            if let budget = try Self.fetchBudget(db, dataset.fingerprint) {
-                let labels = Set(dataset.labelCounts.keys)
-                let charges = try Self.charges(db, dataset: dataset.fingerprint).map(\.committed)
-                var known: [PrivacyEvent: Double] = [:]
-                let resulting = try LedgerAccounting.datasetEpsilon(charges + [charge], labels: labels, accountant: accountant, delta: budget.delta, known: &known)
-                if !(resulting <= budget.epsilon) {
-                    let committed = try LedgerAccounting.datasetEpsilon(charges, labels: labels, accountant: accountant, delta: budget.delta, known: &known)
-                    let asked = try LedgerAccounting.datasetEpsilon([charge], labels: labels, accountant: accountant, delta: budget.delta, known: &known)
-                    throw BudgetExceeded(
-                        dataset: dataset.publicID, datasetName: dataset.name, budgetEpsilon: budget.epsilon,
-                        delta: budget.delta, committedEpsilon: committed, remainingEpsilon: max(0, budget.epsilon - committed),
-                        askedEpsilon: asked, resultingEpsilon: resulting)
-                }
-            } else if !accountant.supports(event) {
-                throw StoreError.unsupportedEvent(accountant: accountant.name, event: "\(event)")
-            }
             let release = draw(noiseMultiplier)
             precondition(release.isReleased && release.noiseMultiplier == noiseMultiplier, "only a DP release of the stated noise is stored")
             try db.execute(

@@ -5,10 +5,12 @@ import GRDB
 
 /// The privacy-budget ledger: reservations, checkpoints, completion and abandonment of generations.
 ///
-/// Guarantees (each operation is one IMMEDIATE transaction, so concurrent callers in any process
+/// Guarantees (each write is one IMMEDIATE transaction, so concurrent callers in any process
 /// are serialized):
 /// - ``reserve(dataset:plan:accountant:)`` records the full planned cost before any token may be
 ///   released, and refuses (recording nothing) when spent + reserved + planned would exceed the budget.
+///   The accountant runs outside the write transaction on a snapshot of the ledger, which the
+///   transaction verifies before recording (``withBudgetCheck(dataset:adding:accountant:record:)``).
 /// - Spending is always recomputed by the accountant from stored events; epsilons are never added.
 /// - A started demonstration (one that checkpointed a token) is charged its full planned event, on
 ///   completion, on failure and on abandonment alike: where it stopped can depend on the data or on
@@ -28,30 +30,15 @@ extension FewShotStore {
         dataset reference: String, plan: GenerationPlan, accountant: any PrivacyAccountant, job: String? = nil, seededNoise: Bool = false
     ) throws -> Reservation {
         try plan.validate()
-        let planCharges = plan.demonstrations.map { LedgerCharge(label: $0.label, event: $0.plannedEvent, count: 1) }
+        let id = Self.newID()
+        // A pool's groups compose in parallel from the start, as ``charges(_:dataset:)`` reads them back.
+        let planCharges = plan.demonstrations.map {
+            LedgerCharge(label: $0.label, event: $0.plannedEvent, count: 1, generation: $0.group == nil ? nil : id, group: $0.group)
+        }
         var random = SystemRandomNumberGenerator()
         let subsampleKey = Data((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &random) })
-        return try pool.write { db in
-            let dataset = try Self.resolveDataset(db, reference)
-            let labels = Set(dataset.labelCounts.keys)
-            if let budget = try Self.fetchBudget(db, dataset.fingerprint) {
-                let charges = try Self.charges(db, dataset: dataset.fingerprint).map(\.committed)
-                var known: [PrivacyEvent: Double] = [:]
-                let resulting = try LedgerAccounting.datasetEpsilon(charges + planCharges, labels: labels, accountant: accountant, delta: budget.delta, known: &known)
-                if !(resulting <= budget.epsilon) {
-                    let committed = try LedgerAccounting.datasetEpsilon(charges, labels: labels, accountant: accountant, delta: budget.delta, known: &known)
-                    let asked = try LedgerAccounting.datasetEpsilon(planCharges, labels: labels, accountant: accountant, delta: budget.delta, known: &known)
-                    throw BudgetExceeded(
-                        dataset: dataset.publicID, datasetName: dataset.name, budgetEpsilon: budget.epsilon,
-                        delta: budget.delta, committedEpsilon: committed, remainingEpsilon: max(0, budget.epsilon - committed),
-                        askedEpsilon: asked, resultingEpsilon: resulting)
-                }
-            } else {
-                for charge in planCharges where !accountant.supports(charge.event) {
-                    throw StoreError.unsupportedEvent(accountant: accountant.name, event: "\(charge.event)")
-                }
-            }
-            let reservation = Reservation(id: Self.newID(), dataset: dataset.fingerprint, plan: plan, accountant: accountant.name, created: Date())
+        return try withBudgetCheck(dataset: reference, adding: planCharges, accountant: accountant) { db, dataset in
+            let reservation = Reservation(id: id, dataset: dataset.fingerprint, plan: plan, accountant: accountant.name, created: Date())
             let owner = OwnerProcess.current
             try db.execute(sql: """
                 INSERT INTO generation (id, dataset, status, plan, accountant, ownerHost, ownerPID, ownerStart, created, updated, subsampleKey, seededNoise)
@@ -70,6 +57,65 @@ extension FewShotStore {
                 try db.execute(sql: "INSERT INTO generation_job (generation, request) VALUES (?, ?)", arguments: [reservation.id, job])
             }
             return reservation
+        }
+    }
+
+    /// What a budget check reads: the data set, its budget and its committed charges.
+    struct LedgerSnapshot: Equatable {
+        var dataset: DatasetRecord
+        var budget: PrivacyBudget?
+        var committed: [LedgerCharge]
+    }
+
+    static func ledgerSnapshot(_ db: Database, _ reference: String) throws -> LedgerSnapshot {
+        let dataset = try resolveDataset(db, reference)
+        return LedgerSnapshot(
+            dataset: dataset, budget: try fetchBudget(db, dataset.fingerprint),
+            committed: try charges(db, dataset: dataset.fingerprint).map(\.committed))
+    }
+
+    /// Runs `record` in a write transaction if `adding` fits the data set's budget (or it has none),
+    /// else throws ``BudgetExceeded`` and records nothing.
+    ///
+    /// The accountant (seconds for an event it has not seen) runs outside the write transaction, on
+    /// a snapshot of the ledger read before; the transaction then re-reads the snapshot and records
+    /// only if nothing changed, else the check starts over with the new ledger. So check-and-record
+    /// is still atomic across processes, and one slow check does not hold SQLite's write lock while
+    /// other generations checkpoint their tokens.
+    func withBudgetCheck<T>(
+        dataset reference: String, adding: [LedgerCharge], accountant: any PrivacyAccountant,
+        record: (Database, DatasetRecord) throws -> T
+    ) throws -> T {
+        while true {
+            let snapshot = try pool.read { try Self.ledgerSnapshot($0, reference) }
+            try Self.checkBudget(snapshot, adding: adding, accountant: accountant)
+            let result: T? = try pool.write { db in
+                guard try Self.ledgerSnapshot(db, reference) == snapshot else { return nil }
+                return try record(db, snapshot.dataset)
+            }
+            if let result { return result }
+        }
+    }
+
+    static func checkBudget(_ snapshot: LedgerSnapshot, adding: [LedgerCharge], accountant: any PrivacyAccountant) throws {
+        let dataset = snapshot.dataset
+        guard let budget = snapshot.budget else {
+            for charge in adding where !accountant.supports(charge.event) {
+                throw StoreError.unsupportedEvent(accountant: accountant.name, event: "\(charge.event)")
+            }
+            return
+        }
+        let labels = Set(dataset.labelCounts.keys)
+        var known: [PrivacyEvent: Double] = [:]
+        let charges = snapshot.committed
+        let resulting = try LedgerAccounting.datasetEpsilon(charges + adding, labels: labels, accountant: accountant, delta: budget.delta, known: &known)
+        if !(resulting <= budget.epsilon) {
+            let committed = try LedgerAccounting.datasetEpsilon(charges, labels: labels, accountant: accountant, delta: budget.delta, known: &known)
+            let asked = try LedgerAccounting.datasetEpsilon(adding, labels: labels, accountant: accountant, delta: budget.delta, known: &known)
+            throw BudgetExceeded(
+                dataset: dataset.publicID, datasetName: dataset.name, budgetEpsilon: budget.epsilon,
+                delta: budget.delta, committedEpsilon: committed, remainingEpsilon: max(0, budget.epsilon - committed),
+                askedEpsilon: asked, resultingEpsilon: resulting)
         }
     }
 

@@ -90,4 +90,27 @@ import Testing
         #expect(abs(sd - 10) < 0.6, "sd \(sd)")
         #expect(!LabelCountRelease.preview(exact: ["A": 5], labels: ["A"]).isReleased)
     }
+
+    @Test func aPoolsGroupsFitTheBudgetOfOneSet() throws {
+        let directory = try TemporaryDirectory()
+        let (store, dataset) = try makeStore(directory)
+        let demonstration = PrivacyEvent.poissonSampled(samplingRate: 0.3, event: .selfComposed(event: .gaussian(noiseMultiplier: 2), count: 5))
+        let one = try accountant.epsilon(for: demonstration, delta: 1e-5)
+        try store.setBudget(dataset: dataset, epsilon: one * 1.01, delta: 1e-5)
+        let pool = GenerationPlan(demonstrations: (0..<3).map {
+            .init(label: "A", tokenEvent: .gaussian(noiseMultiplier: 2), maxTokens: 5, event: demonstration, group: $0)
+        })
+        // Three groups of one generation read disjoint examples: they fit the budget of one.
+        _ = try store.reserve(dataset: dataset, plan: pool, accountant: accountant)
+        // A second pool composes with the first: refused.
+        #expect(throws: BudgetExceeded.self) { try store.reserve(dataset: dataset, plan: pool, accountant: accountant) }
+        // Without groups the same three demonstrations compose in sequence: refused too.
+        let directory2 = try TemporaryDirectory()
+        let (store2, dataset2) = try makeStore(directory2)
+        try store2.setBudget(dataset: dataset2, epsilon: one * 1.01, delta: 1e-5)
+        let sequential = GenerationPlan(demonstrations: (0..<3).map { _ in
+            .init(label: "A", tokenEvent: .gaussian(noiseMultiplier: 2), maxTokens: 5, event: demonstration)
+        })
+        #expect(throws: BudgetExceeded.self) { try store2.reserve(dataset: dataset2, plan: sequential, accountant: accountant) }
+    }
 }
