@@ -1,10 +1,11 @@
 import Foundation
 
 /// The standard normal distribution's CDF, log-CDF and quantile, accurate far into the tails
-/// (the accountants evaluate them at 40+ standard deviations).
-enum StandardNormal {
+/// (the accountants evaluate them at 40+ standard deviations). Public for the method's noise-scale
+/// computations (FewShotCore), so there is one implementation.
+public enum StandardNormal {
     /// P(Z <= x).
-    static func cdf(_ x: Double) -> Double {
+    public static func cdf(_ x: Double) -> Double {
         0.5 * erfc(-x / 2.0.squareRoot())
     }
 
@@ -29,7 +30,7 @@ enum StandardNormal {
 
     /// The x with P(Z <= x) = p, for p in (0, 1): Acklam's approximation refined by Newton steps
     /// on log-CDF, so it is accurate also for p as small as 1e-300.
-    static func quantile(_ p: Double) -> Double {
+    public static func quantile(_ p: Double) -> Double {
         precondition(p > 0 && p < 1)
         let a = [-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
                  1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00]

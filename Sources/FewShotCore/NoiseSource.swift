@@ -94,11 +94,18 @@ final class LockedGenerator: @unchecked Sendable {
 }
 
 /// SplitMix64 (Steele, Lea, Flood 2014): a small, well-mixed, seedable generator for reproducible
-/// experiments. Not cryptographically secure; never used when privacy is claimed.
-struct SplitMix64: RandomNumberGenerator, Sendable {
+/// experiments (seeded noise, the eval harness's test subsets and real demonstrations). Not
+/// cryptographically secure; never used when privacy is claimed.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
+    public init(seed: UInt64) { state = seed }
+
+    /// `stream` separates independent uses of one seed (the harness's subset vs. demonstrations).
+    public init(seed: UInt64, stream: UInt64) {
+        state = seed &* 0x9E37_79B9_7F4A_7C15 ^ stream &* 0xD1B5_4A32_D192_ED03
+    }
+
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

@@ -62,7 +62,7 @@ public struct TaskDemonstrationSource: DemonstrationSource {
     }
 
     func realDemonstrations(seed: UInt64) throws -> EvalDemonstrations {
-        var random = SeededRandom(seed: seed, stream: 2)
+        var random = SplitMix64(seed: seed, stream: 2)
         var demonstrations: [Demonstration] = []
         for label in task.labels {
             guard let pool = trainByLabel[label.name], !pool.isEmpty else { throw EvalError.noTrainingExample(label: label.name) }

@@ -1,3 +1,5 @@
+import FewShotCore
+
 /// The test examples an evaluation classifies: `count` of them drawn uniformly without replacement
 /// with `seed` (all of them when `count` is nil or at least the set's size).
 ///
@@ -12,7 +14,7 @@ public struct TestSubset: Sendable {
             indices = Array(0..<size)
             return
         }
-        var random = SeededRandom(seed: seed, stream: 1)
+        var random = SplitMix64(seed: seed, stream: 1)
         indices = Array(0..<size).sample(max(0, count), using: &random).sorted()
     }
 

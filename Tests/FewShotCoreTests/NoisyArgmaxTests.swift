@@ -1,3 +1,4 @@
+import DPAccounting
 import Foundation
 import Testing
 @testable import FewShotCore
