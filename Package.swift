@@ -72,7 +72,7 @@ let package = Package(
         .target(name: "FewShotSelection", dependencies: ["FewShotCore"]),
         // The OpenAI-compatible proxy, admin API and generation jobs.
         .target(name: "FewShotServer", dependencies: [
-            "FewShotGeneration", "FewShotCore", "FewShotData", "FewShotStore", "LLMBackends", "DPAccounting",
+            "FewShotGeneration", "FewShotCore", "FewShotSelection", "FewShotData", "FewShotStore", "LLMBackends", "DPAccounting",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -127,7 +127,7 @@ let package = Package(
         .testTarget(name: "FewShotStoreTests", dependencies: ["FewShotStore", "DPAccounting", "FewShotCore", "FewShotTestSupport"]),
         .testTarget(name: "FewShotSelectionTests", dependencies: ["FewShotSelection", "FewShotCore"]),
         .testTarget(name: "FewShotServerTests", dependencies: [
-            "FewShotServer", "FewShotStore", "FewShotCore", "FewShotTestSupport", "FewShotGeneration", "DPAccounting",
+            "FewShotServer", "FewShotSelection", "FewShotStore", "FewShotCore", "FewShotTestSupport", "FewShotGeneration", "DPAccounting",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
