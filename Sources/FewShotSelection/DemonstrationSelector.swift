@@ -22,7 +22,8 @@ import FewShotCore
 /// pool is public (the DP generator's output) and the request is the client's own text, so selection
 /// is post-processing: it reads nothing private and the pool's (epsilon, delta) holds for whatever is
 /// served, however many requests select from it. The selector is immutable and `Sendable`; a call
-/// costs the postings of the request's words plus O(pool size).
+/// costs the postings of the request's words plus one pass over the pool (each step comparing with
+/// its label's k-th best so far, so O(pool size x k) at worst; k is small).
 public struct DemonstrationSelector: Sendable {
     public let pool: [Demonstration]
     public let rule: DemonstrationSelection
@@ -53,31 +54,21 @@ public struct DemonstrationSelector: Sendable {
     /// Pool positions of the chosen demonstrations, ascending.
     public func selectedPositions(for query: String) -> [Int] {
         let k = min(rule.k, pool.count)
-        guard k > 0 else { return [] }
+        guard k < pool.count else { return Array(pool.indices) }
         let scores = index.scores(for: query)
         let better = { (a: Int, b: Int) -> Bool in scores[a] != scores[b] ? scores[a] > scores[b] : a < b }
 
-        // Each label's best k, best first: the scored positions in rank order, then the unscored in pool order.
-        var matched: [Int] = []
-        for position in scores.indices where scores[position] > 0 { matched.append(position) }
-        matched.sort(by: better)
+        // Each label's best k, best first, in one pass over the pool (k is small: no full sort). The
+        // pass goes in pool order, so an equal score never displaces an earlier demonstration.
         var queues = [[Int]](repeating: [], count: labelCount)
-        var full = 0
-        func offer(_ position: Int) {
+        for position in scores.indices {
             let label = rule.balanced ? labelNumbers[position] : 0
-            guard queues[label].count < k else { return }
-            queues[label].append(position)
-            if queues[label].count == k { full += 1 }
-        }
-        for position in matched {
-            offer(position)
-            if full == labelCount { break }
-        }
-        if full < labelCount {
-            for position in scores.indices where scores[position] == 0 {
-                offer(position)
-                if full == labelCount { break }
+            if queues[label].count == k {
+                guard better(position, queues[label][k - 1]) else { continue }
+                queues[label].removeLast()
             }
+            let place = queues[label].firstIndex { better(position, $0) } ?? queues[label].count
+            queues[label].insert(position, at: place)
         }
 
         var chosen: [Int] = []
