@@ -102,7 +102,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "FewShotBench", dependencies: [
-            "DPAccounting", "FewShotCore", "FewShotData", "LLMBackends", "FewShotServer",
+            "DPAccounting", "FewShotCore", "FewShotData", "LLMBackends", "FewShotServer", "FewShotSelection",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
