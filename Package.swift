@@ -67,9 +67,12 @@ let package = Package(
             "DPAccounting", "FewShotCore", "FewShotData", "FewShotStore",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // Choosing demonstrations per request from a public pool (BM25 over the pool's texts). Reads
+        // only public values: the pool (DP output) and the request; used by the proxy (and eval).
+        .target(name: "FewShotSelection", dependencies: ["FewShotCore"]),
         // The OpenAI-compatible proxy, admin API and generation jobs.
         .target(name: "FewShotServer", dependencies: [
-            "FewShotGeneration", "FewShotCore", "FewShotData", "FewShotStore", "LLMBackends", "DPAccounting",
+            "FewShotGeneration", "FewShotCore", "FewShotSelection", "FewShotData", "FewShotStore", "LLMBackends", "DPAccounting",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -99,7 +102,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "FewShotBench", dependencies: [
-            "DPAccounting", "FewShotCore", "FewShotData", "LLMBackends", "FewShotServer", "FewShotStore",
+            "DPAccounting", "FewShotCore", "FewShotData", "LLMBackends", "FewShotServer", "FewShotStore", "FewShotSelection",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -122,8 +125,9 @@ let package = Package(
         // Child process for the store's crash and two-process tests (killed with SIGKILL mid-generation).
         .executableTarget(name: "FewShotStoreProbe", dependencies: ["FewShotStore", "DPAccounting", "FewShotCore", "FewShotTestSupport"]),
         .testTarget(name: "FewShotStoreTests", dependencies: ["FewShotStore", "DPAccounting", "FewShotCore", "FewShotTestSupport"]),
+        .testTarget(name: "FewShotSelectionTests", dependencies: ["FewShotSelection", "FewShotCore"]),
         .testTarget(name: "FewShotServerTests", dependencies: [
-            "FewShotServer", "FewShotStore", "FewShotCore", "FewShotTestSupport", "FewShotGeneration", "DPAccounting",
+            "FewShotServer", "FewShotSelection", "FewShotStore", "FewShotCore", "FewShotTestSupport", "FewShotGeneration", "DPAccounting",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),

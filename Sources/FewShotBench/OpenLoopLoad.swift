@@ -17,17 +17,25 @@ struct LoadTarget: Sendable {
     let key: String?
     /// Kept-alive connections; a due request waits (and its latency grows) when all are busy.
     var connections = 64
+    /// The content of the request's one user message.
+    var userText = "Review: An uneven but likeable film.\nSentiment:"
 
     var url: String { "http://\(host):\(port)\(path)" }
 
     /// Due requests still waiting for a connection beyond this count are given up on (counted as errors), bounding memory.
     static let maxWaiting = 4096
 
+    static func jsonString(_ text: String) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        return String(decoding: (try? encoder.encode(text)) ?? Data("\"\"".utf8), as: UTF8.self)
+    }
+
     func fire(rate: Double, seconds: Double) async -> LoadRun {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
         var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: path)
-        let body = ByteBuffer(string: #"{"model":"\#(model)","messages":[{"role":"user","content":"Review: An uneven but likeable film.\nSentiment:"}],"max_tokens":1,"temperature":0}"#)
+        let body = ByteBuffer(string: #"{"model":"\#(model)","messages":[{"role":"user","content":\#(Self.jsonString(userText))}],"max_tokens":1,"temperature":0}"#)
         head.headers.add(name: "Host", value: "\(host):\(port)")
         head.headers.add(name: "Content-Type", value: "application/json")
         head.headers.add(name: "Content-Length", value: "\(body.readableBytes)")

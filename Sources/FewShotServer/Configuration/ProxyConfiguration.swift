@@ -1,4 +1,5 @@
 import FewShotCore
+import FewShotSelection
 import Foundation
 
 /// Everything the proxy needs to run, resolved: keys read from the environment, tasks and
@@ -68,26 +69,35 @@ public struct ProxyLimits: Sendable, CustomStringConvertible {
 }
 
 /// A model name the proxy exposes, and what it stands for: an upstream model, a task whose format
-/// renders the demonstrations, and the demonstrations themselves.
+/// renders the demonstrations, and the demonstrations themselves: a fixed set, or a pool that each
+/// request selects from (`selection`).
 ///
-/// Guarantee: the rendered demonstration text is computed once here with
-/// `TaskTemplate.renderedDemonstrations(_:)`, so every request of this model gets the same public prefix.
+/// Guarantees: a fixed set's text is rendered once here with `TaskTemplate.renderedDemonstrations(_:)`,
+/// so every request of this model gets the same public prefix. With a selection, each request's
+/// demonstrations are chosen by ``DemonstrationSelector`` from the pool (public DP output) and the
+/// request's own text only, and rendered the same way (``demonstrationText(for:)``).
 public struct ServedModel: Sendable {
     public var name: String
     public var upstream: Upstream
     public var task: TaskTemplate
+    /// The fixed set, or the pool that a selection picks from.
     public var demonstrations: [Demonstration]
     /// Where the demonstrations came from (a file path or a store id), for `/v1/models` and logs.
     public var demonstrationSource: String
-    /// `task.renderedDemonstrations(demonstrations)`: the system message (chat) or the prompt prefix (completions).
+    /// The fixed set's rendering: the system message (chat) or the prompt prefix (completions). With a
+    /// selection, the rendering of what a request without words in common with the pool gets.
     public let renderedDemonstrations: String
+    /// Picks each request's demonstrations from the pool; `nil` for a fixed set.
+    public let selector: DemonstrationSelector?
     /// Set when the demonstrations are NOT private and the configuration allowed them anyway
     /// (`allow_non_private: true`); the server warns about it at startup.
     public var nonPrivateReason: String?
 
+    /// - Parameter selection: pick per request from `demonstrations` (the pool) instead of serving
+    ///   them all; the pool's index is built here, once.
     public init(
         name: String, upstream: Upstream, task: TaskTemplate, demonstrations: [Demonstration], demonstrationSource: String,
-        nonPrivateReason: String? = nil
+        selection: DemonstrationSelection? = nil, nonPrivateReason: String? = nil
     ) {
         self.nonPrivateReason = nonPrivateReason
         self.name = name
@@ -95,7 +105,16 @@ public struct ServedModel: Sendable {
         self.task = task
         self.demonstrations = demonstrations
         self.demonstrationSource = demonstrationSource
-        self.renderedDemonstrations = task.renderedDemonstrations(demonstrations)
+        let selector = selection.map { DemonstrationSelector(pool: demonstrations, rule: $0) }
+        self.selector = selector
+        self.renderedDemonstrations = task.renderedDemonstrations(selector?.select(for: "") ?? demonstrations)
+    }
+
+    /// The demonstrations' text for a request whose text (chat: the last user message; completions:
+    /// the prompt) is `query`: the fixed set's rendering, or the rendering of the selection for `query`.
+    public func demonstrationText(for query: String) -> String {
+        guard let selector else { return renderedDemonstrations }
+        return task.renderedDemonstrations(selector.select(for: query))
     }
 }
 

@@ -1,5 +1,6 @@
 import FewShotCore
 import FewShotData
+import FewShotSelection
 import FewShotStore
 import Foundation
 import Yams
@@ -32,6 +33,8 @@ import Yams
 ///       # set: 3f2a…             #   a demonstration set id in the store
 ///       # inline:                #   a list written here
 ///       #   - {label: DESC, text: "What is a fjord?"}   # extraction tasks: {text: …, answer: …}
+///       select: {k: 4, by: similarity}   # optional: per request, the k most similar to the user's last
+///                                  #   message (BM25), balanced across labels (balanced: false for the top k)
 ///     allow_non_private: false   # optional, for experiments only: serve a set or file that is NOT private
 /// jobs:                          # optional: generation jobs through the admin API (needs admin_key_env)
 ///   data_dir: /srv/private       # jobs may read private data files only under this directory
@@ -102,6 +105,15 @@ public struct ProxyConfigurationFile: Sendable, Decodable {
         public var file: String?
         public var set: String?
         public var inline: [InlineDemonstration]?
+        /// Pick per request from the demonstrations (a pool) instead of serving them all.
+        public var select: SelectEntry?
+    }
+
+    /// `select: {k, by, balanced}`; each may be left out (k 4, by similarity, balanced true).
+    public struct SelectEntry: Sendable, Decodable {
+        public var k: Int?
+        public var by: String?
+        public var balanced: Bool?
     }
 
     /// A demonstration written in the file: `{label, text}` for a classification task, `{text, answer}`
@@ -167,6 +179,7 @@ public struct ProxyConfigurationFile: Sendable, Decodable {
             "upstream": .mapping(["urls": .value, "model": .value, "api_key_env": .value]),
             "demonstrations": .mapping([
                 "file": .value, "set": .value, "inline": .list(.mapping(["label": .value, "text": .value, "answer": .value])),
+                "select": .mapping(["k": .value, "by": .value, "balanced": .value]),
             ]),
         ])),
         "jobs": .mapping(["data_dir": .value, "llm": .value]),
@@ -260,6 +273,7 @@ public struct ProxyConfigurationFile: Sendable, Decodable {
             let d = m.demonstrations
             let given = [d.file != nil, d.set != nil, d.inline != nil].filter { $0 }.count
             guard given == 1 else { throw fail("\(at).demonstrations", "give exactly one of file, set, inline") }
+            let selection = try d.select.map { try Self.selection($0, field: "\(at).demonstrations.select", fail: fail) }
             let demos: [Demonstration]
             let source: String
             var nonPrivate: (field: String, reason: String)?
@@ -312,7 +326,7 @@ public struct ProxyConfigurationFile: Sendable, Decodable {
             }
             served.append(ServedModel(
                 name: m.name, upstream: Upstream(baseURLs: m.upstream.urls, model: m.upstream.model, apiKey: apiKey),
-                task: task, demonstrations: demos, demonstrationSource: source,
+                task: task, demonstrations: demos, demonstrationSource: source, selection: selection,
                 nonPrivateReason: nonPrivate.flatMap { m.allowNonPrivate == true ? $0.reason : nil }))
         }
         var jobsConfiguration: JobsConfiguration?
@@ -334,6 +348,29 @@ public struct ProxyConfigurationFile: Sendable, Decodable {
         return ProxyConfiguration(
             host: server?.host ?? "127.0.0.1", port: port, clientKeys: clientKeys, adminKey: adminKey,
             limits: limits, models: served, jobs: jobsConfiguration)
+    }
+
+    /// The selection rule of a `select` entry, or the error naming its key.
+    static func selection(
+        _ entry: SelectEntry, field: String, fail: (String, String) -> ProxyConfigurationError
+    ) throws -> DemonstrationSelection {
+        var rule = DemonstrationSelection()
+        if let k = entry.k {
+            guard k > 0 else { throw fail("\(field).k", "\(k) is not a positive number; give how many demonstrations each request gets, e.g. k: 4") }
+            rule.k = k
+        }
+        if let by = entry.by {
+            let methods = DemonstrationSelection.Similarity.allCases.map(\.rawValue).joined(separator: ", ")
+            if by == "embeddings" {
+                throw fail("\(field).by", "embeddings are not supported yet; use by: similarity (lexical, BM25)")
+            }
+            guard let method = DemonstrationSelection.Similarity(rawValue: by) else {
+                throw fail("\(field).by", "'\(by)' is not a selection method; use one of: \(methods)")
+            }
+            rule.by = method
+        }
+        if let balanced = entry.balanced { rule.balanced = balanced }
+        return rule
     }
 
     static func taskFile(_ name: String, promptsDir: URL, resolve: (String) -> URL) -> URL {

@@ -7,7 +7,9 @@ import NIOCore
 ///
 /// Guarantee: a request reaches the upstream only after its body fits `limits.maxBodyBytes`, parses
 /// as JSON and names a served model; the upstream then sees the client's body with only `model`
-/// and the demonstrations changed (see ``RequestBodyRewriter``).
+/// and the demonstrations changed (see ``RequestBodyRewriter``). A fixed set's system message is
+/// encoded once; a model that selects per request (``ServedModel/selector``) renders its choice for
+/// the last user message (chat) or for each prompt (completions).
 public struct OpenAIRoutes<Context: RequestContext>: Sendable {
     let configuration: ProxyConfiguration
     let forwarder: UpstreamForwarder
@@ -39,8 +41,11 @@ public struct OpenAIRoutes<Context: RequestContext>: Sendable {
         let body = try await collect(request)
         let head = try RequestBodyRewriter.inspectChat(body)
         let model = try servedModel(head.model)
+        let systemMessage = model.selector == nil
+            ? systemMessages[model.name] ?? []
+            : RequestBodyRewriter.systemMessage(model.demonstrationText(for: head.lastUserText))
         let rewritten = try RequestBodyRewriter.spliceChat(
-            body, upstreamModelJSON: upstreamModelJSON[model.name] ?? [], systemMessage: systemMessages[model.name] ?? [])
+            body, upstreamModelJSON: upstreamModelJSON[model.name] ?? [], systemMessage: systemMessage)
         return try await forwarder.forward(path: "/chat/completions", body: rewritten, model: model, logger: context.logger)
     }
 
@@ -49,7 +54,7 @@ public struct OpenAIRoutes<Context: RequestContext>: Sendable {
         let (head, prompt) = try RequestBodyRewriter.inspectCompletion(body)
         let model = try servedModel(head.model)
         let rewritten = try RequestBodyRewriter.spliceCompletion(
-            body, upstreamModelJSON: upstreamModelJSON[model.name] ?? [], prompt: prompt, prefix: model.renderedDemonstrations)
+            body, upstreamModelJSON: upstreamModelJSON[model.name] ?? [], prompt: prompt, prefix: model.demonstrationText(for:))
         return try await forwarder.forward(path: "/completions", body: rewritten, model: model, logger: context.logger)
     }
 

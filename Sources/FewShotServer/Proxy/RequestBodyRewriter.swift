@@ -16,10 +16,14 @@ public enum RequestBodyRewriter {
     public struct Request: Sendable {
         public var model: String
         public var stream: Bool
+        /// Chat: the text of the last `user` message (its string content, or its text parts joined by
+        /// newlines; empty when there is none), which selects demonstrations. Completions: empty (the
+        /// prompt selects).
+        public var lastUserText: String = ""
     }
 
-    /// Reads `model` and `stream` of a chat body and checks that `messages` is a non-empty array of
-    /// messages with a `role` and a `content`.
+    /// Reads `model`, `stream` and the last user message's text of a chat body and checks that
+    /// `messages` is a non-empty array of messages with a `role` and a `content`.
     public static func inspectChat(_ body: [UInt8]) throws(OpenAIError) -> Request {
         struct Head: Decodable {
             var model: String
@@ -33,7 +37,8 @@ public enum RequestBodyRewriter {
             throw Self.describe(error)
         }
         guard !head.messages.isEmpty else { throw OpenAIError.invalidRequest("'messages' must not be empty", code: "invalid_messages") }
-        return Request(model: head.model, stream: head.stream ?? false)
+        let lastUser = head.messages.last { $0.role == "user" }
+        return Request(model: head.model, stream: head.stream ?? false, lastUserText: lastUser?.text ?? "")
     }
 
     /// A chat body (checked by ``inspectChat(_:)``) with `model` replaced by `upstreamModelJSON`
@@ -71,14 +76,21 @@ public enum RequestBodyRewriter {
 
     /// A completions body with `model` replaced and `prefix` put before the prompt (each prompt, if a list).
     public static func spliceCompletion(_ body: [UInt8], upstreamModelJSON: [UInt8], prompt: PromptValue, prefix: String) throws(OpenAIError) -> [UInt8] {
+        try spliceCompletion(body, upstreamModelJSON: upstreamModelJSON, prompt: prompt, prefix: { _ in prefix })
+    }
+
+    /// A completions body with `model` replaced and `prefix(p)` put before each prompt `p`.
+    public static func spliceCompletion(
+        _ body: [UInt8], upstreamModelJSON: [UInt8], prompt: PromptValue, prefix: (String) -> String
+    ) throws(OpenAIError) -> [UInt8] {
         let members = try topLevelMembers(body)
         guard let modelRange = members["model"], let promptRange = members["prompt"] else {
             throw OpenAIError.invalidRequest("field names 'model' and 'prompt' must be written without escapes")
         }
         let newPrompt: [UInt8]
         switch prompt {
-        case .text(let s): newPrompt = jsonString(prefix + s)
-        case .texts(let list): newPrompt = jsonStrings(list.map { prefix + $0 })
+        case .text(let s): newPrompt = jsonString(prefix(s) + s)
+        case .texts(let list): newPrompt = jsonStrings(list.map { prefix($0) + $0 })
         }
         return splice(body, [(modelRange, upstreamModelJSON), (promptRange, newPrompt)])
     }
@@ -111,10 +123,24 @@ public enum RequestBodyRewriter {
     /// The shape of one chat message, as OpenAI's API requires it: an object with a `role` the API
     /// knows and a `content` (a string, a list of parts, or null; an assistant message that calls
     /// tools may leave it out). Nothing else is checked: other fields reach the upstream as sent.
+    /// Keeps the role and the content's text (a string, or the `text` of its parts joined by newlines).
     struct MessageShape: Decodable {
         static let roles = ["system", "developer", "user", "assistant", "tool", "function"]
 
         enum Keys: String, CodingKey { case role, content, tool_calls, function_call }
+
+        /// A content part; only text parts (`{"type": "text", "text": ...}`) carry text, any other part is read as none.
+        struct Part: Decodable {
+            enum Keys: String, CodingKey { case text }
+            var text: String?
+
+            init(from decoder: any Decoder) throws {
+                text = try? decoder.container(keyedBy: Keys.self).decode(String.self, forKey: .text)
+            }
+        }
+
+        var role: String
+        var text: String?
 
         init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: Keys.self)
@@ -123,14 +149,23 @@ public enum RequestBodyRewriter {
                 throw DecodingError.dataCorrupted(.init(
                     codingPath: c.codingPath + [Keys.role], debugDescription: "not one of \(Self.roles.joined(separator: ", "))"))
             }
+            self.role = role
             let callsTools = c.contains(.tool_calls) || c.contains(.function_call)
             guard c.contains(.content) || role == "assistant" && callsTools else {
                 throw DecodingError.keyNotFound(Keys.content, .init(codingPath: c.codingPath, debugDescription: ""))
             }
-            if c.contains(.content), try !c.decodeNil(forKey: .content), (try? c.decode(String.self, forKey: .content)) == nil {
-                guard (try? c.nestedUnkeyedContainer(forKey: .content)) != nil else {
-                    throw DecodingError.typeMismatch(String.self, .init(
-                        codingPath: c.codingPath + [Keys.content], debugDescription: "'\(DecodingErrorDescription.path(c.codingPath + [Keys.content]))' must be a string or a list of content parts"))
+            if c.contains(.content), try !c.decodeNil(forKey: .content) {
+                if let string = try? c.decode(String.self, forKey: .content) {
+                    text = string
+                } else {
+                    guard (try? c.nestedUnkeyedContainer(forKey: .content)) != nil else {
+                        throw DecodingError.typeMismatch(String.self, .init(
+                            codingPath: c.codingPath + [Keys.content], debugDescription: "'\(DecodingErrorDescription.path(c.codingPath + [Keys.content]))' must be a string or a list of content parts"))
+                    }
+                    // Parts of other shapes (images, audio) are the upstream's to judge; they carry no text here.
+                    if role == "user", let parts = try? c.decode([Part].self, forKey: .content) {
+                        text = parts.compactMap(\.text).joined(separator: "\n")
+                    }
                 }
             }
         }
