@@ -86,7 +86,7 @@ let package = Package(
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
         ]),
         // The evaluation harness (paper's Table 3 conditions).
-        .target(name: "FewShotEval", dependencies: ["FewShotCore", "FewShotData", "LLMBackends", "DPAccounting"]),
+        .target(name: "FewShotEval", dependencies: ["FewShotCore", "FewShotData", "LLMBackends", "DPAccounting", "FewShotSelection"]),
         // In-process deterministic fake model, for unit tests only.
         .target(name: "FewShotTestSupport", dependencies: [
             "FewShotCore",

@@ -61,6 +61,9 @@ struct Eval: AsyncParsableCommand {
     @Option(help: "Real training examples per label in the real-examples condition.")
     var shots: Int = 1
 
+    @Option(help: "G of the pool conditions pool-knn-<e> and pool-random-<e>: a DP pool of G disjoint groups (gen --groups), one set each, at the cost of one set.")
+    var poolGroups: Int = 8
+
     @OptionGroup var generator: GeneratorOptions
 
     @Flag(help: "Seed the generator's noise with each run's seed: reproducible, and NOT private.")
@@ -81,6 +84,7 @@ struct Eval: AsyncParsableCommand {
         if !test.isEmpty, test.count != tasks.count { throw ValidationError("--test: give one file per --task (\(tasks.count)), got \(test.count)") }
         _ = try settings()
         if shots < 1 { throw ValidationError("--shots must be at least 1, got \(shots)") }
+        if poolGroups < 1 { throw ValidationError("--pool-groups must be at least 1, got \(poolGroups)") }
     }
 
     func settings() throws -> EvalSettings {
@@ -95,7 +99,7 @@ struct Eval: AsyncParsableCommand {
             chosen = try conditions.split(separator: ",").map { part in
                 let id = part.trimmingCharacters(in: .whitespaces)
                 guard let condition = EvalCondition(id: id) else {
-                    throw ValidationError("--conditions: unknown condition '\(id)'; use zero-shot, eps-0, eps-<epsilon>, eps-inf or real")
+                    throw ValidationError("--conditions: unknown condition '\(id)'; use zero-shot, eps-0, eps-<epsilon>, eps-inf, real, pool-knn-<epsilon> or pool-random-<epsilon>")
                 }
                 return condition
             }
@@ -145,7 +149,8 @@ struct Eval: AsyncParsableCommand {
                 if let plan { warn("eval: task \(template.name): \(plan.reason)") }
                 let dpSource = GeneratedDemonstrationSource(
                     task: template, model: connected.model, privateData: trainSet.examples, settings: generation,
-                    reproducibleNoise: reproducibleNoise, accountant: generator.accountant.accountant, progress: Evaluation.standardError)
+                    reproducibleNoise: reproducibleNoise, accountant: generator.accountant.accountant, poolGroups: poolGroups,
+                    progress: Evaluation.standardError)
                 let source = TaskDemonstrationSource(
                     task: template, train: trainSet.examples, model: connected.model, shotsPerLabel: shots,
                     publicMaxTokens: generator.maxTokens, generator: dpSource)

@@ -81,7 +81,7 @@ extension EvalCondition {
     public var readsTrainingData: Bool {
         switch self {
         case .zeroShot, .publicOnly: return false
-        case .privateGenerated, .nonPrivateGenerated, .realExamples: return true
+        case .privateGenerated, .nonPrivateGenerated, .realExamples, .poolSelected, .poolRandom: return true
         }
     }
 }

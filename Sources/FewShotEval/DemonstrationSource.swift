@@ -1,19 +1,31 @@
 import FewShotCore
+import FewShotSelection
 
 /// Demonstrations for one (condition, seed) cell of an evaluation.
 ///
 /// `containsPrivateText` is true when the texts are real private examples: the harness then uses them
 /// in prompts but never writes them to its output. `notes` are public details recorded with the
-/// result (noise multipliers, generation settings, "not private").
-public struct EvalDemonstrations: Sendable, Hashable {
+/// result (noise multipliers, generation settings, "not private"). With a `selector` the
+/// demonstrations are a pool, and each test example is classified with the selector's choice for
+/// its text (FewShotSelection, as `fewshot serve` selects).
+public struct EvalDemonstrations: Sendable {
     public var demonstrations: [Demonstration]
     public var containsPrivateText: Bool
     public var notes: [String: String]
+    public var selector: DemonstrationSelector?
 
-    public init(demonstrations: [Demonstration], containsPrivateText: Bool = false, notes: [String: String] = [:]) {
+    public init(
+        demonstrations: [Demonstration], containsPrivateText: Bool = false, notes: [String: String] = [:], selector: DemonstrationSelector? = nil
+    ) {
         self.demonstrations = demonstrations
         self.containsPrivateText = containsPrivateText
         self.notes = notes
+        self.selector = selector
+    }
+
+    /// The demonstrations a test example with `text` is classified with.
+    public func demonstrations(for text: String) -> [Demonstration] {
+        selector?.select(for: text) ?? demonstrations
     }
 }
 

@@ -13,6 +13,11 @@ public enum EvalCondition: Sendable, Hashable, Codable, Comparable, CustomString
     case nonPrivateGenerated
     /// One real training example per label, sampled with the seed. Not private.
     case realExamples
+    /// A DP pool at this epsilon (`gen --groups`: disjoint groups, the cost of one set); each test
+    /// example gets the pool's demonstrations most similar to it (BM25, one per label).
+    case poolSelected(epsilon: Double)
+    /// The same pool, one demonstration per label drawn at random with the seed, fixed for the cell.
+    case poolRandom(epsilon: Double)
 
     /// The paper's columns for a list of epsilons.
     public static func standard(epsilons: [Double] = [1, 2, 4, 8]) -> [EvalCondition] {
@@ -27,6 +32,8 @@ public enum EvalCondition: Sendable, Hashable, Codable, Comparable, CustomString
         case .privateGenerated(let epsilon): return "eps-\(Self.format(epsilon))"
         case .nonPrivateGenerated: return "eps-inf"
         case .realExamples: return "real-shots"
+        case .poolSelected(let epsilon): return "pool-knn-\(Self.format(epsilon))"
+        case .poolRandom(let epsilon): return "pool-random-\(Self.format(epsilon))"
         }
     }
 
@@ -38,6 +45,8 @@ public enum EvalCondition: Sendable, Hashable, Codable, Comparable, CustomString
         case .privateGenerated(let epsilon): return "ε=\(Self.format(epsilon))"
         case .nonPrivateGenerated: return "ε=∞"
         case .realExamples: return "real (non-private)"
+        case .poolSelected(let epsilon): return "pool ε=\(Self.format(epsilon)), selected"
+        case .poolRandom(let epsilon): return "pool ε=\(Self.format(epsilon)), random"
         }
     }
 
@@ -48,7 +57,7 @@ public enum EvalCondition: Sendable, Hashable, Codable, Comparable, CustomString
         switch self {
         case .zeroShot, .realExamples: return nil
         case .publicOnly: return 0
-        case .privateGenerated(let epsilon): return epsilon
+        case .privateGenerated(let epsilon), .poolSelected(let epsilon), .poolRandom(let epsilon): return epsilon
         case .nonPrivateGenerated: return .infinity
         }
     }
@@ -61,19 +70,26 @@ public enum EvalCondition: Sendable, Hashable, Codable, Comparable, CustomString
         case "eps-inf", "inf": self = .nonPrivateGenerated
         case "real-shots", "real": self = .realExamples
         default:
+            for (prefix, make) in [("pool-knn-", EvalCondition.poolSelected), ("pool-random-", EvalCondition.poolRandom)] where id.hasPrefix(prefix) {
+                guard let epsilon = Double(id.dropFirst(prefix.count)), epsilon > 0, epsilon.isFinite else { return nil }
+                self = make(epsilon)
+                return
+            }
             let number = id.hasPrefix("eps-") ? String(id.dropFirst(4)) : id
             guard let epsilon = Double(number), epsilon > 0, epsilon.isFinite else { return nil }
             self = .privateGenerated(epsilon: epsilon)
         }
     }
 
-    private var rank: (Int, Double) {
+    private var rank: (Int, Double, Int) {
         switch self {
-        case .zeroShot: return (0, 0)
-        case .publicOnly: return (1, 0)
-        case .privateGenerated(let epsilon): return (2, epsilon)
-        case .nonPrivateGenerated: return (3, 0)
-        case .realExamples: return (4, 0)
+        case .zeroShot: return (0, 0, 0)
+        case .publicOnly: return (1, 0, 0)
+        case .privateGenerated(let epsilon): return (2, epsilon, 0)
+        case .poolRandom(let epsilon): return (2, epsilon, 1)
+        case .poolSelected(let epsilon): return (2, epsilon, 2)
+        case .nonPrivateGenerated: return (3, 0, 0)
+        case .realExamples: return (4, 0, 0)
         }
     }
 

@@ -84,7 +84,9 @@ public struct Evaluation: Sendable {
                 progress("\(name): getting demonstrations")
                 let demonstrations = try await task.demonstrations.demonstrations(for: condition, seed: seed)
                 let classifyStart = ContinuousClock.now
-                let tally = try await classify(examples, demonstrations: demonstrations.demonstrations, scorer: scorer!, labelIndex: labelIndex, name: name)
+                let tally = try await demonstrations.selector == nil
+                    ? classify(examples, demonstrations: demonstrations.demonstrations, scorer: scorer!, labelIndex: labelIndex, name: name)
+                    : classifySelecting(examples, demonstrations: demonstrations, scorer: scorer!, labelIndex: labelIndex, name: name)
                 let classifying = classifyStart.duration(to: .now)
                 let elapsed = start.duration(to: .now)
                 let cell = EvalCellResult(
@@ -93,7 +95,9 @@ public struct Evaluation: Sendable {
                     contentFreeProbabilities: tally.contentFree,
                     demonstrations: demonstrations.containsPrivateText ? nil : demonstrations.demonstrations,
                     notes: demonstrations.notes, seconds: Self.seconds(elapsed), classificationSeconds: Self.seconds(classifying),
-                    classifications: examples.count + ContextualCalibration.contentFreeInputs.count,
+                    classifications: demonstrations.selector == nil
+                        ? examples.count + ContextualCalibration.contentFreeInputs.count
+                        : examples.count * (1 + ContextualCalibration.contentFreeInputs.count),
                     fingerprint: fingerprint
                 )
                 try cache.store(cell, condition: condition)
@@ -127,6 +131,36 @@ public struct Evaluation: Sendable {
                 progress("\(name): \(position + 1)/\(examples.count) classified")
             }
         }
+        return tally
+    }
+
+    /// Classification with demonstrations chosen per test example: each example is calibrated with
+    /// the content-free inputs under its own demonstrations (the prompt prefix they share stays in
+    /// the server's cache), so calibration means what it means for a fixed set.
+    func classifySelecting(
+        _ examples: [LabeledExample], demonstrations pool: EvalDemonstrations, scorer: LabelScorer, labelIndex: [String: Int], name: String
+    ) async throws -> Tally {
+        var tally = Tally()
+        var contentFreeSum: [Double] = []
+        let every = max(1, examples.count / 10)
+        for (position, example) in examples.enumerated() {
+            let demonstrations = pool.demonstrations(for: example.text)
+            let probabilities = try await scorer.labelProbabilities(demonstrations: demonstrations, query: example.text)
+            var vectors: [[Double]] = []
+            for input in ContextualCalibration.contentFreeInputs {
+                vectors.append(try await scorer.labelProbabilities(demonstrations: demonstrations, query: input))
+            }
+            let calibration = ContextualCalibration(contentFreeVectors: vectors)
+            contentFreeSum = contentFreeSum.isEmpty ? calibration.contentFreeProbabilities : zip(contentFreeSum, calibration.contentFreeProbabilities).map(+)
+            let truth = labelIndex[example.label]!
+            if ContextualCalibration.predictedLabel(probabilities) == truth { tally.correct += 1 }
+            if ContextualCalibration.predictedLabel(calibration.calibrated(probabilities)) == truth { tally.correctCalibrated += 1 }
+            if (position + 1) % every == 0 && position + 1 < examples.count {
+                progress("\(name): \(position + 1)/\(examples.count) classified (demonstrations selected per example)")
+            }
+        }
+        // Recorded: the mean content-free probabilities over the examples.
+        tally.contentFree = contentFreeSum.map { $0 / Double(max(1, examples.count)) }
         return tally
     }
 

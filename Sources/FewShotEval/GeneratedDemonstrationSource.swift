@@ -1,5 +1,6 @@
 import DPAccounting
 import FewShotCore
+import FewShotSelection
 import Foundation
 
 /// Demonstrations of the DP conditions from FewShotCore's ``DemonstrationGenerator``.
@@ -22,12 +23,16 @@ public struct GeneratedDemonstrationSource: DemonstrationSource {
     private let privateData: [LabeledExample]
     private let progress: @Sendable (String) -> Void
     private let sigmas = SigmaMemo()
+    /// G of the pool conditions (`pool-knn-E`, `pool-random-E`): disjoint groups, one set each.
+    public let poolGroups: Int
+    private let pools = PoolMemo()
 
     public init(
         task: TaskTemplate, model: any LanguageModel, privateData: [LabeledExample], settings: GenerationSettings,
-        reproducibleNoise: Bool = false, accountant: any PrivacyAccountant = DefaultAccountant(),
+        reproducibleNoise: Bool = false, accountant: any PrivacyAccountant = DefaultAccountant(), poolGroups: Int = 8,
         progress: @escaping @Sendable (String) -> Void = { _ in }
     ) {
+        self.poolGroups = max(1, poolGroups)
         self.task = task
         self.model = model
         self.privateData = privateData
@@ -49,11 +54,53 @@ public struct GeneratedDemonstrationSource: DemonstrationSource {
         let perLabel = s.batchesByLabel.isEmpty ? "" : "M_y=\(s.batchesByLabel.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" });"
         let limit = s.maxExampleTokens.map { "maxExampleTokens=\($0);" } ?? ""
         return "M=\(s.batches);\(perLabel)\(limit)N=\(s.batchSize);T=\(s.maxTokens);mech=\(s.mechanism.rawValue);vocab=\(s.vocabulary.rawValue);k=\(s.topK);"
-            + "sampling=\(s.sampling.rawValue);scheme=\(s.subsampleScheme.rawValue);labels=\(s.labels);seededNoise=\(reproducibleNoise);acct=\(accountant.name)"
+            + "sampling=\(s.sampling.rawValue);scheme=\(s.subsampleScheme.rawValue);labels=\(s.labels);seededNoise=\(reproducibleNoise);acct=\(accountant.name);poolGroups=\(poolGroups)"
     }
 
     public func demonstrations(for condition: EvalCondition, seed: UInt64) async throws -> EvalDemonstrations {
+        switch condition {
+        case .poolSelected(let epsilon):
+            let pool = try await pool(epsilon: epsilon, seed: seed)
+            let labels = Set(settings.labels).count
+            let rule = DemonstrationSelection(k: labels, by: .similarity, balanced: true)
+            var notes = pool.notes
+            notes["selection"] = "per test example: \(rule) (BM25 on the example's text), from a pool of \(pool.demonstrations.count)"
+            return EvalDemonstrations(demonstrations: pool.demonstrations, notes: notes, selector: DemonstrationSelector(pool: pool.demonstrations, rule: rule))
+        case .poolRandom(let epsilon):
+            let pool = try await pool(epsilon: epsilon, seed: seed)
+            var random = SplitMix64(seed: seed, stream: 3)
+            let chosen = task.labels.map(\.name).compactMap { label -> Demonstration? in
+                let candidates = pool.demonstrations.filter { $0.label == label }
+                return candidates.isEmpty ? nil : candidates[Int(random.next() % UInt64(candidates.count))]
+            }
+            var notes = pool.notes
+            notes["selection"] = "one per label drawn at random (seed \(seed)) from a pool of \(pool.demonstrations.count), fixed for the cell"
+            return EvalDemonstrations(demonstrations: chosen, notes: notes)
+        default:
+            return try await generated(condition, seed: seed, groups: 1)
+        }
+    }
+
+    /// The pool of the pool conditions at `epsilon` for `seed`, generated once for both of them.
+    private func pool(epsilon: Double, seed: UInt64) async throws -> EvalDemonstrations {
+        if let known = pools.value(epsilon: epsilon, seed: seed) { return known }
+        let pool = try await generated(.privateGenerated(epsilon: epsilon), seed: seed, groups: poolGroups)
+        pools.store(pool, epsilon: epsilon, seed: seed)
+        return pool
+    }
+
+    /// The generator's demonstrations for `condition`; with `groups` > 1 a pool as `gen --groups`
+    /// makes it (each group's M capped at its expected size |D_y|/(G*N)).
+    private func generated(_ condition: EvalCondition, seed: UInt64, groups: Int) async throws -> EvalDemonstrations {
         var settings = self.settings
+        let oneSetCounts = Dictionary(grouping: privateData, by: \.label).mapValues(\.count)
+        if groups > 1 {
+            settings.groups = groups
+            settings.labels = Array(Array(repeating: settings.labels, count: groups).joined())
+            for label in Set(settings.labels) {
+                settings.batchesByLabel[label] = max(1, min(settings.batches(for: label), (oneSetCounts[label] ?? 0) / (groups * settings.batchSize)))
+            }
+        }
         var notes: [String: String] = [
             "settings": "M=\(settings.batches) N=\(settings.batchSize) T=\(settings.maxTokens) \(settings.mechanism.rawValue) \(settings.vocabulary.rawValue) top-\(settings.topK) \(settings.sampling.rawValue)/\(settings.subsampleScheme.rawValue)",
             "noise": reproducibleNoise ? "seeded with \(seed): NOT private (reproducible experiment)" : "system secure generator",
@@ -89,8 +136,8 @@ public struct GeneratedDemonstrationSource: DemonstrationSource {
             notes["privacy"] = "sigma = 0: NOT private"
         case .publicOnly:
             settings.privacy = .publicOnly
-        case .zeroShot, .realExamples:
-            throw EvalError.invalidSetting("condition \(condition.id) does not use the generator")
+        case .zeroShot, .realExamples, .poolSelected, .poolRandom:
+            throw EvalError.invalidSetting("condition \(condition.id) does not use the generator directly")
         }
         let generator = DemonstrationGenerator(model: model, task: task, settings: settings, noise: reproducibleNoise ? .seeded(seed) : .secure())
         let name = "\(task.name) \(condition.id) seed \(seed)"
@@ -102,8 +149,18 @@ public struct GeneratedDemonstrationSource: DemonstrationSource {
         })
         notes["tokens"] = result.tokensReleased.map(String.init).joined(separator: " ")
         notes["generation seconds"] = String(format: "%.1f", Double(result.elapsed.components.seconds) + Double(result.elapsed.components.attoseconds) * 1e-18)
+        if groups > 1 { notes["pool"] = "\(groups) disjoint groups, \(result.demonstrations.count) demonstrations, the privacy cost of one set" }
         return EvalDemonstrations(demonstrations: result.demonstrations, notes: notes)
     }
+}
+
+/// Pools already generated, by (epsilon, seed), so `pool-knn` and `pool-random` share one.
+final class PoolMemo: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pools: [String: EvalDemonstrations] = [:]
+
+    func value(epsilon: Double, seed: UInt64) -> EvalDemonstrations? { lock.withLock { pools["\(epsilon)|\(seed)"] } }
+    func store(_ pool: EvalDemonstrations, epsilon: Double, seed: UInt64) { lock.withLock { pools["\(epsilon)|\(seed)"] = pool } }
 }
 
 /// Noise multipliers already calibrated, so seeds of one epsilon and label counts do not repeat the search.

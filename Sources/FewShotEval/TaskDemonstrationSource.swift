@@ -42,7 +42,7 @@ public struct TaskDemonstrationSource: DemonstrationSource {
             return try await publicDemonstrations()
         case .realExamples:
             return try realDemonstrations(seed: seed)
-        case .privateGenerated, .nonPrivateGenerated:
+        case .privateGenerated, .nonPrivateGenerated, .poolSelected, .poolRandom:
             guard let generator else { throw EvalError.conditionNeedsGenerator(condition) }
             return try await generator.demonstrations(for: condition, seed: seed)
         }
