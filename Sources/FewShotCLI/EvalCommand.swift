@@ -61,6 +61,9 @@ struct Eval: AsyncParsableCommand {
     @Option(help: "Real training examples per label in the real-examples condition.")
     var shots: Int = 1
 
+    @Option(help: "Target delta of the DP conditions (default: 1/|D_y| of the smallest label's released DP count, as fewshot gen).")
+    var delta: Double?
+
     @Option(help: "G of the pool conditions pool-knn-<e> and pool-random-<e>: a DP pool of G disjoint groups (gen --groups), one set each, at the cost of one set.")
     var poolGroups: Int = 8
 
@@ -85,6 +88,7 @@ struct Eval: AsyncParsableCommand {
         _ = try settings()
         if shots < 1 { throw ValidationError("--shots must be at least 1, got \(shots)") }
         if poolGroups < 1 { throw ValidationError("--pool-groups must be at least 1, got \(poolGroups)") }
+        if let delta, !(delta > 0 && delta < 1) { throw ValidationError("--delta must be in (0, 1), got \(delta)") }
     }
 
     func settings() throws -> EvalSettings {
@@ -150,7 +154,7 @@ struct Eval: AsyncParsableCommand {
                 let dpSource = GeneratedDemonstrationSource(
                     task: template, model: connected.model, privateData: trainSet.examples, settings: generation,
                     reproducibleNoise: reproducibleNoise, accountant: generator.accountant.accountant, poolGroups: poolGroups,
-                    progress: Evaluation.standardError)
+                    delta: delta, progress: Evaluation.standardError)
                 let source = TaskDemonstrationSource(
                     task: template, train: trainSet.examples, model: connected.model, shotsPerLabel: shots,
                     publicMaxTokens: generator.maxTokens, generator: dpSource)

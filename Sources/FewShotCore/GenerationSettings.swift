@@ -198,7 +198,7 @@ public enum GenerationError: Error, Sendable, Hashable, CustomStringConvertible 
         case .emptyCandidateSet(let label): return "the public prompt for label '\(label)' returned no candidate tokens"
         case .singleExampleLabel(let label):
             let shown = label == TaskTemplate.extractionGroup ? "the data set" : "label '\(label)'"
-            return "\(shown) has only 1 example, so the default delta = 1/|D_y| = 1 would protect nothing; pass --delta (e.g. 1e-5), or leave the label out with --labels"
+            return "\(shown) has a count of 1 (with Poisson sampling: its released DP count, which is noisy for small labels), so the default delta = 1/|D_y| = 1 would protect nothing; pass --delta (e.g. 1e-5), or leave the label out with --labels"
         }
     }
 }

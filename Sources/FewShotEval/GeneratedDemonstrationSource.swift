@@ -26,12 +26,15 @@ public struct GeneratedDemonstrationSource: DemonstrationSource {
     /// G of the pool conditions (`pool-knn-E`, `pool-random-E`): disjoint groups, one set each.
     public let poolGroups: Int
     private let pools = PoolMemo()
+    /// Target delta; nil: 1/|D_y| of the smallest label (its released DP count), as `fewshot gen`.
+    public let delta: Double?
 
     public init(
         task: TaskTemplate, model: any LanguageModel, privateData: [LabeledExample], settings: GenerationSettings,
-        reproducibleNoise: Bool = false, accountant: any PrivacyAccountant = DefaultAccountant(), poolGroups: Int = 8,
+        reproducibleNoise: Bool = false, accountant: any PrivacyAccountant = DefaultAccountant(), poolGroups: Int = 8, delta: Double? = nil,
         progress: @escaping @Sendable (String) -> Void = { _ in }
     ) {
+        self.delta = delta
         self.poolGroups = max(1, poolGroups)
         self.task = task
         self.model = model
@@ -54,7 +57,7 @@ public struct GeneratedDemonstrationSource: DemonstrationSource {
         let perLabel = s.batchesByLabel.isEmpty ? "" : "M_y=\(s.batchesByLabel.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" });"
         let limit = s.maxExampleTokens.map { "maxExampleTokens=\($0);" } ?? ""
         return "M=\(s.batches);\(perLabel)\(limit)N=\(s.batchSize);T=\(s.maxTokens);mech=\(s.mechanism.rawValue);vocab=\(s.vocabulary.rawValue);k=\(s.topK);"
-            + "sampling=\(s.sampling.rawValue);scheme=\(s.subsampleScheme.rawValue);labels=\(s.labels);seededNoise=\(reproducibleNoise);acct=\(accountant.name);poolGroups=\(poolGroups)"
+            + "sampling=\(s.sampling.rawValue);scheme=\(s.subsampleScheme.rawValue);labels=\(s.labels);seededNoise=\(reproducibleNoise);acct=\(accountant.name);poolGroups=\(poolGroups)" + (delta.map { ";delta=\($0)" } ?? "")
     }
 
     public func demonstrations(for condition: EvalCondition, seed: UInt64) async throws -> EvalDemonstrations {
@@ -121,7 +124,7 @@ public struct GeneratedDemonstrationSource: DemonstrationSource {
                     + release.counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             }
             let plan = PrivacyPlan(settings: settings, examplesPerLabel: counts)
-            let delta = try PrivacyPlan.defaultDelta(labels: settings.labels, examplesPerLabel: planned)
+            let delta = try self.delta ?? PrivacyPlan.defaultDelta(labels: settings.labels, examplesPerLabel: planned)
             let byLabel = try sigmas.value(epsilon: epsilon, counts: planned) {
                 try plan.calibratedNoiseMultipliers(epsilon: epsilon, delta: delta, accountant: accountant)
             }
@@ -130,7 +133,7 @@ public struct GeneratedDemonstrationSource: DemonstrationSource {
             notes["sigma"] = byLabel.sorted { $0.key < $1.key }.map { "\($0.key)=\(String(format: "%.4f", $0.value))" }.joined(separator: " ")
             notes["noise std"] = byLabel.keys.sorted().map { "\($0)=\(String(format: "%.4f", noisy.noiseStandardDeviation(label: $0) ?? 0))" }.joined(separator: " ")
             notes["M"] = byLabel.keys.sorted().map { "\($0)=\(settings.batches(for: $0))" }.joined(separator: " ")
-            notes["delta"] = String(format: "%.3g (1/|D_y| of the smallest label's released count)", delta)
+            notes["delta"] = self.delta == nil ? String(format: "%.3g (1/|D_y| of the smallest label's released count)", delta) : String(format: "%.3g (given)", delta)
         case .nonPrivateGenerated:
             settings.privacy = .noNoise
             notes["privacy"] = "sigma = 0: NOT private"
