@@ -50,12 +50,38 @@ public enum TaskFile {
         ])
     }()
 
-    /// Finds `name` (or `name.yaml`, `name.yml`, `name.json`) in `directory`, or loads `name` as a path.
+    /// Where the shipped task files are when `--prompts` does not have a task: installed beside the
+    /// binary (`<bin>/../share/fewshot/prompts`), else the source checkout the binary was built from
+    /// (`prompts/` at the repository root), so `fewshot gen --task trec` works from any directory.
+    public static var shippedDirectories: [URL] {
+        var directories: [URL] = []
+        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+        directories.append(executable.deletingLastPathComponent().appendingPathComponent("../share/fewshot/prompts").standardized)
+        let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        directories.append(checkout.appendingPathComponent("prompts"))
+        return directories
+    }
+
+    /// Finds `name` (or `name.yaml`, `name.yml`, `name.json`) in `directory` (which adds to and
+    /// overrides the shipped tasks), then in ``shippedDirectories``; or loads `name` as a path.
     public static func find(_ name: String, in directory: URL) throws -> TaskTemplate {
         let manager = FileManager.default
         if name.contains("/") || manager.fileExists(atPath: name) && !manager.fileExists(atPath: directory.appendingPathComponent(name).path) {
             return try load(URL(fileURLWithPath: name))
         }
+        let searched = [directory] + shippedDirectories.filter { $0.standardized.path != directory.standardized.path }
+        for directory in searched {
+            if let task = try find(name, inOnly: directory) { return task }
+        }
+        let known = Set(searched.flatMap(available(in:))).sorted().joined(separator: ", ")
+        throw TaskFileError(
+            file: directory.appendingPathComponent(name).path,
+            problem: "no such task; tasks in \(searched.map(\.path).joined(separator: ", ")): \(known.isEmpty ? "none" : known)")
+    }
+
+    /// The task `name` in `directory` alone, nil if it has no such file.
+    static func find(_ name: String, inOnly directory: URL) throws -> TaskTemplate? {
+        let manager = FileManager.default
         for candidate in [name, "\(name).yaml", "\(name).yml", "\(name).json"] {
             let url = directory.appendingPathComponent(candidate)
             guard manager.fileExists(atPath: url.path) else { continue }
@@ -69,8 +95,7 @@ public enum TaskFile {
             }
             return task
         }
-        let known = available(in: directory).joined(separator: ", ")
-        throw TaskFileError(file: directory.appendingPathComponent(name).path, problem: "no such task; tasks in \(directory.path): \(known.isEmpty ? "none" : known)")
+        return nil
     }
 
     /// Task names (file names without extension) in `directory`.
