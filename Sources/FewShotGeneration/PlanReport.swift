@@ -95,7 +95,12 @@ public struct PlanReport: Sendable, Encodable {
         labelCounts = settings.labelCounts.map(GenerationRecord.LabelCounts.init)
         firstStepSeconds = Double((settings.largestBatchCount + 1) * promptTokens) / planner.tokensPerSecond
         if settings.sampling == .partition, settings.privacy != .publicOnly {
-            let parallel = settings.largestBatchCount + 1
+            // Planned on a preview of the exact counts, M may grow when gen plans again with the
+            // released counts (a label whose M is all its examples moves with its count's noise):
+            // room for three standard deviations of that noise.
+            let preview = prepared.batchPlan != nil && (settings.labelCounts.map { !$0.isReleased } ?? false)
+            let headroom = preview ? Int((3 * (settings.labelCounts?.noiseMultiplier ?? 0) / Double(max(1, settings.batchSize))).rounded(.up)) : 0
+            let parallel = settings.largestBatchCount + 1 + headroom
             let perSlot = BatchPlanner.contextPerSlot(task: prepared.task, settings: settings)
             server = Server(
                 parallel: parallel, ctxSize: parallel * perSlot,
