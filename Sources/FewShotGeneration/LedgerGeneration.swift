@@ -115,7 +115,7 @@ public struct LedgerGeneration: Sendable {
                 privateData: prepared.dataset.examples, resume: start.resumeFrom,
                 onToken: { checkpoint in
                     if let ledger, let reservation {
-                        try ledger.checkpoint(reservation, demonstration: checkpoint.demonstration, released: checkpoint.tokens, finished: checkpoint.finished)
+                        try await ledger.checkpoint(reservation, demonstration: checkpoint.demonstration, released: checkpoint.tokens, finished: checkpoint.finished)
                     }
                     onToken?(checkpoint)
                     try Task.checkCancellation()

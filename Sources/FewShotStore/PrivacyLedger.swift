@@ -123,29 +123,37 @@ extension FewShotStore {
     /// new ones). Call it before a token leaves the process: what is not checkpointed was not released.
     /// `finished` records that the demonstration stopped.
     public func checkpoint(_ reservation: Reservation, demonstration position: Int, released: [Token], finished: Bool) throws {
-        try pool.write { db in
-            try Self.requireOwnedRunning(db, reservation.id, operation: "checkpoint")
-            guard let row = try Row.fetchOne(db, sql: "SELECT maxTokens, releasedCount, finished FROM demonstration_slot WHERE generation = ? AND position = ?",
-                                             arguments: [reservation.id, position]) else {
-                throw StoreError.invalidCheckpoint("generation \(reservation.id) has no demonstration \(position)")
-            }
-            let maxTokens: Int = row["maxTokens"]
-            let releasedCount: Int = row["releasedCount"]
-            let wasFinished: Bool = row["finished"]
-            guard !wasFinished else {
-                throw StoreError.invalidCheckpoint("demonstration \(position) of generation \(reservation.id) already finished")
-            }
-            guard released.count >= releasedCount else {
-                throw StoreError.invalidCheckpoint("demonstration \(position) already released \(releasedCount) tokens; a checkpoint of \(released.count) would take some back")
-            }
-            guard released.count <= maxTokens else {
-                throw StoreError.invalidCheckpoint("demonstration \(position) planned at most \(maxTokens) tokens, got \(released.count)")
-            }
-            try db.execute(sql: """
-                UPDATE demonstration_slot SET releasedCount = ?, released = ?, finished = ? WHERE generation = ? AND position = ?
-                """, arguments: [released.count, try JSONCoding.string(released), finished, reservation.id, position])
-            try db.execute(sql: "UPDATE generation SET updated = ? WHERE id = ?", arguments: [Date(), reservation.id])
+        try pool.write { db in try Self.checkpoint(db, reservation, position: position, released: released, finished: finished) }
+    }
+
+    /// ``checkpoint(_:demonstration:released:finished:)`` for async callers: the write (a synced
+    /// SQLite commit per token) waits on GRDB's writer, not on a thread of Swift's cooperative pool.
+    public func checkpoint(_ reservation: Reservation, demonstration position: Int, released: [Token], finished: Bool) async throws {
+        try await pool.write { db in try Self.checkpoint(db, reservation, position: position, released: released, finished: finished) }
+    }
+
+    static func checkpoint(_ db: Database, _ reservation: Reservation, position: Int, released: [Token], finished: Bool) throws {
+        try Self.requireOwnedRunning(db, reservation.id, operation: "checkpoint")
+        guard let row = try Row.fetchOne(db, sql: "SELECT maxTokens, releasedCount, finished FROM demonstration_slot WHERE generation = ? AND position = ?",
+                                         arguments: [reservation.id, position]) else {
+            throw StoreError.invalidCheckpoint("generation \(reservation.id) has no demonstration \(position)")
         }
+        let maxTokens: Int = row["maxTokens"]
+        let releasedCount: Int = row["releasedCount"]
+        let wasFinished: Bool = row["finished"]
+        guard !wasFinished else {
+            throw StoreError.invalidCheckpoint("demonstration \(position) of generation \(reservation.id) already finished")
+        }
+        guard released.count >= releasedCount else {
+            throw StoreError.invalidCheckpoint("demonstration \(position) already released \(releasedCount) tokens; a checkpoint of \(released.count) would take some back")
+        }
+        guard released.count <= maxTokens else {
+            throw StoreError.invalidCheckpoint("demonstration \(position) planned at most \(maxTokens) tokens, got \(released.count)")
+        }
+        try db.execute(sql: """
+            UPDATE demonstration_slot SET releasedCount = ?, released = ?, finished = ? WHERE generation = ? AND position = ?
+            """, arguments: [released.count, try JSONCoding.string(released), finished, reservation.id, position])
+        try db.execute(sql: "UPDATE generation SET updated = ? WHERE id = ?", arguments: [Date(), reservation.id])
     }
 
     /// Turns the reservation into spending and stores the demonstration set (id = the generation id).
