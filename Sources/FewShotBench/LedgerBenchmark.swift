@@ -3,6 +3,7 @@ import DPAccounting
 import FewShotCore
 import FewShotStore
 import Foundation
+import Synchronization
 
 /// `fewshot-bench ledger`: per-token checkpoint latency of concurrent generations while another
 /// generation reserves against the budget with an event the accountant has not seen (a PLD
@@ -80,19 +81,17 @@ struct LedgerBenchmark: ParsableCommand {
 }
 
 /// A flag set once from one thread and read from others.
-final class LockedFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    var isSet: Bool { lock.withLock { value } }
-    func set() { lock.withLock { value = true } }
+final class LockedFlag: Sendable {
+    private let value = Mutex(false)
+    var isSet: Bool { value.withLock { $0 } }
+    func set() { value.withLock { $0 = true } }
 }
 
 /// Latencies (ms) appended by several threads.
-final class LatencySamples: @unchecked Sendable {
-    private let lock = NSLock()
-    private var values: [Double] = []
-    func add(_ value: Double) { lock.withLock { values.append(value) } }
-    func drain() -> [Double] { lock.withLock { defer { values = [] }; return values } }
+final class LatencySamples: Sendable {
+    private let values = Mutex<[Double]>([])
+    func add(_ value: Double) { values.withLock { $0.append(value) } }
+    func drain() -> [Double] { values.withLock { values in defer { values = [] }; return values } }
 
     static func summary(_ values: [Double]) -> String {
         guard !values.isEmpty else { return "no samples" }

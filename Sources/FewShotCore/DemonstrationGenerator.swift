@@ -1,5 +1,6 @@
 import DPAccounting
 import Foundation
+import Synchronization
 
 /// Progress of a generation, reported after every released token.
 public struct GenerationProgress: Sendable {
@@ -373,9 +374,8 @@ public struct DemonstrationGenerator: Sendable {
 }
 
 /// Counts LLM calls across concurrent tasks.
-final class CallCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var count = 0
-    func add(_ n: Int) { lock.withLock { count += n } }
-    var value: Int { lock.withLock { count } }
+final class CallCounter: Sendable {
+    private let count = Mutex(0)
+    func add(_ n: Int) { count.withLock { $0 += n } }
+    var value: Int { count.withLock { $0 } }
 }

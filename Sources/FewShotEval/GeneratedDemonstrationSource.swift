@@ -2,6 +2,7 @@ import DPAccounting
 import FewShotCore
 import FewShotSelection
 import Foundation
+import Synchronization
 
 /// Demonstrations of the DP conditions from FewShotCore's ``DemonstrationGenerator``.
 ///
@@ -157,25 +158,23 @@ public struct GeneratedDemonstrationSource: DemonstrationSource {
     }
 }
 
-/// Pools already generated, by (epsilon, seed), so `pool-knn` and `pool-random` share one.
-final class PoolMemo: @unchecked Sendable {
-    private let lock = NSLock()
-    private var pools: [String: EvalDemonstrations] = [:]
-
-    func value(epsilon: Double, seed: UInt64) -> EvalDemonstrations? { lock.withLock { pools["\(epsilon)|\(seed)"] } }
-    func store(_ pool: EvalDemonstrations, epsilon: Double, seed: UInt64) { lock.withLock { pools["\(epsilon)|\(seed)"] = pool } }
-}
-
 /// Noise multipliers already calibrated, so seeds of one epsilon and label counts do not repeat the search.
-final class SigmaMemo: @unchecked Sendable {
-    private let lock = NSLock()
-    private var values: [String: [String: Double]] = [:]
+final class SigmaMemo: Sendable {
+    private let values = Mutex<[String: [String: Double]]>([:])
 
     func value(epsilon: Double, counts: [String: Int], compute: () throws -> [String: Double]) throws -> [String: Double] {
         let key = "\(epsilon)|" + counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-        if let known = lock.withLock({ values[key] }) { return known }
+        if let known = values.withLock({ $0[key] }) { return known }
         let value = try compute()
-        lock.withLock { values[key] = value }
+        values.withLock { $0[key] = value }
         return value
     }
+}
+
+/// Pools already generated, by (epsilon, seed), so `pool-knn` and `pool-random` share one.
+final class PoolMemo: Sendable {
+    private let pools = Mutex<[String: EvalDemonstrations]>([:])
+
+    func value(epsilon: Double, seed: UInt64) -> EvalDemonstrations? { pools.withLock { $0["\(epsilon)|\(seed)"] } }
+    func store(_ pool: EvalDemonstrations, epsilon: Double, seed: UInt64) { pools.withLock { $0["\(epsilon)|\(seed)"] = pool } }
 }

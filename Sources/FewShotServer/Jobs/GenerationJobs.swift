@@ -4,6 +4,7 @@ import FewShotStore
 import Foundation
 import LLMBackends
 import Logging
+import NIOConcurrencyHelpers
 
 /// The server's generation jobs: each runs a ``LedgerGeneration`` in the background from a private
 /// data file under the jobs data directory, with the same ledger as `fewshot gen`.
@@ -176,22 +177,25 @@ public actor GenerationJobs {
 }
 
 /// A job running in this process: its task and what the API shows while it runs.
-final class RunningJob: @unchecked Sendable {
-    private let lock = NSLock()
-    private var _task: Task<Void, Never>?
-    private var _cancelRequested = false
-    private var _llmCalls = 0
+final class RunningJob: Sendable {
+    private struct State {
+        var task: Task<Void, Never>?
+        var cancelRequested = false
+        var llmCalls = 0
+    }
+
+    private let state = NIOLockedValueBox(State())
 
     var task: Task<Void, Never>? {
-        get { lock.withLock { _task } }
-        set { lock.withLock { _task = newValue } }
+        get { state.withLockedValue { $0.task } }
+        set { state.withLockedValue { $0.task = newValue } }
     }
     var cancelRequested: Bool {
-        get { lock.withLock { _cancelRequested } }
-        set { lock.withLock { _cancelRequested = newValue } }
+        get { state.withLockedValue { $0.cancelRequested } }
+        set { state.withLockedValue { $0.cancelRequested = newValue } }
     }
     var llmCalls: Int {
-        get { lock.withLock { _llmCalls } }
-        set { lock.withLock { _llmCalls = newValue } }
+        get { state.withLockedValue { $0.llmCalls } }
+        set { state.withLockedValue { $0.llmCalls = newValue } }
     }
 }

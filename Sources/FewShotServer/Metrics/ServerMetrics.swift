@@ -1,6 +1,7 @@
 import CoreMetrics
 import Foundation
 import Metrics
+import NIOConcurrencyHelpers
 import Prometheus
 
 /// The server's metrics, recorded through swift-metrics into a Prometheus registry owned by this
@@ -81,11 +82,10 @@ struct RequestMetricsKey: Hashable {
     var status: Int
 }
 
-final class RequestMetricsCache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var cache: [RequestMetricsKey: (CoreMetrics.Counter, CoreMetrics.Timer)] = [:]
+final class RequestMetricsCache: Sendable {
+    private let cache = NIOLockedValueBox<[RequestMetricsKey: (CoreMetrics.Counter, CoreMetrics.Timer)]>([:])
 
     func withLock<T>(_ body: (inout [RequestMetricsKey: (CoreMetrics.Counter, CoreMetrics.Timer)]) -> T) -> T {
-        lock.withLock { body(&cache) }
+        cache.withLockedValue { body(&$0) }
     }
 }

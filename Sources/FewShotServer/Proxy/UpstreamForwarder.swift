@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
@@ -201,12 +202,11 @@ public struct UpstreamForwarder: Sendable {
 }
 
 /// A shared counter that spreads requests over a model's upstream URLs.
-final class RoundRobinCursor: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = 0
+final class RoundRobinCursor: Sendable {
+    private let value = NIOLockedValueBox(0)
 
     func next() -> Int {
-        lock.withLock {
+        value.withLockedValue { value in
             value &+= 1
             return value & Int.max
         }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 
 /// A counting semaphore for upstream requests with a bounded, first-come-first-served wait.
 ///
@@ -94,15 +95,14 @@ public final class UpstreamSlots: @unchecked Sendable {
 }
 
 /// One upstream slot, held from before the upstream call until the response body has been relayed.
-public final class SlotLease: @unchecked Sendable {
+public final class SlotLease: Sendable {
     private let slots: UpstreamSlots
-    private let lock = NSLock()
-    private var released = false
+    private let released = NIOLockedValueBox(false)
 
     fileprivate init(_ slots: UpstreamSlots) { self.slots = slots }
 
     public func release() {
-        let first: Bool = lock.withLock {
+        let first: Bool = released.withLockedValue { released in
             defer { released = true }
             return !released
         }
