@@ -22,7 +22,15 @@ public struct DefaultAccountant: PrivacyAccountant {
         pld.supports(event) || rdp.supports(event)
     }
 
+    /// PLD's answer, or RDP's when PLD cannot compute this event: besides the events it does not
+    /// support at all, a composition whose discretised loss outgrows PLD's grid limit (a tiny
+    /// sigma/sqrt(T) at q near 1 next to another mechanism) is only found out while composing.
+    /// RDP's epsilon is never smaller than PLD's, so the fallback only costs tightness.
     public func epsilon(for event: PrivacyEvent, delta: Double) throws -> Double {
-        try accountant(for: event).epsilon(for: event, delta: delta)
+        let chosen = accountant(for: event)
+        guard chosen.name == pld.name, rdp.supports(event) else { return try chosen.epsilon(for: event, delta: delta) }
+        do { return try pld.epsilon(for: event, delta: delta) } catch AccountingError.unsupportedEvent {
+            return try rdp.epsilon(for: event, delta: delta)
+        }
     }
 }
