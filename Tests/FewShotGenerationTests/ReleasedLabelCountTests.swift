@@ -38,6 +38,8 @@ import Testing
         let json = try #require(try JSONSerialization.jsonObject(with: Data(record.utf8)) as? [String: Any])
         let counts = try #require((json["label_counts"] as? [String: Any])?["counts"] as? [String: Int])
         #expect(counts == release.counts)
+        #expect((json["adjacency"] as? String)?.hasPrefix("add or remove one example") == true)
+        #expect(json["seeded_noise"] as? Bool == false && json["type"] as? String == "privacy" && json["M"] as? Int == 6)
         let q = try #require(((json["labels"] as? [String: Any])?["DESC"] as? [String: Any])?["q"] as? Double)
         #expect(q == 6.0 / 75)
         // The claimed epsilon includes the release (calibrated to 4 with it).
