@@ -174,7 +174,14 @@ public struct PrivacyPlan: Sendable, Hashable {
     public func calibratedNoiseMultipliers(epsilon: Double, delta: Double, accountant: any PrivacyAccountant) throws -> [String: Double] {
         var sigmas: [String: Double] = [:]
         for label in Set(settings.labels) {
-            sigmas[label] = try Calibration.noiseMultiplier(epsilon: epsilon, delta: delta, accountant: accountant, event: eventShape(label: label))
+            // Each label is calibrated at delta_y = min(delta, 1/|D_y|): a run-wide delta of 1/|D| of
+            // the smallest label can exceed a large label's sampling rate q, and a mechanism that
+            // exposes its subsample with probability q <= delta is (~0, delta)-DP at any sigma (the
+            // calibration then returns a tiny sigma). Labels are disjoint, so the run is still
+            // (epsilon, delta)-DP: each label meets epsilon at delta_y <= delta.
+            let size = examplesPerLabel[label] ?? 0
+            let labelDelta = size > 1 ? min(delta, 1 / Double(size)) : delta
+            sigmas[label] = try Calibration.noiseMultiplier(epsilon: epsilon, delta: labelDelta, accountant: accountant, event: eventShape(label: label))
         }
         return sigmas
     }

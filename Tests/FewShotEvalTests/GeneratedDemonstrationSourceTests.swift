@@ -36,7 +36,8 @@ import Testing
         let plan = PrivacyPlan(settings: settings, examplesPerLabel: ["World": 10, "Sports": 10])
         let delta = 1 / Double(counts.values.min()!)
         let expected = try ["Sports", "World"].map { label in
-            "\(label)=" + String(format: "%.4f", try Calibration.noiseMultiplier(epsilon: 4, delta: delta, accountant: RDPAccountant(), event: plan.eventShape(label: label)))
+            "\(label)=" + String(format: "%.4f", try Calibration.noiseMultiplier(
+                epsilon: 4, delta: min(delta, 1 / Double(counts[label]!)), accountant: RDPAccountant(), event: plan.eventShape(label: label)))
         }.joined(separator: " ")
         #expect(result.notes["sigma"] == expected)
         #expect(result.notes["noise"]?.contains("NOT private") == true)
