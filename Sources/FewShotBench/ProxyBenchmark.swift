@@ -59,25 +59,7 @@ struct ProxyBenchmark: AsyncParsableCommand {
         var quiet = Logger(label: "fewshot.bench.proxy")
         quiet.logLevel = .error
 
-        let (upstreamPorts, upstreamPortSink) = AsyncStream.makeStream(of: Int.self)
-        let (proxyPorts, proxyPortSink) = AsyncStream.makeStream(of: Int.self)
-        let upstream = FixedCompletionUpstream.application(logger: quiet) { upstreamPortSink.yield($0) }
-
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            // Service groups, so that the servers can be shut down gracefully at the end (cancelling
-            // them makes Hummingbird log errors about the child channels it was waiting on).
-            let upstreamService = ServiceGroup(configuration: .init(services: [upstream], logger: quiet))
-            group.addTask { try await upstreamService.run() }
-            var ports = upstreamPorts.makeAsyncIterator()
-            guard let upstreamPort = await ports.next() else { throw ValidationError("stub upstream did not start") }
-
-            let proxy = ProxyServer(configuration: Self.proxyConfiguration(upstreamPort: upstreamPort), logger: quiet)
-            let proxyApplication = proxy.makeApplication { proxyPortSink.yield($0) }
-            let proxyService = ServiceGroup(configuration: .init(services: [proxyApplication], logger: quiet))
-            group.addTask { try await proxyService.run() }
-            var proxyIterator = proxyPorts.makeAsyncIterator()
-            guard let proxyPort = await proxyIterator.next() else { throw ValidationError("proxy did not start") }
-
+        try await StubAndProxy.run(logger: quiet, configuration: Self.proxyConfiguration(upstreamPort:)) { upstreamPort, proxyPort in
             let direct = LoadTarget(host: "127.0.0.1", port: upstreamPort, path: "/v1/chat/completions", model: "stub", key: nil, connections: connections)
             let proxied = LoadTarget(host: "127.0.0.1", port: proxyPort, path: "/v1/chat/completions", model: "bench", key: Self.key, connections: connections)
 
@@ -125,9 +107,6 @@ struct ProxyBenchmark: AsyncParsableCommand {
             } else {
                 print("saturation with wrk: skipped (no executable at \(wrk); apt-get install wrk)")
             }
-            await proxyService.triggerGracefulShutdown()
-            await upstreamService.triggerGracefulShutdown()
-            try await group.waitForAll()
         }
     }
 

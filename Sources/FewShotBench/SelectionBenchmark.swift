@@ -117,30 +117,21 @@ struct SelectionBenchmark: AsyncParsableCommand {
     func proxied(pool: [Demonstration], task: TaskTemplate, rule: DemonstrationSelection, request: String) async throws {
         var quiet = Logger(label: "fewshot.bench.select")
         quiet.logLevel = .error
-        let (upstreamPorts, upstreamPortSink) = AsyncStream.makeStream(of: Int.self)
-        let (proxyPorts, proxyPortSink) = AsyncStream.makeStream(of: Int.self)
-        let upstream = FixedCompletionUpstream.application(logger: quiet) { upstreamPortSink.yield($0) }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            let upstreamService = ServiceGroup(configuration: .init(services: [upstream], logger: quiet))
-            group.addTask { try await upstreamService.run() }
-            var ports = upstreamPorts.makeAsyncIterator()
-            guard let upstreamPort = await ports.next() else { throw ValidationError("stub upstream did not start") }
-
-            let stub = Upstream(baseURLs: ["http://127.0.0.1:\(upstreamPort)/v1"], model: "stub")
-            let selecting = ServedModel(name: "select", upstream: stub, task: task, demonstrations: pool, demonstrationSource: "bench", selection: rule)
+        let stubModel = { (upstreamPort: Int) in Upstream(baseURLs: ["http://127.0.0.1:\(upstreamPort)/v1"], model: "stub") }
+        let selecting = { (upstreamPort: Int) in
+            ServedModel(name: "select", upstream: stubModel(upstreamPort), task: task, demonstrations: pool, demonstrationSource: "bench", selection: rule)
+        }
+        try await StubAndProxy.run(logger: quiet, configuration: { upstreamPort in
+            let selector = selecting(upstreamPort)
             // The fixed set: what the pool gives a request without common words (k demonstrations, balanced).
             let fixed = ServedModel(
-                name: "fixed", upstream: stub, task: task, demonstrations: selecting.selector?.select(for: "") ?? [], demonstrationSource: "bench")
-            let configuration = ProxyConfiguration(
+                name: "fixed", upstream: stubModel(upstreamPort), task: task,
+                demonstrations: selector.selector?.select(for: "") ?? [], demonstrationSource: "bench")
+            return ProxyConfiguration(
                 host: "127.0.0.1", port: 0, clientKeys: [ProxyBenchmark.key],
                 limits: ProxyLimits(upstreamTimeout: .seconds(5), maxConcurrentUpstream: 1024, maxQueueWait: .seconds(1)),
-                models: [fixed, selecting])
-            let proxy = ProxyServer(configuration: configuration, logger: quiet).makeApplication { proxyPortSink.yield($0) }
-            let proxyService = ServiceGroup(configuration: .init(services: [proxy], logger: quiet))
-            group.addTask { try await proxyService.run() }
-            var proxyIterator = proxyPorts.makeAsyncIterator()
-            guard let proxyPort = await proxyIterator.next() else { throw ValidationError("proxy did not start") }
-
+                models: [fixed, selector])
+        }) { upstreamPort, proxyPort in
             func target(_ model: String) -> LoadTarget {
                 LoadTarget(host: "127.0.0.1", port: proxyPort, path: "/v1/chat/completions", model: model, key: ProxyBenchmark.key,
                            connections: connections, userText: request)
@@ -161,9 +152,6 @@ struct SelectionBenchmark: AsyncParsableCommand {
             }
             let added = selectP50.reduce(0, +) / 2 - fixedP50.reduce(0, +) / 2
             print(String(format: "  selection adds p50 %+.3f ms (mean of the two runs of each)", added) + "; target <= 1 ms: \(added <= 1 ? "met" : "MISSED")")
-            await proxyService.triggerGracefulShutdown()
-            await upstreamService.triggerGracefulShutdown()
-            try await group.waitForAll()
         }
     }
 
