@@ -22,6 +22,8 @@ public struct GeneratedDemonstrationSource: DemonstrationSource {
     public let reproducibleNoise: Bool
     public let accountant: any PrivacyAccountant
     private let privateData: [LabeledExample]
+    /// |D_y| of the private data (exact; the DP conditions plan with a released estimate of it).
+    private let exampleCounts: [String: Int]
     private let progress: @Sendable (String) -> Void
     private let sigmas = SigmaMemo()
     /// G of the pool conditions (`pool-knn-E`, `pool-random-E`): disjoint groups, one set each.
@@ -40,6 +42,7 @@ public struct GeneratedDemonstrationSource: DemonstrationSource {
         self.task = task
         self.model = model
         self.privateData = privateData
+        exampleCounts = Dictionary(grouping: privateData, by: \.label).mapValues(\.count)
         var settings = settings
         if settings.labels.isEmpty { settings.labels = task.labels.map(\.name) }
         self.settings = settings
@@ -97,36 +100,34 @@ public struct GeneratedDemonstrationSource: DemonstrationSource {
     /// makes it (each group's M capped at its expected size |D_y|/(G*N)).
     private func generated(_ condition: EvalCondition, seed: UInt64, groups: Int) async throws -> EvalDemonstrations {
         var settings = self.settings
-        let oneSetCounts = Dictionary(grouping: privateData, by: \.label).mapValues(\.count)
+        let counts = exampleCounts
         if groups > 1 {
             settings.groups = groups
             settings.labels = Array(Array(repeating: settings.labels, count: groups).joined())
             for label in Set(settings.labels) {
-                settings.batchesByLabel[label] = max(1, min(settings.batches(for: label), (oneSetCounts[label] ?? 0) / (groups * settings.batchSize)))
+                settings.batchesByLabel[label] = max(1, min(settings.batches(for: label), (counts[label] ?? 0) / (groups * settings.batchSize)))
             }
         }
         var notes: [String: String] = [
             "settings": "M=\(settings.batches) N=\(settings.batchSize) T=\(settings.maxTokens) \(settings.mechanism.rawValue) \(settings.vocabulary.rawValue) top-\(settings.topK) \(settings.sampling.rawValue)/\(settings.subsampleScheme.rawValue)",
             "noise": reproducibleNoise ? "seeded with \(seed): NOT private (reproducible experiment)" : "system secure generator",
         ]
-        let counts = Dictionary(grouping: privateData, by: \.label).mapValues(\.count)
         switch condition {
         case .privateGenerated(let epsilon):
             // As `fewshot gen`: q and delta come from a DP estimate of the label counts, whose release
             // is part of each label's cost (M stays the harness's plan on the exact counts).
             // (Without replacement the counts are public under its adjacency and used exactly.)
-            var planned = counts
             if settings.subsampleScheme == .poisson {
                 let release = LabelCountRelease.draw(
                     exact: counts, labels: settings.labels, noise: reproducibleNoise ? .seeded(seed ^ 0x6C61_6265_6C73) : .secure())
                 settings.labelCounts = release
-                planned = release.counts
                 notes["label counts"] = "DP estimate (Gaussian, sigma \(release.noiseMultiplier)): "
                     + release.counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             }
             let plan = PrivacyPlan(settings: settings, examplesPerLabel: counts)
-            let delta = try self.delta ?? PrivacyPlan.defaultDelta(labels: settings.labels, examplesPerLabel: planned)
-            let byLabel = try sigmas.value(epsilon: epsilon, counts: planned) {
+            // The plan's counts: the released ones (Poisson) or the exact ones.
+            let delta = try self.delta ?? PrivacyPlan.defaultDelta(labels: settings.labels, examplesPerLabel: plan.examplesPerLabel)
+            let byLabel = try sigmas.value(epsilon: epsilon, delta: delta, plan: plan) {
                 try plan.calibratedNoiseMultipliers(epsilon: epsilon, delta: delta, accountant: accountant)
             }
             settings.privacy = .noisy(noiseMultiplierByLabel: byLabel)
@@ -158,12 +159,19 @@ public struct GeneratedDemonstrationSource: DemonstrationSource {
     }
 }
 
-/// Noise multipliers already calibrated, so seeds of one epsilon and label counts do not repeat the search.
+/// Noise multipliers already calibrated, so cells with the same plan (its settings, groups and
+/// label counts), epsilon and delta do not repeat the search.
 final class SigmaMemo: Sendable {
-    private let values = Mutex<[String: [String: Double]]>([:])
+    private struct Key: Hashable {
+        var epsilon: Double
+        var delta: Double
+        var plan: PrivacyPlan
+    }
 
-    func value(epsilon: Double, counts: [String: Int], compute: () throws -> [String: Double]) throws -> [String: Double] {
-        let key = "\(epsilon)|" + counts.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+    private let values = Mutex<[Key: [String: Double]]>([:])
+
+    func value(epsilon: Double, delta: Double, plan: PrivacyPlan, compute: () throws -> [String: Double]) throws -> [String: Double] {
+        let key = Key(epsilon: epsilon, delta: delta, plan: plan)
         if let known = values.withLock({ $0[key] }) { return known }
         let value = try compute()
         values.withLock { $0[key] = value }

@@ -63,4 +63,18 @@ import Testing
         #expect(prompts.contains { $0.contains("a late goal") && $0.hasSuffix("Text: a goal\nAnswer:") })
         #expect(prompts.contains { $0.contains("election results") && !$0.contains("weather report") && $0.hasSuffix("Text: election news\nAnswer:") })
     }
+
+    @Test func aPoolIsNotGivenTheNoiseCalibratedForOneSet() async throws {
+        // Seeded noise draws the same label counts for both cells; the calibration memo must still
+        // tell the pool (q with G groups) from the one set.
+        let large = (0..<100).flatMap { _ in Toy.train }
+        let source = GeneratedDemonstrationSource(
+            task: Toy.task, model: Toy.model(), privateData: large,
+            settings: GeneratedDemonstrationSource.defaultSettings(for: Toy.task), reproducibleNoise: true,
+            accountant: RDPAccountant(), poolGroups: 3)
+        let one = try await source.demonstrations(for: .privateGenerated(epsilon: 4), seed: 1)
+        let pool = try await source.demonstrations(for: .poolSelected(epsilon: 4), seed: 1)
+        #expect(one.notes["label counts"] == pool.notes["label counts"])
+        #expect(one.notes["sigma"] != pool.notes["sigma"], "one set \(one.notes["sigma"] ?? "") and pool \(pool.notes["sigma"] ?? "")")
+    }
 }
