@@ -34,12 +34,9 @@ public struct GenerationRecord: Sendable, Encodable {
     public var labels: [String: PlanReport.Label]
     /// The data set's released DP label counts that q, M and delta come from, and their noise.
     public var labelCounts: LabelCounts?
-    /// The neighbouring relation the epsilon is stated for, and what it means for the label counts.
-    public var adjacency: String {
-        subsample == SubsampleScheme.withoutReplacement.rawValue
-            ? "replace one example's text within its label (label counts public, used exactly)"
-            : "add or remove one example (label counts private: q, M and delta come from their released DP estimate)"
-    }
+    /// The neighbouring relation the epsilon is stated for, and what it means for the label counts
+    /// (``adjacency(subsample:)``).
+    public var adjacency: String
     public var `private`: Bool
     public var seed: UInt64?
     /// Whether any run of the generation (a resumed one included) used seeded noise.
@@ -52,36 +49,12 @@ public struct GenerationRecord: Sendable, Encodable {
         case seededNoise = "seeded_noise", labelCounts = "label_counts", adjacency
     }
 
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(type, forKey: .type)
-        try c.encode(task, forKey: .task)
-        try c.encodeIfPresent(dataset, forKey: .dataset)
-        try c.encodeIfPresent(generation, forKey: .generation)
-        try c.encode(epsilon, forKey: .epsilon)
-        try c.encode(epsilonPerLabel, forKey: .epsilonPerLabel)
-        try c.encode(delta, forKey: .delta)
-        try c.encodeIfPresent(sigma, forKey: .sigma)
-        try c.encode(accountant, forKey: .accountant)
-        try c.encode(mechanism, forKey: .mechanism)
-        try c.encode(sampling, forKey: .sampling)
-        try c.encodeIfPresent(subsample, forKey: .subsample)
-        try c.encode(vocabulary, forKey: .vocabulary)
-        try c.encode(topK, forKey: .topK)
-        try c.encode(batches, forKey: .batches)
-        try c.encode(batchSize, forKey: .batchSize)
-        try c.encode(maxTokens, forKey: .maxTokens)
-        try c.encodeIfPresent(answerMaxTokens, forKey: .answerMaxTokens)
-        try c.encode(tokensReleased, forKey: .tokensReleased)
-        try c.encode(llmCalls, forKey: .llmCalls)
-        try c.encode(model, forKey: .model)
-        try c.encode(events, forKey: .events)
-        try c.encode(labels, forKey: .labels)
-        try c.encodeIfPresent(labelCounts, forKey: .labelCounts)
-        try c.encode(adjacency, forKey: .adjacency)
-        try c.encode(`private`, forKey: .private)
-        try c.encodeIfPresent(seed, forKey: .seed)
-        try c.encode(seededNoise, forKey: .seededNoise)
+    /// The adjacency of a run with this subsample scheme: add/remove (label counts private, released
+    /// with noise) for Poisson sampling, replace-one within a label for sampling without replacement.
+    public static func adjacency(subsample: SubsampleScheme) -> String {
+        subsample == .withoutReplacement
+            ? "replace one example's text within its label (label counts public, used exactly)"
+            : "add or remove one example (label counts private: q, M and delta come from their released DP estimate)"
     }
 
     /// The label counts a generation planned with: the DP estimate (``LabelCountRelease``), never

@@ -152,6 +152,7 @@ public struct LedgerGeneration: Sendable {
             batches: settings.batches, batchSize: settings.batchSize, maxTokens: settings.maxTokens,
             answerMaxTokens: settings.answerMaxTokens, tokensReleased: result.tokensReleased, llmCalls: result.llmCalls, model: model,
             events: result.eventsByLabel, labels: PlanReport(p).labels, labelCounts: p.settings.labelCounts.map(GenerationRecord.LabelCounts.init),
+            adjacency: GenerationRecord.adjacency(subsample: settings.subsampleScheme),
             private: !seededNoise && claimed.isFinite, seed: p.spec.seed, seededNoise: seededNoise)
     }
 }
