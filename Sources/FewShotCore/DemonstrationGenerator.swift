@@ -113,7 +113,7 @@ public struct DemonstrationGenerator: Sendable {
 
         for (index, labelName) in settings.labels.enumerated() {
             var state = resume[index] ?? TokenCheckpoint(demonstration: index, label: labelName, tokens: [], finished: false)
-            let examples = groups?[labelName]?[settings.group(ofDemonstration: index)] ?? (groups == nil ? byLabel[labelName] ?? [] : [])
+            let examples = groups.map { $0[labelName]?[settings.group(ofDemonstration: index)] ?? [] } ?? byLabel[labelName] ?? []
             let sampler = sampler(for: labelName, plan: plan)
             var fixedBatches: [[LabeledExample]]? = nil
             while !state.finished && !complete(state.tokens) {

@@ -112,21 +112,30 @@ public struct Evaluation: Sendable {
         var correct = 0
         var correctCalibrated = 0
         var contentFree: [Double] = []
+
+        /// Counts one test example: raw and calibrated predictions against its true label.
+        mutating func add(_ probabilities: [Double], calibration: ContextualCalibration, truth: Int) {
+            if ContextualCalibration.predictedLabel(probabilities) == truth { correct += 1 }
+            if ContextualCalibration.predictedLabel(calibration.calibrated(probabilities)) == truth { correctCalibrated += 1 }
+        }
     }
 
-    func classify(_ examples: [LabeledExample], demonstrations: [Demonstration], scorer: LabelScorer, labelIndex: [String: Int], name: String) async throws -> Tally {
+    /// Contextual calibration under `demonstrations`: the label probabilities of the content-free inputs.
+    func calibration(_ demonstrations: [Demonstration], scorer: LabelScorer) async throws -> ContextualCalibration {
         var vectors: [[Double]] = []
         for input in ContextualCalibration.contentFreeInputs {
             vectors.append(try await scorer.labelProbabilities(demonstrations: demonstrations, query: input))
         }
-        let calibration = ContextualCalibration(contentFreeVectors: vectors)
+        return ContextualCalibration(contentFreeVectors: vectors)
+    }
+
+    func classify(_ examples: [LabeledExample], demonstrations: [Demonstration], scorer: LabelScorer, labelIndex: [String: Int], name: String) async throws -> Tally {
+        let calibration = try await calibration(demonstrations, scorer: scorer)
         var tally = Tally(contentFree: calibration.contentFreeProbabilities)
         let every = max(1, examples.count / 10)
         for (position, example) in examples.enumerated() {
             let probabilities = try await scorer.labelProbabilities(demonstrations: demonstrations, query: example.text)
-            let truth = labelIndex[example.label]!
-            if ContextualCalibration.predictedLabel(probabilities) == truth { tally.correct += 1 }
-            if ContextualCalibration.predictedLabel(calibration.calibrated(probabilities)) == truth { tally.correctCalibrated += 1 }
+            tally.add(probabilities, calibration: calibration, truth: labelIndex[example.label]!)
             if (position + 1) % every == 0 && position + 1 < examples.count {
                 progress("\(name): \(position + 1)/\(examples.count) classified")
             }
@@ -146,15 +155,9 @@ public struct Evaluation: Sendable {
         for (position, example) in examples.enumerated() {
             let demonstrations = pool.demonstrations(for: example.text)
             let probabilities = try await scorer.labelProbabilities(demonstrations: demonstrations, query: example.text)
-            var vectors: [[Double]] = []
-            for input in ContextualCalibration.contentFreeInputs {
-                vectors.append(try await scorer.labelProbabilities(demonstrations: demonstrations, query: input))
-            }
-            let calibration = ContextualCalibration(contentFreeVectors: vectors)
+            let calibration = try await calibration(demonstrations, scorer: scorer)
             contentFreeSum = contentFreeSum.isEmpty ? calibration.contentFreeProbabilities : zip(contentFreeSum, calibration.contentFreeProbabilities).map(+)
-            let truth = labelIndex[example.label]!
-            if ContextualCalibration.predictedLabel(probabilities) == truth { tally.correct += 1 }
-            if ContextualCalibration.predictedLabel(calibration.calibrated(probabilities)) == truth { tally.correctCalibrated += 1 }
+            tally.add(probabilities, calibration: calibration, truth: labelIndex[example.label]!)
             if (position + 1) % every == 0 && position + 1 < examples.count {
                 progress("\(name): \(position + 1)/\(examples.count) classified (demonstrations selected per example)")
             }
