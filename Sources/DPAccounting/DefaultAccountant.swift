@@ -27,8 +27,7 @@ public struct DefaultAccountant: PrivacyAccountant {
     /// sigma/sqrt(T) at q near 1 next to another mechanism) is only found out while composing.
     /// RDP's epsilon is never smaller than PLD's, so the fallback only costs tightness.
     public func epsilon(for event: PrivacyEvent, delta: Double) throws -> Double {
-        let chosen = accountant(for: event)
-        guard chosen.name == pld.name, rdp.supports(event) else { return try chosen.epsilon(for: event, delta: delta) }
+        guard pld.supports(event), rdp.supports(event) else { return try accountant(for: event).epsilon(for: event, delta: delta) }
         do { return try pld.epsilon(for: event, delta: delta) } catch AccountingError.unsupportedEvent {
             return try rdp.epsilon(for: event, delta: delta)
         }
