@@ -114,5 +114,5 @@ public final class FewShotStore: Sendable {
         try pool.close()
     }
 
-    static func newID() -> String { UUID().uuidString.lowercased() }
+    package static func newID() -> String { UUID().uuidString.lowercased() }
 }
