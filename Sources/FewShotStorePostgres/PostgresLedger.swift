@@ -49,22 +49,22 @@ extension PostgresStore {
     }
 
     /// Runs `record` in a transaction if `adding` fits the data set's budget (or it has none), else
-    /// throws ``BudgetExceeded`` and records nothing. As on SQLite, the accountant runs outside the
-    /// transaction on a snapshot of the ledger; the transaction locks the data set's row, re-reads the
-    /// snapshot and records only if nothing changed, else the check starts over.
+    /// throws ``BudgetExceeded`` and records nothing. As on SQLite, the accountant first runs outside
+    /// the transaction on a snapshot of the ledger; the transaction locks the data set's row and re-reads
+    /// the snapshot. If it changed meanwhile, the check runs again on the new one while the lock is held
+    /// (which blocks only other reservations on this data set, never checkpoints), so under contention a
+    /// reservation waits its turn once instead of starting over behind every one that overtakes it.
     func withBudgetCheck<T: Sendable>(
         dataset reference: String, adding: [LedgerCharge], accountant: any PrivacyAccountant,
         record: @escaping @Sendable (PostgresConnection, DatasetRecord) async throws -> T
     ) throws -> T {
-        while true {
-            let snapshot = try withConnection { [self] in try await ledgerSnapshot($0, reference) }
-            try FewShotStore.checkBudget(snapshot, adding: adding, accountant: accountant)
-            let result: T? = try transaction { [self] connection in
-                try await lockDataset(connection, snapshot.dataset.fingerprint)
-                guard try await ledgerSnapshot(connection, reference) == snapshot else { return nil }
-                return try await record(connection, snapshot.dataset)
-            }
-            if let result { return result }
+        let snapshot = try withConnection { [self] in try await ledgerSnapshot($0, reference) }
+        try FewShotStore.checkBudget(snapshot, adding: adding, accountant: accountant)
+        return try transaction { [self] connection in
+            try await lockDataset(connection, snapshot.dataset.fingerprint)
+            let current = try await ledgerSnapshot(connection, reference)
+            if current != snapshot { try FewShotStore.checkBudget(current, adding: adding, accountant: accountant) }
+            return try await record(connection, current.dataset)
         }
     }
 
