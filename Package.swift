@@ -140,7 +140,7 @@ let package = Package(
         .testTarget(name: "FewShotStoreTests", dependencies: ["FewShotStore", "FewShotStorePostgres", "DPAccounting", "FewShotCore", "FewShotTestSupport"]),
         .testTarget(name: "FewShotSelectionTests", dependencies: ["FewShotSelection", "FewShotCore"]),
         .testTarget(name: "FewShotServerTests", dependencies: [
-            "FewShotServer", "FewShotSelection", "FewShotStore", "FewShotCore", "FewShotTestSupport", "FewShotGeneration", "DPAccounting",
+            "FewShotServer", "FewShotSelection", "FewShotStore", "FewShotStorePostgres", "FewShotCore", "FewShotTestSupport", "FewShotGeneration", "DPAccounting",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),

@@ -32,7 +32,7 @@ extension PostgresStore {
                 INSERT INTO generation (id, dataset, status, plan, accountant, owner_host, owner_pid, owner_start, owner_token,
                                         lease_expires, subsample_key, seeded_noise, created, updated)
                 VALUES (\(id), \(dataset.fingerprint), 'running', \(planText), \(accountant.name), \(owner.host), \(owner.pid),
-                        \(owner.startTime), \(Self.processToken), now() + make_interval(secs => \(lease)), \(subsampleKey),
+                        \(owner.startTime), \(ownerToken), now() + make_interval(secs => \(lease)), \(subsampleKey),
                         \(seededNoise), \(created), \(created))
                 """, logger: logger)
             for (position, slot) in slots.enumerated() {
@@ -99,7 +99,7 @@ extension PostgresStore {
         let rows = try await client.query("""
             WITH owned AS (
                 UPDATE generation SET updated = \(Date()), lease_expires = now() + make_interval(secs => \(lease))
-                WHERE id = \(reservation.id) AND status = 'running' AND owner_token = \(Self.processToken)
+                WHERE id = \(reservation.id) AND status = 'running' AND owner_token = \(ownerToken)
                 RETURNING id)
             UPDATE demonstration_slot SET released_count = \(count), released = \(text), finished = \(finished)
             WHERE generation = (SELECT id FROM owned) AND position = \(position)
@@ -177,7 +177,7 @@ extension PostgresStore {
             switch generation.status {
             case "failed": break
             case "running":
-                guard generation.ownerToken == Self.processToken else {
+                guard generation.ownerToken == ownerToken else {
                     throw StoreError.generationOwnedByLiveProcess(id: generation.id, host: generation.owner.host, pid: generation.owner.pid)
                 }
             default:
@@ -226,7 +226,7 @@ extension PostgresStore {
             let owner = OwnerProcess.current
             try await connection.query("""
                 UPDATE generation SET status = 'running', owner_host = \(owner.host), owner_pid = \(owner.pid), owner_start = \(owner.startTime),
-                    owner_token = \(Self.processToken), lease_expires = now() + make_interval(secs => \(lease)), failure_reason = '',
+                    owner_token = \(ownerToken), lease_expires = now() + make_interval(secs => \(lease)), failure_reason = '',
                     updated = \(Date()), seeded_noise = seeded_noise OR \(seededNoise)
                 WHERE id = \(generation.id)
                 """, logger: logger)
@@ -265,10 +265,10 @@ extension PostgresStore {
     /// stopped renewing it: killed, hung, or its host is down), or it ran on this host and its process
     /// has ended (known at once, without waiting for the lease).
     func reapEndedGenerations() throws {
-        try withConnection { [logger] connection in try await Self.reapEndedGenerations(connection, logger: logger) }
+        try withConnection { [logger, ownerToken] connection in try await Self.reapEndedGenerations(connection, owner: ownerToken, logger: logger) }
     }
 
-    static func reapEndedGenerations(_ connection: PostgresConnection, logger: Logger) async throws {
+    static func reapEndedGenerations(_ connection: PostgresConnection, owner ownerToken: String, logger: Logger) async throws {
         try await connection.query("""
             UPDATE generation SET status = 'failed', updated = now(),
                 failure_reason = 'process ' || owner_pid || ' on ' || owner_host || ' ended while generating (its lease expired)'
@@ -276,7 +276,7 @@ extension PostgresStore {
             """, logger: logger)
         let local = try await connection.query("""
             SELECT id, owner_pid, owner_start FROM generation
-            WHERE status = 'running' AND owner_host = \(OwnerProcess.current.host) AND owner_token <> \(Self.processToken)
+            WHERE status = 'running' AND owner_host = \(OwnerProcess.current.host) AND owner_token <> \(ownerToken)
             """, logger: logger).collect()
         for row in local {
             let cells = row.cells
@@ -353,7 +353,7 @@ extension PostgresStore {
         guard generation.status == "running" else {
             throw StoreError.generationNotActive(id: id, status: generation.status, operation: operation)
         }
-        guard generation.ownerToken == Self.processToken else {
+        guard generation.ownerToken == ownerToken else {
             throw StoreError.generationOwnedByLiveProcess(id: id, host: generation.owner.host, pid: generation.owner.pid)
         }
     }

@@ -12,7 +12,7 @@ import PostgresNIO
 /// - Every ledger change is one transaction. A reservation, a budget change and a label-count release
 ///   lock their data set's row (`SELECT ... FOR UPDATE`) before they re-read the ledger and record, so
 ///   check-and-reserve is serialised per data set across every process and host.
-/// - A generation is owned by a process token with a lease that the owning process renews (heartbeat
+/// - A generation is owned by a store instance (a token) with a lease that the instance renews (heartbeat
 ///   every third of the lease, and with every checkpoint). A generation whose lease expired, or whose
 ///   owner on this host has ended, is marked failed (resumable) by the next process that looks.
 public final class PostgresStore: LedgerStore {
@@ -24,8 +24,10 @@ public final class PostgresStore: LedgerStore {
     private let running: Task<Void, Never>
     private let heartbeat: Task<Void, Never>
 
-    /// Identifies this process as a generation owner; with a lease, it replaces the SQLite store's pid check.
-    static let processToken = UUID().uuidString.lowercased()
+    /// Identifies this store instance (its pool and heartbeat) as the owner of the generations it
+    /// reserves or resumes; with a lease, it replaces the SQLite store's pid check. Per instance, not per
+    /// process, so that two replicas are two owners even when a test runs both in one process.
+    let ownerToken: String
 
     /// Opens the store at `url` (see ``PostgresStoreAddress``), the password from `PGPASSWORD` in
     /// `environment`, and migrates its schema.
@@ -35,6 +37,8 @@ public final class PostgresStore: LedgerStore {
 
     public init(address: PostgresStoreAddress, password: String?) throws {
         self.address = address
+        let ownerToken = UUID().uuidString.lowercased()
+        self.ownerToken = ownerToken
         let logger: Logger = {
             var logger = Logger(label: "fewshot.store.postgres")
             logger.logLevel = .warning
@@ -64,7 +68,7 @@ public final class PostgresStore: LedgerStore {
             }
             do {
                 let key = try await PostgresSchema.migrate(first, schema: schema, location: location, logger: logger)
-                try await PostgresStore.reapEndedGenerations(first, logger: logger)
+                try await PostgresStore.reapEndedGenerations(first, owner: ownerToken, logger: logger)
                 try await first.close()
                 return key
             } catch {
@@ -92,7 +96,7 @@ public final class PostgresStore: LedgerStore {
                 if Task.isCancelled { break }
                 _ = try? await client.query("""
                     UPDATE generation SET lease_expires = now() + make_interval(secs => \(Double(lease)))
-                    WHERE status = 'running' AND owner_token = \(PostgresStore.processToken)
+                    WHERE status = 'running' AND owner_token = \(ownerToken)
                     """, logger: logger)
             }
         }
