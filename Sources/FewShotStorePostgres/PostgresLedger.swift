@@ -70,8 +70,10 @@ extension PostgresStore {
 
     /// Takes the data set's row lock until the transaction ends: reservations, budget changes and
     /// label-count releases of one data set are serialised by it, in every process on every host.
+    /// `NO KEY UPDATE`, not `UPDATE`: it excludes the others that take it, but not the key-share lock a
+    /// row referencing the data set takes (a completing generation's stored set), which need not wait.
     func lockDataset(_ connection: PostgresConnection, _ fingerprint: String) async throws {
-        try await connection.query("SELECT fingerprint FROM dataset WHERE fingerprint = \(fingerprint) FOR UPDATE", logger: logger)
+        try await connection.query("SELECT fingerprint FROM dataset WHERE fingerprint = \(fingerprint) FOR NO KEY UPDATE", logger: logger)
     }
 
     func ledgerSnapshot(_ connection: PostgresConnection, _ reference: String) async throws -> FewShotStore.LedgerSnapshot {

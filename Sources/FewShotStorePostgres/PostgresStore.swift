@@ -10,7 +10,7 @@ import PostgresNIO
 /// - Connections come from one postgres-nio `PostgresClient` pool per store; the password comes from
 ///   `PGPASSWORD`, never from the URL (see ``PostgresStoreAddress``), and is never logged.
 /// - Every ledger change is one transaction. A reservation, a budget change and a label-count release
-///   lock their data set's row (`SELECT ... FOR UPDATE`) before they re-read the ledger and record, so
+///   lock their data set's row (`SELECT ... FOR NO KEY UPDATE`) before they re-read the ledger and record, so
 ///   check-and-reserve is serialised per data set across every process and host.
 /// - A generation is owned by a store instance (a token) with a lease that the instance renews (heartbeat
 ///   every third of the lease, and with every checkpoint). A generation whose lease expired, or whose
