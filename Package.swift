@@ -56,7 +56,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        // SQLite store: demonstration sets and the privacy-budget ledger.
+        // The store's operations (LedgerStore) and the SQLite store: demonstration sets and the privacy-budget ledger.
         .target(name: "FewShotStore", dependencies: [
             "DPAccounting", "FewShotCore",
             .product(name: "GRDB", package: "GRDB.swift"),
