@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
     ],
@@ -55,11 +56,19 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        // SQLite store: demonstration sets and the privacy-budget ledger.
+        // The store's operations (LedgerStore) and the SQLite store: demonstration sets and the privacy-budget ledger.
         .target(name: "FewShotStore", dependencies: [
             "DPAccounting", "FewShotCore",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // The PostgreSQL store: the same ledger operations as FewShotStore, shared by several processes and
+        // hosts (row locks serialise a data set's reservations). Only the CLI and its tests link it, so the
+        // SQLite-only graph stays lean.
+        .target(name: "FewShotStorePostgres", dependencies: [
+            "DPAccounting", "FewShotCore", "FewShotStore",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // One generation end to end: request -> settings and calibration -> ledger reservation ->
         // generator with per-token checkpoints -> stored set. Shared by `fewshot gen` and the server's jobs.
@@ -98,12 +107,14 @@ let package = Package(
         ]),
         .executableTarget(name: "FewShotCLI", dependencies: [
             "DPAccounting", "FewShotCore", "FewShotData", "LLMBackends", "LocalLLM",
-            "FewShotStore", "FewShotServer", "FewShotEval", "FewShotGeneration",
+            "FewShotStore", "FewShotStorePostgres", "FewShotServer", "FewShotEval", "FewShotGeneration",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "FewShotBench", dependencies: [
-            "DPAccounting", "FewShotCore", "FewShotData", "LLMBackends", "FewShotServer", "FewShotStore", "FewShotSelection",
+            "DPAccounting", "FewShotCore", "FewShotData", "LLMBackends", "FewShotServer", "FewShotStore", "FewShotStorePostgres", "FewShotSelection",
+            // BasicCompositionAccountant: ledger-throughput measures the store, not an accountant.
+            "FewShotTestSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -124,11 +135,12 @@ let package = Package(
         ], resources: [.copy("Fixtures")]),
         .testTarget(name: "LocalLLMTests", dependencies: ["LocalLLM"]),
         // Child process for the store's crash and two-process tests (killed with SIGKILL mid-generation).
-        .executableTarget(name: "FewShotStoreProbe", dependencies: ["FewShotStore", "DPAccounting", "FewShotCore", "FewShotTestSupport"]),
-        .testTarget(name: "FewShotStoreTests", dependencies: ["FewShotStore", "DPAccounting", "FewShotCore", "FewShotTestSupport"]),
+        .executableTarget(name: "FewShotStoreProbe", dependencies: ["FewShotStore", "FewShotStorePostgres", "DPAccounting", "FewShotCore", "FewShotTestSupport"]),
+        // The store suite runs on SQLite and on PostgreSQL (FEWSHOT_TEST_POSTGRES_URL; see scripts/postgres-for-tests).
+        .testTarget(name: "FewShotStoreTests", dependencies: ["FewShotStore", "FewShotStorePostgres", "DPAccounting", "FewShotCore", "FewShotTestSupport"]),
         .testTarget(name: "FewShotSelectionTests", dependencies: ["FewShotSelection", "FewShotCore"]),
         .testTarget(name: "FewShotServerTests", dependencies: [
-            "FewShotServer", "FewShotSelection", "FewShotStore", "FewShotCore", "FewShotTestSupport", "FewShotGeneration", "DPAccounting",
+            "FewShotServer", "FewShotSelection", "FewShotStore", "FewShotStorePostgres", "FewShotCore", "FewShotTestSupport", "FewShotGeneration", "DPAccounting",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),

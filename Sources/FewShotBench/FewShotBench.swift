@@ -8,7 +8,7 @@ struct FewShotBench: AsyncParsableCommand {
         abstract: "Benchmarks for fewshot; each prints its measurements.",
         subcommands: [
             // Each benchmark lives in its own file; add yours here.
-            AccountantBenchmark.self, ProxyBenchmark.self, GeneratorBenchmark.self, LedgerBenchmark.self, SelectionBenchmark.self,
+            AccountantBenchmark.self, ProxyBenchmark.self, GeneratorBenchmark.self, LedgerBenchmark.self, LedgerThroughputBenchmark.self, SelectionBenchmark.self,
         ]
     )
 }

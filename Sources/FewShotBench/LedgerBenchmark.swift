@@ -2,6 +2,7 @@ import ArgumentParser
 import DPAccounting
 import FewShotCore
 import FewShotStore
+import FewShotStorePostgres
 import Foundation
 import Synchronization
 
@@ -20,7 +21,7 @@ struct LedgerBenchmark: ParsableCommand {
     @Option(help: "Reservations made (one at a time) while the generations checkpoint.")
     var reservations = 3
 
-    @Option(help: "Store file (default: a new temporary file).")
+    @Option(help: "Store file, or a postgres:// URL (password from PGPASSWORD) (default: a new temporary file).")
     var store: String?
 
     static func demonstration(sigma: Double) -> PrivacyEvent {
@@ -30,7 +31,7 @@ struct LedgerBenchmark: ParsableCommand {
     func run() throws {
         let path = store ?? NSTemporaryDirectory() + "fewshot-ledger-bench-\(UUID().uuidString).sqlite"
         defer { if store == nil { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } } }
-        let ledger = try FewShotStore(path: path)
+        let ledger: any LedgerStore = PostgresStoreAddress.isPostgres(path) ? try PostgresStore(url: path) : try FewShotStore(path: path)
         let fingerprint = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         try ledger.registerDataset(fingerprint: fingerprint, name: "bench.jsonl", labelCounts: ["A": 30000])
         try ledger.setBudget(dataset: fingerprint, epsilon: 1000, delta: 1e-5)
@@ -72,7 +73,7 @@ struct LedgerBenchmark: ParsableCommand {
         }
         stop.set()
         Thread.sleep(forTimeInterval: 0.2)
-        print("ledger benchmark: \(jobs) generations checkpointing, \(reservations) reservations with a new PLD event each; store \(path)")
+        print("ledger benchmark: \(jobs) generations checkpointing, \(reservations) reservations with a new PLD event each; store \(ledger.location)")
         print(String(format: "  reservation: mean %.0f ms (%@)", reserveMs.reduce(0, +) / Double(max(1, reserveMs.count)),
                      reserveMs.map { String(format: "%.0f", $0) }.joined(separator: ", ")))
         print("  checkpoints, no reservation running: \(LatencySamples.summary(quiet))")

@@ -32,7 +32,7 @@ struct Budget: ParsableCommand {
             let store = try storeOptions.open()
             let datasets = try dataset.map { [try store.dataset(matching: Budget.reference($0))] } ?? store.datasets()
             if datasets.isEmpty {
-                print("No data sets in \(store.path).")
+                print("No data sets in \(store.location).")
                 return
             }
             let accountant = DefaultAccountant()

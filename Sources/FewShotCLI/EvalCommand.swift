@@ -124,7 +124,7 @@ struct Eval: AsyncParsableCommand {
         let directory = URL(fileURLWithPath: out)
         // Read every task's files and check them against the ledger before the LLM is contacted. Only
         // read: a store that does not exist holds no budgets, and eval does not create one.
-        let store = FileManager.default.fileExists(atPath: storeOptions.path) ? try storeOptions.open() : nil
+        let store = storeOptions.exists ? try storeOptions.open() : nil
         let ledger = store.map(StoreLedger.init)
         var loaded: [(template: TaskTemplate, train: PrivateDataset, test: PrivateDataset)] = []
         for (index, name) in tasks.enumerated() {
@@ -176,7 +176,7 @@ struct Eval: AsyncParsableCommand {
 
 /// The store's ledger as the evaluation harness reads it (budgets by content fingerprint).
 struct StoreLedger: EvalLedger {
-    let store: FewShotStore
+    let store: any LedgerStore
 
     func budget(ofFingerprint fingerprint: String) throws -> (epsilon: Double, delta: Double)? {
         try store.budget(fingerprint: fingerprint).map { (epsilon: $0.epsilon, delta: $0.delta) }

@@ -9,7 +9,7 @@ struct FewShot: AsyncParsableCommand {
         subcommands: [
             // Each subcommand lives in its own file; add yours here.
             Gen.self, Budget.self, Demos.self, Account.self, Serve.self,
-            LLM.self, Eval.self,
+            LLM.self, Eval.self, Store.self,
         ]
     )
 }

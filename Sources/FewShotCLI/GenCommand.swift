@@ -137,15 +137,15 @@ struct Gen: AsyncParsableCommand {
 
     /// The data set's released label counts in an existing store (read only), nil if there are none.
     func releasedLabelCounts(_ dataset: PrivateDataset) throws -> LabelCountRelease? {
-        guard FileManager.default.fileExists(atPath: store.path) else { return nil }
+        guard store.exists else { return nil }
         do { return try store.open().releasedLabelCounts(dataset: dataset.fingerprint) } catch StoreError.unknownDataset {
             return nil
         }
     }
 
-    func openLedger(dataset: PrivateDataset) throws -> FewShotStore? {
+    func openLedger(dataset: PrivateDataset) throws -> (any LedgerStore)? {
         if noStore {
-            guard FileManager.default.fileExists(atPath: store.path) else { return nil }
+            guard store.exists else { return nil }
             let ledger = try store.open()
             if try ledger.budget(fingerprint: dataset.fingerprint) != nil {
                 let id = ledger.publicDatasetID(fingerprint: dataset.fingerprint).prefix(12)

@@ -58,7 +58,7 @@ struct Serve: AsyncParsableCommand {
 
     /// A stored set; whether it may be served is the configuration loader's rule (not private: refused).
     static func storedSet(_ id: String, storePath: String) throws -> DemonstrationSetRecord {
-        let store = try FewShotStore(path: storePath)
+        let store = try StoreOptions.open(storePath)
         defer { try? store.close() }
         return try store.demonstrationSet(id)
     }

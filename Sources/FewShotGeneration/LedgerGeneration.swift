@@ -14,9 +14,9 @@ import Foundation
 /// reservation, so it can be resumed or abandoned. Without a ledger nothing is reserved or stored.
 public struct LedgerGeneration: Sendable {
     public let prepared: PreparedGeneration
-    public let ledger: FewShotStore?
+    public let ledger: (any LedgerStore)?
 
-    public init(prepared: PreparedGeneration, ledger: FewShotStore?) {
+    public init(prepared: PreparedGeneration, ledger: (any LedgerStore)?) {
         self.prepared = prepared
         self.ledger = ledger
     }
@@ -136,7 +136,7 @@ public struct LedgerGeneration: Sendable {
     }
 
     static func makeRecord(
-        _ p: PreparedGeneration, _ result: GenerationResult, generation: String?, model: String, seededNoise: Bool, ledger: FewShotStore?
+        _ p: PreparedGeneration, _ result: GenerationResult, generation: String?, model: String, seededNoise: Bool, ledger: (any LedgerStore)?
     ) -> GenerationRecord {
         let accountant = p.accountant
         let perLabel = result.eventsByLabel.mapValues { (try? accountant.epsilon(for: $0, delta: p.delta)) ?? .infinity }

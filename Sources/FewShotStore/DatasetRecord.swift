@@ -27,7 +27,7 @@ public struct DatasetRecord: Sendable, Hashable, Codable {
     /// Total number of private examples.
     public var exampleCount: Int { labelCounts.values.reduce(0, +) }
 
-    static func validate(fingerprint: String) throws {
+    package static func validate(fingerprint: String) throws {
         let hex = Set("0123456789abcdef")
         guard fingerprint.count == 64, fingerprint.allSatisfy({ hex.contains($0) }) else {
             throw StoreError.invalidFingerprint(fingerprint)
@@ -45,7 +45,7 @@ public struct PrivacyBudget: Sendable, Hashable, Codable {
         self.delta = delta
     }
 
-    func validate() throws {
+    package func validate() throws {
         guard epsilon.isFinite, epsilon >= 0 else { throw StoreError.invalidBudget("epsilon must be a finite number >= 0, got \(epsilon)") }
         guard delta.isFinite, delta > 0, delta < 1 else { throw StoreError.invalidBudget("delta must be in (0, 1), got \(delta)") }
     }

@@ -112,9 +112,9 @@ extension FewShotStore {
 /// One JSON configuration for everything the store serialises, so stored text is stable. Stored
 /// dates keep full precision (seconds as a double); exported ones are ISO 8601 for people. An
 /// infinite epsilon (the no-noise baseline) is written as the string "inf", which JSON can hold.
-enum JSONCoding {
+package enum JSONCoding {
     static let infinity = EpsilonJSON.encoding
-    static let encoder: JSONEncoder = {
+    package static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = infinity
@@ -127,17 +127,17 @@ enum JSONCoding {
         encoder.nonConformingFloatEncodingStrategy = infinity
         return encoder
     }()
-    static let decoder: JSONDecoder = {
+    package static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = EpsilonJSON.decoding
         return decoder
     }()
 
-    static func string<T: Encodable>(_ value: T, encoder: JSONEncoder = encoder) throws -> String {
+    package static func string<T: Encodable>(_ value: T, encoder: JSONEncoder = encoder) throws -> String {
         String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+    package static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
         try decoder.decode(type, from: Data(text.utf8))
     }
 }

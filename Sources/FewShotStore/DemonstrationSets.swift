@@ -4,7 +4,7 @@ import GRDB
 extension FewShotStore {
     /// Stored demonstration sets, newest first (optionally of one data set). Their `dataset` is the
     /// data set's public id.
-    public func demonstrationSets(dataset reference: String? = nil) throws -> [DemonstrationSetRecord] {
+    public func demonstrationSets(dataset reference: String?) throws -> [DemonstrationSetRecord] {
         try pool.read { db in
             let fingerprint = try reference.map { try Self.resolveDataset(db, $0).fingerprint }
             return try String.fetchAll(db, sql: """
@@ -33,14 +33,6 @@ extension FewShotStore {
             let id = try Self.resolveSet(db, reference).id
             try db.execute(sql: "DELETE FROM demonstration_set WHERE id = ?", arguments: [id])
         }
-    }
-
-    /// The set as JSON Lines: one object per demonstration with its label, text and the set's metadata.
-    public func exportJSONL(_ reference: String) throws -> String {
-        let set = try demonstrationSet(reference)
-        return try set.demonstrations.map { demonstration in
-            try JSONCoding.string(ExportedDemonstration(set: set, demonstration: demonstration), encoder: JSONCoding.exportEncoder)
-        }.joined(separator: "\n") + "\n"
     }
 
     static func resolveSet(_ db: Database, _ reference: String) throws -> (id: String, record: String) {

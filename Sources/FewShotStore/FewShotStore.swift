@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-/// The embedded SQLite store: private data sets (fingerprints, public ids and label counts only), their privacy
+/// The embedded SQLite store (the default ``LedgerStore``; `FewShotStorePostgres` is the shared one): private data sets (fingerprints, public ids and label counts only), their privacy
 /// budgets, the ledger of generations and their checkpoints, and the demonstration sets produced.
 ///
 /// Guarantees:
@@ -114,5 +114,5 @@ public final class FewShotStore: Sendable {
         try pool.close()
     }
 
-    static func newID() -> String { UUID().uuidString.lowercased() }
+    package static func newID() -> String { UUID().uuidString.lowercased() }
 }

@@ -18,6 +18,23 @@ public struct GenerationJobRecord: Sendable, Hashable {
     public var plannedTokens: Int
     public var created: Date
     public var updated: Date
+
+    package init(
+        id: String, dataset: String, request: String, status: String, failureReason: String, demonstrations: Int,
+        finishedDemonstrations: Int, releasedTokens: Int, plannedTokens: Int, created: Date, updated: Date
+    ) {
+        self.id = id
+        self.dataset = dataset
+        self.request = request
+        self.status = status
+        self.failureReason = failureReason
+        self.demonstrations = demonstrations
+        self.finishedDemonstrations = finishedDemonstrations
+        self.releasedTokens = releasedTokens
+        self.plannedTokens = plannedTokens
+        self.created = created
+        self.updated = updated
+    }
 }
 
 extension FewShotStore {

@@ -23,7 +23,7 @@ public struct GenerationPlan: Sendable, Hashable, Codable {
         self.summary = summary
     }
 
-    func validate() throws {
+    package func validate() throws {
         guard !demonstrations.isEmpty else { throw StoreError.invalidPlan("no demonstrations planned") }
         for (i, d) in demonstrations.enumerated() where d.maxTokens < 1 {
             throw StoreError.invalidPlan("demonstration \(i) plans \(d.maxTokens) tokens; at least 1 is needed")
@@ -40,6 +40,14 @@ public struct Reservation: Sendable, Hashable, Codable {
     public var plan: GenerationPlan
     public var accountant: String
     public var created: Date
+
+    package init(id: String, dataset: String, plan: GenerationPlan, accountant: String, created: Date) {
+        self.id = id
+        self.dataset = dataset
+        self.plan = plan
+        self.accountant = accountant
+        self.created = created
+    }
 }
 
 /// Released tokens of one planned demonstration, as checkpointed. They are DP output, not private.
@@ -49,6 +57,13 @@ public struct DemonstrationProgress: Sendable, Hashable, Codable {
     public var released: [Token]
     /// True once the generator recorded that this demonstration stopped.
     public var finished: Bool
+
+    package init(label: String?, maxTokens: Int, released: [Token], finished: Bool) {
+        self.label = label
+        self.maxTokens = maxTokens
+        self.released = released
+        self.finished = finished
+    }
 
     public var releasedText: String { String(decoding: released.flatMap(\.bytes), as: UTF8.self) }
 }
@@ -62,6 +77,14 @@ public struct ResumableGeneration: Sendable, Hashable {
     public var updated: Date
     /// Whether any run of the generation used seeded noise: then its set is not private.
     public var seededNoise: Bool = false
+
+    package init(reservation: Reservation, progress: [DemonstrationProgress], failureReason: String, updated: Date, seededNoise: Bool) {
+        self.reservation = reservation
+        self.progress = progress
+        self.failureReason = failureReason
+        self.updated = updated
+        self.seededNoise = seededNoise
+    }
 }
 
 extension GenerationPlan {

@@ -24,7 +24,7 @@ extension FewShotStore {
     /// release's event (a Gaussian of `noiseMultiplier`) is checked against the budget, and only if
     /// it fits is `draw` called (once, inside the transaction) and its result stored and charged.
     public func releaseLabelCounts(
-        dataset reference: String, noiseMultiplier: Double = LabelCountRelease.defaultNoiseMultiplier,
+        dataset reference: String, noiseMultiplier: Double,
         accountant: any PrivacyAccountant, draw: (Double) -> LabelCountRelease
     ) throws -> LabelCountRelease {
         if let known = try releasedLabelCounts(dataset: reference) { return known }
@@ -52,8 +52,6 @@ extension FewShotStore {
 
     /// The ledger charge of a data set's label-count release (nil before it), for ``charges(_:dataset:)``.
     static func labelCountCharge(_ db: Database, _ fingerprint: String) throws -> SlotCharge? {
-        guard let release = try fetchLabelCountRelease(db, fingerprint) else { return nil }
-        let charge = LedgerCharge(label: nil, event: release.event, count: 1)
-        return SlotCharge(spent: charge, committed: charge)
+        try fetchLabelCountRelease(db, fingerprint).map(SlotCharge.init(labelCountRelease:))
     }
 }

@@ -7,14 +7,22 @@ import DPAccounting
 /// Demonstrations of different labels read disjoint private examples (parallel composition), so
 /// each label is accounted separately and the data set costs the most expensive label. Events
 /// without a label read every part and are composed into every label.
-struct LedgerCharge: Sendable, Hashable {
-    var label: String?
-    var event: PrivacyEvent
-    var count: Int
+package struct LedgerCharge: Sendable, Hashable {
+    package var label: String?
+    package var event: PrivacyEvent
+    package var count: Int
     /// The generation and example group of a demonstration of a pool (`gen --groups`): one
     /// generation's groups read disjoint examples and compose in parallel. nil for anything else.
-    var generation: String? = nil
-    var group: Int? = nil
+    package var generation: String? = nil
+    package var group: Int? = nil
+
+    package init(label: String?, event: PrivacyEvent, count: Int, generation: String? = nil, group: Int? = nil) {
+        self.label = label
+        self.event = event
+        self.count = count
+        self.generation = generation
+        self.group = group
+    }
 }
 
 enum LedgerAccounting {

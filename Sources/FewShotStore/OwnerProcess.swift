@@ -8,19 +8,25 @@ import Darwin
 /// Identifies the process that runs a generation, so that another process can tell whether it is
 /// still alive: host name, process id, and (on Linux) the process start time from `/proc`, which
 /// guards against a recycled pid. A generation owned by another host is never presumed dead.
-struct OwnerProcess: Sendable, Hashable {
-    var host: String
-    var pid: Int32
+package struct OwnerProcess: Sendable, Hashable {
+    package var host: String
+    package var pid: Int32
     /// Start time in clock ticks since boot (`/proc/<pid>/stat` field 22); empty where unknown.
-    var startTime: String
+    package var startTime: String
 
-    static let current: OwnerProcess = {
+    package init(host: String, pid: Int32, startTime: String) {
+        self.host = host
+        self.pid = pid
+        self.startTime = startTime
+    }
+
+    package static let current: OwnerProcess = {
         let pid = getpid()
         return OwnerProcess(host: currentHost(), pid: pid, startTime: procStat(pid)?.startTime ?? "")
     }()
 
     /// Whether the process is known to have ended. False when it might still run (other host, no permission to tell).
-    var hasEnded: Bool {
+    package var hasEnded: Bool {
         guard host == OwnerProcess.current.host else { return false }
         if self == OwnerProcess.current { return false }
         if kill(pid, 0) != 0 && errno == ESRCH { return true }

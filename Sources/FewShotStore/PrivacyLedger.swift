@@ -27,7 +27,7 @@ extension FewShotStore {
     /// reservation is recorded and never refused. `job` (a server job's request, no private text) is
     /// stored in the same transaction; see ``generationJobs()``.
     public func reserve(
-        dataset reference: String, plan: GenerationPlan, accountant: any PrivacyAccountant, job: String? = nil, seededNoise: Bool = false
+        dataset reference: String, plan: GenerationPlan, accountant: any PrivacyAccountant, job: String?, seededNoise: Bool
     ) throws -> Reservation {
         try plan.validate()
         let id = Self.newID()
@@ -61,10 +61,16 @@ extension FewShotStore {
     }
 
     /// What a budget check reads: the data set, its budget and its committed charges.
-    struct LedgerSnapshot: Equatable {
-        var dataset: DatasetRecord
-        var budget: PrivacyBudget?
-        var committed: [LedgerCharge]
+    package struct LedgerSnapshot: Equatable, Sendable {
+        package var dataset: DatasetRecord
+        package var budget: PrivacyBudget?
+        package var committed: [LedgerCharge]
+
+        package init(dataset: DatasetRecord, budget: PrivacyBudget?, committed: [LedgerCharge]) {
+            self.dataset = dataset
+            self.budget = budget
+            self.committed = committed
+        }
     }
 
     static func ledgerSnapshot(_ db: Database, _ reference: String) throws -> LedgerSnapshot {
@@ -97,7 +103,7 @@ extension FewShotStore {
         }
     }
 
-    static func checkBudget(_ snapshot: LedgerSnapshot, adding: [LedgerCharge], accountant: any PrivacyAccountant) throws {
+    package static func checkBudget(_ snapshot: LedgerSnapshot, adding: [LedgerCharge], accountant: any PrivacyAccountant) throws {
         let dataset = snapshot.dataset
         guard let budget = snapshot.budget else {
             for charge in adding where !accountant.supports(charge.event) {
@@ -228,7 +234,7 @@ extension FewShotStore {
     }
 
     /// Failed generations that can be resumed, oldest first; first marks as failed those whose process ended.
-    public func resumable(dataset reference: String? = nil) throws -> [ResumableGeneration] {
+    public func resumable(dataset reference: String?) throws -> [ResumableGeneration] {
         try reapEndedGenerations()
         return try pool.read { db in
             let fingerprint = try reference.map { try Self.resolveDataset(db, $0).fingerprint }
@@ -243,7 +249,7 @@ extension FewShotStore {
     /// reservation already covers the rest of the plan: continue from `progress` without reserving again.
     /// `seededNoise` says whether this run uses seeded noise; once any run of a generation did, its
     /// set is recorded as not private (``ResumableGeneration/seededNoise`` and the stored set's `seeded`).
-    public func resume(generation reference: String, seededNoise: Bool = false) throws -> ResumableGeneration {
+    public func resume(generation reference: String, seededNoise: Bool) throws -> ResumableGeneration {
         try reapEndedGenerations()
         return try pool.write { db in
             let generation = try Self.fetchGeneration(db, reference)
@@ -283,28 +289,39 @@ extension FewShotStore {
 
     /// What a data set has spent and reserved, composed by `accountant` at the budget's delta (else
     /// `delta`, else 1 / the released DP count of its examples, else 1e-5: never from the exact count).
-    public func budgetStatus(dataset reference: String, accountant: any PrivacyAccountant, delta: Double? = nil) throws -> BudgetStatus {
+    public func budgetStatus(dataset reference: String, accountant: any PrivacyAccountant, delta: Double?) throws -> BudgetStatus {
         try pool.read { db in
             let dataset = try Self.resolveDataset(db, reference)
             let budget = try Self.fetchBudget(db, dataset.fingerprint)
             let release = try Self.fetchLabelCountRelease(db, dataset.fingerprint)
-            let releasedTotal = release.map { $0.counts.values.reduce(0, +) }
-            let atDelta = budget?.delta ?? delta ?? releasedTotal.map { 1 / Double(max(2, $0)) } ?? 1e-5
             let charges = try Self.charges(db, dataset: dataset.fingerprint)
-            let labels = Set(dataset.labelCounts.keys)
-            var known: [PrivacyEvent: Double] = [:]
-            let spent = try LedgerAccounting.epsilonPerLabel(charges.map(\.spent), labels: labels, accountant: accountant, delta: atDelta, known: &known)
-            let committed = try LedgerAccounting.epsilonPerLabel(charges.map(\.committed), labels: labels, accountant: accountant, delta: atDelta, known: &known)
-            let perLabel = zip(spent, committed).map { LabelSpending(label: $0.label, spentEpsilon: $0.epsilon, committedEpsilon: $1.epsilon) }
-            let committedEpsilon = committed.map(\.epsilon).max() ?? 0
             let active = try Int.fetchOne(db, sql: "SELECT count(*) FROM generation WHERE dataset = ? AND status IN ('running', 'failed')",
                                           arguments: [dataset.fingerprint]) ?? 0
-            return BudgetStatus(
-                dataset: dataset, releasedLabelCounts: release?.counts, budget: budget, delta: atDelta,
-                spentEpsilon: spent.map(\.epsilon).max() ?? 0, committedEpsilon: committedEpsilon,
-                remainingEpsilon: budget.map { max(0, $0.epsilon - committedEpsilon) },
-                labels: perLabel, activeGenerations: active, accountant: accountant.name)
+            return try Self.budgetStatus(
+                dataset: dataset, budget: budget, release: release, charges: charges, activeGenerations: active,
+                accountant: accountant, delta: delta)
         }
+    }
+
+    /// A data set's ``BudgetStatus`` from what the store read: its budget, label-count release, every
+    /// charge (``charges(_:dataset:)``) and how many generations are running or failed.
+    package static func budgetStatus(
+        dataset: DatasetRecord, budget: PrivacyBudget?, release: LabelCountRelease?, charges: [SlotCharge], activeGenerations active: Int,
+        accountant: any PrivacyAccountant, delta: Double?
+    ) throws -> BudgetStatus {
+        let releasedTotal = release.map { $0.counts.values.reduce(0, +) }
+        let atDelta = budget?.delta ?? delta ?? releasedTotal.map { 1 / Double(max(2, $0)) } ?? 1e-5
+        let labels = Set(dataset.labelCounts.keys)
+        var known: [PrivacyEvent: Double] = [:]
+        let spent = try LedgerAccounting.epsilonPerLabel(charges.map(\.spent), labels: labels, accountant: accountant, delta: atDelta, known: &known)
+        let committed = try LedgerAccounting.epsilonPerLabel(charges.map(\.committed), labels: labels, accountant: accountant, delta: atDelta, known: &known)
+        let perLabel = zip(spent, committed).map { LabelSpending(label: $0.label, spentEpsilon: $0.epsilon, committedEpsilon: $1.epsilon) }
+        let committedEpsilon = committed.map(\.epsilon).max() ?? 0
+        return BudgetStatus(
+            dataset: dataset, releasedLabelCounts: release?.counts, budget: budget, delta: atDelta,
+            spentEpsilon: spent.map(\.epsilon).max() ?? 0, committedEpsilon: committedEpsilon,
+            remainingEpsilon: budget.map { max(0, $0.epsilon - committedEpsilon) },
+            labels: perLabel, activeGenerations: active, accountant: accountant.name)
     }
 
     /// Marks as failed every running generation whose owning process has ended (same host, pid gone,
@@ -351,9 +368,41 @@ struct SlotRow {
 }
 
 /// A slot's charge two ways: what is irrevocably spent, and spent plus still reserved.
-struct SlotCharge {
-    var spent: LedgerCharge
-    var committed: LedgerCharge
+package struct SlotCharge: Sendable {
+    package var spent: LedgerCharge
+    package var committed: LedgerCharge
+
+    init(spent: LedgerCharge, committed: LedgerCharge) {
+        self.spent = spent
+        self.committed = committed
+    }
+
+    /// The charge of one planned demonstration slot as stored (see ``FewShotStore/charges(_:dataset:)``).
+    /// A slot with a per-demonstration `event` is charged all of it once started (a checkpointed token,
+    /// or finished) and nothing before; an older slot is charged its token event per token.
+    package init(
+        generation: String, label: String?, group: Int?, event: PrivacyEvent?, tokenEvent: PrivacyEvent,
+        maxTokens: Int, releasedCount: Int, finished: Bool, chargedTokens: Int?
+    ) {
+        if let event {
+            let started = releasedCount > 0 || finished
+            let spent = chargedTokens.map { $0 > 0 } ?? started
+            let committed = chargedTokens.map { $0 > 0 } ?? true
+            self.init(
+                spent: LedgerCharge(label: label, event: event, count: spent ? 1 : 0, generation: generation, group: group),
+                committed: LedgerCharge(label: label, event: event, count: committed ? 1 : 0, generation: generation, group: group))
+        } else {
+            self.init(
+                spent: LedgerCharge(label: label, event: tokenEvent, count: chargedTokens ?? (finished ? maxTokens : releasedCount)),
+                committed: LedgerCharge(label: label, event: tokenEvent, count: chargedTokens ?? maxTokens))
+        }
+    }
+
+    /// The charge of a data set's label-count release: once, to every label.
+    package init(labelCountRelease release: LabelCountRelease) {
+        let charge = LedgerCharge(label: nil, event: release.event, count: 1)
+        self.init(spent: charge, committed: charge)
+    }
 }
 
 extension FewShotStore {
@@ -421,26 +470,11 @@ extension FewShotStore {
         }
         let release = try labelCountCharge(db, fingerprint).map { [$0] } ?? []
         return try release + rows.map { row in
-            let maxTokens: Int = row["maxTokens"]
-            let finished: Bool = row["finished"]
-            let releasedCount: Int = row["releasedCount"]
-            let chargedTokens: Int? = row["chargedTokens"]
-            let label: String? = row["label"]
-            let group: Int? = row["exampleGroup"]
-            let generation: String = row["generation"]
-            if let eventText = row["event"] as String? {
-                let event = try decode(eventText)
-                let started = releasedCount > 0 || finished
-                let spent = chargedTokens.map { $0 > 0 } ?? started
-                let committed = chargedTokens.map { $0 > 0 } ?? true
-                return SlotCharge(
-                    spent: LedgerCharge(label: label, event: event, count: spent ? 1 : 0, generation: generation, group: group),
-                    committed: LedgerCharge(label: label, event: event, count: committed ? 1 : 0, generation: generation, group: group))
-            }
-            let event = try decode(row["tokenEvent"])
-            return SlotCharge(
-                spent: LedgerCharge(label: label, event: event, count: chargedTokens ?? (finished ? maxTokens : releasedCount)),
-                committed: LedgerCharge(label: label, event: event, count: chargedTokens ?? maxTokens))
+            try SlotCharge(
+                generation: row["generation"], label: row["label"], group: row["exampleGroup"],
+                event: (row["event"] as String?).map(decode), tokenEvent: decode(row["tokenEvent"]),
+                maxTokens: row["maxTokens"], releasedCount: row["releasedCount"], finished: row["finished"],
+                chargedTokens: row["chargedTokens"])
         }
     }
 

@@ -13,25 +13,29 @@ import GRDB
 /// Guarantees: the secret is 32 bytes from a cryptographically secure generator, created once per
 /// store (by the migration that introduced it, so older stores get one on their first open) and
 /// never shown; a data set's public id never changes within its store.
-struct DatasetKey: Sendable {
-    static let byteCount = 32
+package struct DatasetKey: Sendable {
+    package static let byteCount = 32
     let key: SymmetricKey
 
+    /// The key of a store whose secret is `secret`; throws if it is not ``byteCount`` bytes.
+    package init(secret: Data) throws {
+        guard secret.count == Self.byteCount else { throw StoreError.damagedSecret }
+        key = SymmetricKey(data: secret)
+    }
+
     /// 32 fresh bytes from the system's secure generator (swift-crypto: BoringSSL's RAND_bytes).
-    static func generateSecret() -> Data {
+    package static func generateSecret() -> Data {
         SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
     }
 
     /// The store's key; throws if the secret is missing or damaged rather than make ids without it.
     static func read(_ db: Database) throws -> DatasetKey {
-        guard let secret = try Data.fetchOne(db, sql: "SELECT secret FROM store_secret WHERE id = 1"), secret.count == byteCount else {
-            throw StoreError.damagedSecret
-        }
-        return DatasetKey(key: SymmetricKey(data: secret))
+        guard let secret = try Data.fetchOne(db, sql: "SELECT secret FROM store_secret WHERE id = 1") else { throw StoreError.damagedSecret }
+        return try DatasetKey(secret: secret)
     }
 
     /// Lowercase hexadecimal HMAC-SHA256 of the fingerprint under the store's secret.
-    func publicID(fingerprint: String) -> String {
+    package func publicID(fingerprint: String) -> String {
         HMAC<SHA256>.authenticationCode(for: Data(fingerprint.utf8), using: key).map { String(format: "%02x", $0) }.joined()
     }
 }

@@ -1,11 +1,13 @@
 import DPAccounting
 import FewShotCore
 import FewShotStore
+import FewShotStorePostgres
 import FewShotTestSupport
 import Foundation
 
 /// A child process for the store's tests: it runs ledger operations on a shared store file so the
 /// tests can kill it mid-generation (SIGKILL) or race it against another process. Not shipped.
+/// STORE is an SQLite file or a postgres:// URL (password from PGPASSWORD).
 ///
 ///   FewShotStoreProbe generate STORE DATASET LABELS(comma) TOKENS EPSILON_PER_TOKEN DELAY_MS FINISH_FIRST_AT
 ///   FewShotStoreProbe reserve-loop STORE DATASET LABEL TOKENS EPSILON_PER_TOKEN
@@ -25,6 +27,10 @@ struct ProbeMain {
         }
     }
 
+    static func openStore(_ location: String) throws -> any LedgerStore {
+        PostgresStoreAddress.isPostgres(location) ? try PostgresStore(url: location) : try FewShotStore(path: location)
+    }
+
     static func say(_ line: String) {
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
@@ -34,7 +40,7 @@ struct ProbeMain {
     static func generate(_ a: [String]) throws {
         guard a.count == 7, let tokens = Int(a[3]), let perToken = Double(a[4]), let delay = UInt32(a[5]),
               let finishFirstAt = Int(a[6]) else { throw ProbeError("generate: bad arguments \(a)") }
-        let store = try FewShotStore(path: a[0])
+        let store = try openStore(a[0])
         let labels = a[2].split(separator: ",").map(String.init)
         let plan = GenerationPlan(demonstrations: labels.map {
             .init(label: $0, tokenEvent: .pureDP(epsilon: perToken), maxTokens: tokens)
@@ -60,7 +66,7 @@ struct ProbeMain {
     /// Reserves and completes single-demonstration generations until the budget refuses one.
     static func reserveLoop(_ a: [String]) throws {
         guard a.count == 5, let tokens = Int(a[3]), let perToken = Double(a[4]) else { throw ProbeError("reserve-loop: bad arguments \(a)") }
-        let store = try FewShotStore(path: a[0])
+        let store = try openStore(a[0])
         let plan = GenerationPlan(demonstrations: [.init(label: a[2], tokenEvent: .pureDP(epsilon: perToken), maxTokens: tokens)])
         var reserved = 0
         while true {

@@ -8,8 +8,8 @@ import Testing
 @Suite struct BudgetLedgerTests {
     let accountant = BasicCompositionAccountant()
 
-    @Test func refusalSaysWhatIsLeftAndWhatWasAskedAndRecordsNothing() throws {
-        let directory = try TemporaryDirectory()
+    @Test(arguments: StoreBackend.enabled) func refusalSaysWhatIsLeftAndWhatWasAskedAndRecordsNothing(backend: StoreBackend) throws {
+        let directory = try StorePlace(backend)
         let (store, dataset) = try makeStore(directory)
         try store.setBudget(dataset: dataset, epsilon: 1.0, delta: 1e-5)
         _ = try store.reserve(dataset: dataset, plan: purePlan(labels: ["A"], tokens: 3, perToken: 0.25), accountant: accountant)
@@ -36,12 +36,11 @@ import Testing
         #expect(try store.budgetStatus(dataset: dataset, accountant: accountant).remainingEpsilon == 0)
     }
 
-    @Test func fiftyConcurrentReservationsAgainstABudgetOfThreeGrantExactlyThree() async throws {
-        let directory = try TemporaryDirectory()
-        let path = directory.file("race.sqlite")
-        // Five connections pools opened at once on a new file also race the schema migration.
-        let stores = try await withThrowingTaskGroup(of: FewShotStore.self) { group in
-            for _ in 0..<5 { group.addTask { try FewShotStore(path: path) } }
+    @Test(arguments: StoreBackend.enabled) func fiftyConcurrentReservationsAgainstABudgetOfThreeGrantExactlyThree(backend: StoreBackend) async throws {
+        let place = try StorePlace(backend)
+        // Five connections pools opened at once on a new store also race the schema migration.
+        let stores = try await withThrowingTaskGroup(of: (any LedgerStore).self) { group in
+            for _ in 0..<5 { group.addTask { try place.open() } }
             return try await group.reduce(into: []) { $0.append($1) }
         }
         let dataset = randomFingerprint()
@@ -69,7 +68,7 @@ import Testing
         #expect(outcomes.filter { $0 == "refused" }.count == 47)
         #expect(outcomes.filter { $0.hasPrefix("error") }.isEmpty, "\(outcomes.filter { $0.hasPrefix("error") })")
 
-        let status = try FewShotStore(path: path).budgetStatus(dataset: dataset, accountant: accountant)
+        let status = try place.open().budgetStatus(dataset: dataset, accountant: accountant)
         #expect(status.activeGenerations == 3)
         #expect(status.committedEpsilon == 3.0)
         #expect(status.remainingEpsilon == 0)
@@ -77,8 +76,8 @@ import Testing
         #expect(status.labels.allSatisfy { $0.spentEpsilon >= 0 && $0.committedEpsilon >= 0 })
     }
 
-    @Test func labelsComposeInParallelAndUnlabeledEventsChargeEveryLabel() throws {
-        let directory = try TemporaryDirectory()
+    @Test(arguments: StoreBackend.enabled) func labelsComposeInParallelAndUnlabeledEventsChargeEveryLabel(backend: StoreBackend) throws {
+        let directory = try StorePlace(backend)
         let (store, dataset) = try makeStore(directory)
         try store.setBudget(dataset: dataset, epsilon: 1.0, delta: 1e-5)
         // One demonstration per label, each costing the whole budget: disjoint data, so both fit.
@@ -99,8 +98,8 @@ import Testing
         _ = try store.reserve(dataset: dataset, plan: purePlan(labels: ["C"], tokens: 4, perToken: 0.25), accountant: accountant)
     }
 
-    @Test func unlabeledTasksComposeSequentially() throws {
-        let directory = try TemporaryDirectory()
+    @Test(arguments: StoreBackend.enabled) func unlabeledTasksComposeSequentially(backend: StoreBackend) throws {
+        let directory = try StorePlace(backend)
         let (store, dataset) = try makeStore(directory, labels: [:])
         try store.setBudget(dataset: dataset, epsilon: 2.0, delta: 1e-5)
         _ = try store.reserve(dataset: dataset, plan: purePlan(labels: [nil, nil], tokens: 2, perToken: 0.25), accountant: accountant)
@@ -113,8 +112,8 @@ import Testing
         }
     }
 
-    @Test func spendingIsComposedByTheAccountantNotSummed() throws {
-        let directory = try TemporaryDirectory()
+    @Test(arguments: StoreBackend.enabled) func spendingIsComposedByTheAccountantNotSummed(backend: StoreBackend) throws {
+        let directory = try StorePlace(backend)
         let (store, dataset) = try makeStore(directory)
         let pld = DefaultAccountant()
         let token = PrivacyEvent.poissonSampled(samplingRate: 0.02, event: .gaussian(noiseMultiplier: 0.6))
@@ -131,8 +130,8 @@ import Testing
         #expect(status.accountant == pld.name)
     }
 
-    @Test func withoutABudgetReservationsAreRecordedButNotRefused() throws {
-        let directory = try TemporaryDirectory()
+    @Test(arguments: StoreBackend.enabled) func withoutABudgetReservationsAreRecordedButNotRefused(backend: StoreBackend) throws {
+        let directory = try StorePlace(backend)
         let (store, dataset) = try makeStore(directory)
         for _ in 0..<3 {
             _ = try store.reserve(dataset: dataset, plan: purePlan(labels: ["A"], tokens: 100, perToken: 1), accountant: accountant)
@@ -145,8 +144,8 @@ import Testing
         #expect(status.delta == 1e-5)
     }
 
-    @Test func eventsTheAccountantCannotHandleAreRefused() throws {
-        let directory = try TemporaryDirectory()
+    @Test(arguments: StoreBackend.enabled) func eventsTheAccountantCannotHandleAreRefused(backend: StoreBackend) throws {
+        let directory = try StorePlace(backend)
         let (store, dataset) = try makeStore(directory)
         let plan = GenerationPlan(demonstrations: [.init(label: "A", tokenEvent: .gaussian(noiseMultiplier: 1), maxTokens: 5)])
         #expect(throws: StoreError.self) { try store.reserve(dataset: dataset, plan: plan, accountant: accountant) }

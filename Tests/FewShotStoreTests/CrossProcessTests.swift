@@ -9,9 +9,9 @@ import Testing
 
     /// Starts a probe generating demonstrations for labels A and B (10 tokens of 0.25 each; A stops
     /// after 4) and kills it with SIGKILL once B has released 3 tokens.
-    func killedGeneration(_ directory: TemporaryDirectory) throws -> (path: String, dataset: String) {
-        let path = directory.file("crash.sqlite")
-        let store = try FewShotStore(path: path)
+    func killedGeneration(_ place: StorePlace) throws -> (path: String, dataset: String) {
+        let path = place.location
+        let store = try place.open()
         let dataset = randomFingerprint()
         try store.registerDataset(fingerprint: dataset, name: "crash", labelCounts: ["A": 50, "B": 50])
         try store.setBudget(dataset: dataset, epsilon: 2.5, delta: 1e-5)
@@ -24,12 +24,12 @@ import Testing
         return (path, dataset)
     }
 
-    @Test func aKilledGenerationKeepsItsStartedDemonstrationsChargedAndResumesPayingNothingMore() throws {
-        let directory = try TemporaryDirectory()
-        let (path, dataset) = try killedGeneration(directory)
+    @Test(arguments: StoreBackend.enabled) func aKilledGenerationKeepsItsStartedDemonstrationsChargedAndResumesPayingNothingMore(backend: StoreBackend) throws {
+        let place = try StorePlace(backend)
+        let (_, dataset) = try killedGeneration(place)
 
-        let store = try FewShotStore(path: path)
-        try store.verifyIntegrity()
+        let store = try place.open()
+        try (store as? FewShotStore)?.verifyIntegrity()
         let pending = try store.resumable()
         try #require(pending.count == 1)
         let released = pending[0].progress.map(\.released.count)
@@ -62,10 +62,10 @@ import Testing
         #expect(status.activeGenerations == 0)
     }
 
-    @Test func aKilledGenerationCanBeAbandonedKeepingItsStartedDemonstrationsCharged() throws {
-        let directory = try TemporaryDirectory()
-        let (path, dataset) = try killedGeneration(directory)
-        let store = try FewShotStore(path: path)
+    @Test(arguments: StoreBackend.enabled) func aKilledGenerationCanBeAbandonedKeepingItsStartedDemonstrationsCharged(backend: StoreBackend) throws {
+        let place = try StorePlace(backend)
+        let (_, dataset) = try killedGeneration(place)
+        let store = try place.open()
         let pending = try store.resumable()
         try #require(pending.count == 1)
         #expect(pending[0].progress[1].released.count < 10)
@@ -76,10 +76,10 @@ import Testing
         #expect(try store.resumable().isEmpty)
     }
 
-    @Test func twoProcessesSharingOneStoreNeitherCorruptNorDoubleSpend() throws {
-        let directory = try TemporaryDirectory()
-        let path = directory.file("shared.sqlite")
-        let store = try FewShotStore(path: path)
+    @Test(arguments: StoreBackend.enabled) func twoProcessesSharingOneStoreNeitherCorruptNorDoubleSpend(backend: StoreBackend) throws {
+        let place = try StorePlace(backend)
+        let path = place.location
+        let store = try place.open()
         let dataset = randomFingerprint()
         try store.registerDataset(fingerprint: dataset, name: "shared", labelCounts: ["A": 50])
         try store.setBudget(dataset: dataset, epsilon: 10, delta: 1e-5)   // exactly 20 generations of 0.5
@@ -93,7 +93,7 @@ import Testing
             granted += Int(line?.dropFirst("reserved ".count) ?? "") ?? -1000
         }
         #expect(granted == 20)
-        try store.verifyIntegrity()
+        try (store as? FewShotStore)?.verifyIntegrity()
         let status = try store.budgetStatus(dataset: dataset, accountant: accountant)
         #expect(status.committedEpsilon == 10)
         #expect(status.spentEpsilon == 10)

@@ -8,8 +8,8 @@ import Testing
 @Suite struct GenerationLifecycleTests {
     let accountant = BasicCompositionAccountant()
 
-    @Test func completionChargesEveryStartedDemonstrationItsFullPlan() throws {
-        let directory = try TemporaryDirectory()
+    @Test(arguments: StoreBackend.enabled) func completionChargesEveryStartedDemonstrationItsFullPlan(backend: StoreBackend) throws {
+        let directory = try StorePlace(backend)
         let (store, dataset) = try makeStore(directory, labels: ["A": 10, "B": 10, "C": 10])
         let reservation = try store.reserve(dataset: dataset, plan: purePlan(labels: ["A", "B", "C"], tokens: 8, perToken: 0.25), accountant: accountant)
         try store.checkpoint(reservation, demonstration: 0, released: tokens(3), finished: true)
@@ -32,10 +32,10 @@ import Testing
         #expect(try store.demonstrationSet(reservation.id) == shown)
     }
 
-    @Test func abandonChargesEveryStartedDemonstrationInFullAndReturnsTheRest() throws {
+    @Test(arguments: StoreBackend.enabled) func abandonChargesEveryStartedDemonstrationInFullAndReturnsTheRest(backend: StoreBackend) throws {
         // Where an interrupted demonstration stopped can depend on the data, so it is charged its
         // whole plan (issue 13.3); only a demonstration that never started is returned.
-        let directory = try TemporaryDirectory()
+        let directory = try StorePlace(backend)
         let (store, dataset) = try makeStore(directory, labels: ["A": 10, "B": 10, "C": 10])
         try store.setBudget(dataset: dataset, epsilon: 2.5, delta: 1e-5)
         let reservation = try store.reserve(dataset: dataset, plan: purePlan(labels: ["A", "B", "C"], tokens: 10, perToken: 0.25), accountant: accountant)
@@ -56,8 +56,8 @@ import Testing
         #expect(throws: StoreError.self) { try store.checkpoint(reservation, demonstration: 1, released: tokens(4), finished: false) }
     }
 
-    @Test func aFailedGenerationKeepsChargingAnInterruptedDemonstrationInFull() throws {
-        let directory = try TemporaryDirectory()
+    @Test(arguments: StoreBackend.enabled) func aFailedGenerationKeepsChargingAnInterruptedDemonstrationInFull(backend: StoreBackend) throws {
+        let directory = try StorePlace(backend)
         let (store, dataset) = try makeStore(directory, labels: ["A": 10])
         let reservation = try store.reserve(dataset: dataset, plan: purePlan(labels: ["A"], tokens: 10, perToken: 0.25), accountant: accountant)
         try store.checkpoint(reservation, demonstration: 0, released: tokens(2), finished: false)
@@ -68,9 +68,9 @@ import Testing
         #expect(try store.budgetStatus(dataset: dataset, accountant: accountant).spentEpsilon == 2.5)
     }
 
-    @Test func aDemonstrationEventIsChargedOnceWholeWhenStartedAndNotBefore() throws {
+    @Test(arguments: StoreBackend.enabled) func aDemonstrationEventIsChargedOnceWholeWhenStartedAndNotBefore(backend: StoreBackend) throws {
         // Amplified partition mode: one Poisson-subsampled event per demonstration, not per token.
-        let directory = try TemporaryDirectory()
+        let directory = try StorePlace(backend)
         let (store, dataset) = try makeStore(directory, labels: ["A": 10, "B": 10])
         let whole = PrivacyEvent.pureDP(epsilon: 1.5)
         let plan = GenerationPlan(demonstrations: ["A", "B"].map {
@@ -92,9 +92,9 @@ import Testing
         #expect(throws: BudgetExceeded.self) { try store.reserve(dataset: dataset, plan: plan, accountant: accountant) }
     }
 
-    @Test func seededNoiseSurvivesAResumeWithoutASeed() throws {
+    @Test(arguments: StoreBackend.enabled) func seededNoiseSurvivesAResumeWithoutASeed(backend: StoreBackend) throws {
         // Issue 13.1: a run that used seeded noise stays not private after a resume without --seed.
-        let directory = try TemporaryDirectory()
+        let directory = try StorePlace(backend)
         let (store, dataset) = try makeStore(directory, labels: ["A": 10])
         let reservation = try store.reserve(
             dataset: dataset, plan: purePlan(labels: ["A"], tokens: 4, perToken: 0.25), accountant: accountant, seededNoise: true)
@@ -107,29 +107,29 @@ import Testing
         #expect(try store.demonstrationSet(reservation.id).seeded)
     }
 
-    @Test func resumingWithASeedMarksTheGenerationSeeded() throws {
-        let directory = try TemporaryDirectory()
+    @Test(arguments: StoreBackend.enabled) func resumingWithASeedMarksTheGenerationSeeded(backend: StoreBackend) throws {
+        let directory = try StorePlace(backend)
         let (store, dataset) = try makeStore(directory, labels: ["A": 10])
         let reservation = try store.reserve(dataset: dataset, plan: purePlan(labels: ["A"], tokens: 4, perToken: 0.25), accountant: accountant)
         try store.markFailed(reservation, reason: "interrupted")
         #expect(try store.resume(generation: reservation.id, seededNoise: true).seededNoise)
     }
 
-    @Test func theSubsampleKeyIsStableAndPerGeneration() throws {
-        let directory = try TemporaryDirectory()
+    @Test(arguments: StoreBackend.enabled) func theSubsampleKeyIsStableAndPerGeneration(backend: StoreBackend) throws {
+        let directory = try StorePlace(backend)
         let (store, dataset) = try makeStore(directory, labels: ["A": 10])
         let first = try store.reserve(dataset: dataset, plan: purePlan(labels: ["A"], tokens: 4, perToken: 0.25), accountant: accountant)
         let second = try store.reserve(dataset: dataset, plan: purePlan(labels: ["A"], tokens: 4, perToken: 0.25), accountant: accountant)
         let key = try store.subsampleKey(generation: first.id)
         #expect(key.count == 32)
         #expect(try store.subsampleKey(generation: first.id) == key)
-        #expect(try FewShotStore(path: store.path).subsampleKey(generation: first.id) == key)
+        #expect(try directory.open().subsampleKey(generation: first.id) == key)
         #expect(try store.subsampleKey(generation: second.id) != key)
         #expect(throws: StoreError.self) { try store.subsampleKey(generation: "no-such-generation") }
     }
 
-    @Test func checkpointsCannotTakeBackTokensOrExceedThePlan() throws {
-        let directory = try TemporaryDirectory()
+    @Test(arguments: StoreBackend.enabled) func checkpointsCannotTakeBackTokensOrExceedThePlan(backend: StoreBackend) throws {
+        let directory = try StorePlace(backend)
         let (store, dataset) = try makeStore(directory)
         let reservation = try store.reserve(dataset: dataset, plan: purePlan(labels: ["A"], tokens: 5, perToken: 0.25), accountant: accountant)
         try store.checkpoint(reservation, demonstration: 0, released: tokens(3), finished: false)
@@ -142,8 +142,8 @@ import Testing
         #expect(throws: StoreError.self) { try store.complete(reservation, demonstrations: demonstrationSet(labels: ["A"], texts: ["x"])) }
     }
 
-    @Test func aFailedGenerationResumesFromItsCheckpointWithoutPayingAgain() throws {
-        let directory = try TemporaryDirectory()
+    @Test(arguments: StoreBackend.enabled) func aFailedGenerationResumesFromItsCheckpointWithoutPayingAgain(backend: StoreBackend) throws {
+        let directory = try StorePlace(backend)
         let (store, dataset) = try makeStore(directory)
         try store.setBudget(dataset: dataset, epsilon: 2.5, delta: 1e-5)
         let reservation = try store.reserve(dataset: dataset, plan: purePlan(labels: ["A", "B"], tokens: 10, perToken: 0.25), accountant: accountant)
@@ -169,8 +169,8 @@ import Testing
         #expect(status.remainingEpsilon == 0)
     }
 
-    @Test func deletingDemonstrationsNeverReturnsBudget() throws {
-        let directory = try TemporaryDirectory()
+    @Test(arguments: StoreBackend.enabled) func deletingDemonstrationsNeverReturnsBudget(backend: StoreBackend) throws {
+        let directory = try StorePlace(backend)
         let (store, dataset) = try makeStore(directory)
         try store.setBudget(dataset: dataset, epsilon: 1, delta: 1e-5)
         let reservation = try store.reserve(dataset: dataset, plan: purePlan(labels: ["A"], tokens: 4, perToken: 0.25), accountant: accountant)
@@ -188,8 +188,8 @@ import Testing
         }
     }
 
-    @Test func exportWritesOneJSONObjectPerDemonstrationWithItsMetadata() throws {
-        let directory = try TemporaryDirectory()
+    @Test(arguments: StoreBackend.enabled) func exportWritesOneJSONObjectPerDemonstrationWithItsMetadata(backend: StoreBackend) throws {
+        let directory = try StorePlace(backend)
         let (store, dataset) = try makeStore(directory)
         let reservation = try store.reserve(dataset: dataset, plan: purePlan(labels: ["A", "B"], tokens: 4, perToken: 0.25), accountant: accountant)
         try store.checkpoint(reservation, demonstration: 0, released: tokens(2), finished: true)

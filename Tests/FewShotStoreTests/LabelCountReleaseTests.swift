@@ -12,8 +12,8 @@ import Testing
         LabelCountRelease(counts: counts, noiseMultiplier: 10, isReleased: true)
     }
 
-    @Test func theCountsAreDrawnOnceAndChargedOnceToEveryLabel() throws {
-        let directory = try TemporaryDirectory()
+    @Test(arguments: StoreBackend.enabled) func theCountsAreDrawnOnceAndChargedOnceToEveryLabel(backend: StoreBackend) throws {
+        let directory = try StorePlace(backend)
         let (store, dataset) = try makeStore(directory)
         #expect(try store.releasedLabelCounts(dataset: dataset) == nil)
         var draws = 0
@@ -39,8 +39,8 @@ import Testing
         #expect(try store.budgetStatus(dataset: dataset, accountant: accountant).delta == 1.0 / 201)
     }
 
-    @Test func aReleaseThatDoesNotFitTheBudgetIsRefusedAndNothingIsDrawn() throws {
-        let directory = try TemporaryDirectory()
+    @Test(arguments: StoreBackend.enabled) func aReleaseThatDoesNotFitTheBudgetIsRefusedAndNothingIsDrawn(backend: StoreBackend) throws {
+        let directory = try StorePlace(backend)
         let (store, dataset) = try makeStore(directory)
         let alone = try accountant.epsilon(for: .gaussian(noiseMultiplier: 10), delta: 1e-5)
         try store.setBudget(dataset: dataset, epsilon: alone * 0.9, delta: 1e-5)
@@ -56,8 +56,8 @@ import Testing
         #expect(try store.budgetStatus(dataset: dataset, accountant: accountant).spentEpsilon == 0)
     }
 
-    @Test func laterReservationsPayForTheReleaseOnlyOnce() throws {
-        let directory = try TemporaryDirectory()
+    @Test(arguments: StoreBackend.enabled) func laterReservationsPayForTheReleaseOnlyOnce(backend: StoreBackend) throws {
+        let directory = try StorePlace(backend)
         let (store, dataset) = try makeStore(directory)
         _ = try store.releaseLabelCounts(dataset: dataset, accountant: accountant) { _ in release(["A": 100, "B": 100]) }
         let demonstration = PrivacyEvent.poissonSampled(samplingRate: 0.5, event: .selfComposed(event: .gaussian(noiseMultiplier: 2), count: 5))
@@ -91,8 +91,8 @@ import Testing
         #expect(!LabelCountRelease.preview(exact: ["A": 5], labels: ["A"]).isReleased)
     }
 
-    @Test func aPoolsGroupsFitTheBudgetOfOneSet() throws {
-        let directory = try TemporaryDirectory()
+    @Test(arguments: StoreBackend.enabled) func aPoolsGroupsFitTheBudgetOfOneSet(backend: StoreBackend) throws {
+        let directory = try StorePlace(backend)
         let (store, dataset) = try makeStore(directory)
         let demonstration = PrivacyEvent.poissonSampled(samplingRate: 0.3, event: .selfComposed(event: .gaussian(noiseMultiplier: 2), count: 5))
         let one = try accountant.epsilon(for: demonstration, delta: 1e-5)
@@ -105,7 +105,7 @@ import Testing
         // A second pool composes with the first: refused.
         #expect(throws: BudgetExceeded.self) { try store.reserve(dataset: dataset, plan: pool, accountant: accountant) }
         // Without groups the same three demonstrations compose in sequence: refused too.
-        let directory2 = try TemporaryDirectory()
+        let directory2 = try StorePlace(backend)
         let (store2, dataset2) = try makeStore(directory2)
         try store2.setBudget(dataset: dataset2, epsilon: one * 1.01, delta: 1e-5)
         let sequential = GenerationPlan(demonstrations: (0..<3).map { _ in

@@ -6,8 +6,8 @@ import Testing
 
 /// `fewshot gen --epsilon inf` (the no-noise baseline) stores a set whose epsilon is infinite.
 @Suite struct NonPrivateSetTests {
-    @Test func anInfiniteEpsilonSetIsStoredReadAndExported() throws {
-        let directory = try TemporaryDirectory()
+    @Test(arguments: StoreBackend.enabled) func anInfiniteEpsilonSetIsStoredReadAndExported(backend: StoreBackend) throws {
+        let directory = try StorePlace(backend)
         let (store, dataset) = try makeStore(directory)
         let plan = GenerationPlan(demonstrations: [.init(label: "A", tokenEvent: .nonPrivate, maxTokens: 4)])
         let reservation = try store.reserve(dataset: dataset, plan: plan, accountant: DefaultAccountant())

@@ -5,8 +5,8 @@ import Foundation
 import Testing
 
 @Suite struct PlanFromSettingsTests {
-    @Test func aCoreRunIsChargedWhatItsPrivacyPlanSays() throws {
-        let directory = try TemporaryDirectory()
+    @Test(arguments: StoreBackend.enabled) func aCoreRunIsChargedWhatItsPrivacyPlanSays(backend: StoreBackend) throws {
+        let directory = try StorePlace(backend)
         let counts = ["World": 400, "Sports": 300]
         let (store, dataset) = try makeStore(directory, labels: counts)
         let settings = GenerationSettings(
@@ -29,8 +29,8 @@ import Testing
         #expect(status.committedEpsilon == max(expectedSports, expectedWorld))
     }
 
-    @Test func publicAndNoiselessRunsAreChargedNothingAndEverythingRespectively() throws {
-        let directory = try TemporaryDirectory()
+    @Test(arguments: StoreBackend.enabled) func publicAndNoiselessRunsAreChargedNothingAndEverythingRespectively(backend: StoreBackend) throws {
+        let directory = try StorePlace(backend)
         let (store, dataset) = try makeStore(directory)
         let accountant = DefaultAccountant()
         try store.setBudget(dataset: dataset, epsilon: 8, delta: 1e-5)

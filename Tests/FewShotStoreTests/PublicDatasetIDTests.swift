@@ -34,8 +34,8 @@ import Testing
         #expect(secret?.count == 32)
     }
 
-    @Test func usersNameADataSetByPublicIDPrefixOrNameButNeverByFingerprint() throws {
-        let directory = try TemporaryDirectory()
+    @Test(arguments: StoreBackend.enabled) func usersNameADataSetByPublicIDPrefixOrNameButNeverByFingerprint(backend: StoreBackend) throws {
+        let directory = try StorePlace(backend)
         let (store, fingerprint) = try makeStore(directory)
         let publicID = store.publicDatasetID(fingerprint: fingerprint)
         #expect(try store.dataset(matching: publicID).fingerprint == fingerprint)
@@ -47,8 +47,8 @@ import Testing
         #expect(try store.dataset(fingerprint: fingerprint)?.publicID == publicID)
     }
 
-    @Test func setsJobsExportsAndRefusalsNameThePublicIDNeverTheFingerprint() throws {
-        let directory = try TemporaryDirectory()
+    @Test(arguments: StoreBackend.enabled) func setsJobsExportsAndRefusalsNameThePublicIDNeverTheFingerprint(backend: StoreBackend) throws {
+        let directory = try StorePlace(backend)
         let (store, fingerprint) = try makeStore(directory)
         let publicID = store.publicDatasetID(fingerprint: fingerprint)
         try store.setBudget(dataset: fingerprint, epsilon: 1, delta: 1e-5)   // exactly the first generation's cost

@@ -53,13 +53,6 @@ func demonstrationSet(labels: [String], texts: [String], seeded: Bool = false) -
         batches: 10, examplesPerBatch: 2, maxTokens: 100, model: "smollm2-135m", seeded: seeded)
 }
 
-/// A store with one registered data set of labels A and B.
-func makeStore(_ directory: TemporaryDirectory, labels: [String: Int] = ["A": 100, "B": 100]) throws -> (FewShotStore, String) {
-    let store = try FewShotStore(path: directory.file("fewshot.sqlite"))
-    let fingerprint = randomFingerprint()
-    try store.registerDataset(fingerprint: fingerprint, name: "private.jsonl", labelCounts: labels)
-    return (store, fingerprint)
-}
 
 /// The `FewShotStoreProbe` executable built next to the test bundle.
 func probeExecutable() throws -> URL {

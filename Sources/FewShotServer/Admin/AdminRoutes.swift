@@ -17,11 +17,11 @@ import Hummingbird
 /// guesses of a data set's content against it).
 /// Store work runs off the server's event loops and request tasks' threads.
 public struct AdminRoutes<Context: RequestContext>: Sendable {
-    let store: FewShotStore
+    let store: any LedgerStore
     let accountant: DefaultAccountant
     let metrics: ServerMetrics
 
-    public init(store: FewShotStore, accountant: DefaultAccountant = DefaultAccountant(), metrics: ServerMetrics) {
+    public init(store: any LedgerStore, accountant: DefaultAccountant = DefaultAccountant(), metrics: ServerMetrics) {
         self.store = store
         self.accountant = accountant
         self.metrics = metrics

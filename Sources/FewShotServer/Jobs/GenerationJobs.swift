@@ -18,7 +18,7 @@ import NIOConcurrencyHelpers
 ///   it is listed as `failed`, resumable, and ``resume(_:)`` continues without paying twice.
 /// - Views, logs and metrics hold ids, counts, paths and settings: never private or generated text.
 public actor GenerationJobs {
-    let store: FewShotStore
+    let store: any LedgerStore
     let configuration: JobsConfiguration
     let connect: JobModelFactory
     let metrics: ServerMetrics
@@ -26,7 +26,7 @@ public actor GenerationJobs {
     private var running: [String: RunningJob] = [:]
     private var shuttingDown = false
 
-    public init(store: FewShotStore, configuration: JobsConfiguration, connect: @escaping JobModelFactory, metrics: ServerMetrics, logger: Logger) {
+    public init(store: any LedgerStore, configuration: JobsConfiguration, connect: @escaping JobModelFactory, metrics: ServerMetrics, logger: Logger) {
         self.store = store
         self.configuration = configuration
         self.connect = connect

@@ -25,12 +25,12 @@ public struct ProxyServer: Sendable {
     public let metrics: ServerMetrics
     public let logger: Logger
     /// The store behind the admin API; `nil` disables it.
-    public let store: FewShotStore?
+    public let store: (any LedgerStore)?
     /// Connects the model of a generation job (default: llama.cpp at the jobs configuration's URLs).
     public let jobModels: JobModelFactory?
 
     public init(
-        configuration: ProxyConfiguration, logger: Logger, metrics: ServerMetrics = ServerMetrics(), store: FewShotStore? = nil,
+        configuration: ProxyConfiguration, logger: Logger, metrics: ServerMetrics = ServerMetrics(), store: (any LedgerStore)? = nil,
         jobModels: JobModelFactory? = nil
     ) {
         self.configuration = configuration
