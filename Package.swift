@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "FewShotCore", dependencies: ["DPAccounting"]),
         // Reading task templates (YAML/JSON) and private data sets (JSONL/CSV) into core values.
         .target(name: "FewShotData", dependencies: [
-            "FewShotCore",
+            "DPAccounting", "FewShotCore",
             .product(name: "Yams", package: "Yams"),
             .product(name: "SwiftCSV", package: "SwiftCSV"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -57,7 +57,7 @@ let package = Package(
         ]),
         // SQLite store: demonstration sets and the privacy-budget ledger.
         .target(name: "FewShotStore", dependencies: [
-            "DPAccounting", "FewShotCore",
+            "DPAccounting", "FewShotCore", "FewShotData",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
@@ -128,7 +128,7 @@ let package = Package(
         .testTarget(name: "FewShotStoreTests", dependencies: ["FewShotStore", "DPAccounting", "FewShotCore", "FewShotTestSupport"]),
         .testTarget(name: "FewShotSelectionTests", dependencies: ["FewShotSelection", "FewShotCore"]),
         .testTarget(name: "FewShotServerTests", dependencies: [
-            "FewShotServer", "FewShotSelection", "FewShotStore", "FewShotCore", "FewShotTestSupport", "FewShotGeneration", "DPAccounting",
+            "FewShotServer", "FewShotSelection", "FewShotStore", "FewShotCore", "FewShotData", "FewShotTestSupport", "FewShotGeneration", "DPAccounting",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),

@@ -1,4 +1,5 @@
 import FewShotCore
+import FewShotData
 import Foundation
 import Testing
 @testable import FewShotServer
@@ -97,8 +98,8 @@ import Testing
         #expect {
             try load(badLine, env)
         } throws: { error in
-            let e = error as? DemonstrationFileError
-            return e?.line == 2 && e?.problem.contains("'text'") == true
+            let e = error as? DataFileError
+            return e?.line == 2 && e?.field == "text" && e?.description.hasSuffix("demos.jsonl:2: field 'text': missing or empty") == true
         }
         let noLabel = try directory(config: Self.config.replacingOccurrences(of: "{label: neg, text: \"Meh.\"}", with: "{text: \"Meh.\"}"))
         #expect {

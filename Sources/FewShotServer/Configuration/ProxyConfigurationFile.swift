@@ -289,7 +289,7 @@ public struct ProxyConfigurationFile: Sendable, Decodable {
                 }
                 let record: DemonstrationSetRecord
                 do { record = try loader(id) } catch { throw fail("\(at).demonstrations.set", "cannot load set '\(id)': \(error)") }
-                demos = record.demonstrations.map { Demonstration(label: $0.label ?? TaskTemplate.extractionGroup, text: $0.text, answer: $0.answer) }
+                demos = record.demonstrations.map { Demonstration(writtenLabel: $0.label, text: $0.text, answer: $0.answer) }
                 nonPrivate = record.nonPrivateReason.map { (field: "\(at).demonstrations.set", reason: "demonstration set \(record.id) \($0)") }
                 source = "set:\(record.id)"
             } else {
