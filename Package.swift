@@ -6,7 +6,7 @@ import PackageDescription
 // The core (DPAccounting + FewShotCore) depends on nothing outside the standard library and Foundation.
 let package = Package(
     name: "fewshot",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],  // macOS 15 for Synchronization.Mutex
     products: [
         .executable(name: "fewshot", targets: ["FewShotCLI"]),
         .executable(name: "fewshot-bench", targets: ["FewShotBench"]),
@@ -48,12 +48,15 @@ let package = Package(
             "FewShotCore",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ]),
         // Installing (llama-server and the models of the model table), starting and stopping the local llama-server.
         .target(name: "LocalLLM", dependencies: [
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ]),
         // SQLite store: demonstration sets and the privacy-budget ledger.
         .target(name: "FewShotStore", dependencies: [
