@@ -53,7 +53,6 @@ let package = Package(
         // Installing (llama-server and the models of the model table), starting and stopping the local llama-server.
         .target(name: "LocalLLM", dependencies: [
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOCore", package: "swift-nio"),
@@ -90,10 +89,10 @@ let package = Package(
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
         ]),
         // The evaluation harness (paper's Table 3 conditions).
-        .target(name: "FewShotEval", dependencies: ["FewShotCore", "FewShotData", "LLMBackends", "DPAccounting", "FewShotSelection"]),
+        .target(name: "FewShotEval", dependencies: ["DPAccounting", "FewShotCore", "FewShotSelection"]),
         // In-process deterministic fake model, for unit tests only.
         .target(name: "FewShotTestSupport", dependencies: [
-            "FewShotCore",
+            "DPAccounting", "FewShotCore",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -121,30 +120,36 @@ let package = Package(
         .testTarget(name: "FewShotDataTests", dependencies: ["FewShotData", "FewShotCore"]),
         .testTarget(name: "LLMBackendsTests", dependencies: [
             "LLMBackends", "FewShotCore", "FewShotTestSupport",
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ], resources: [.copy("Fixtures")]),
         .testTarget(name: "LocalLLMTests", dependencies: ["LocalLLM"]),
         // Child process for the store's crash and two-process tests (killed with SIGKILL mid-generation).
         .executableTarget(name: "FewShotStoreProbe", dependencies: ["FewShotStore", "DPAccounting", "FewShotCore", "FewShotTestSupport"]),
-        .testTarget(name: "FewShotStoreTests", dependencies: ["FewShotStore", "DPAccounting", "FewShotCore", "FewShotTestSupport"]),
+        .testTarget(name: "FewShotStoreTests", dependencies: [
+            "FewShotStore", "DPAccounting", "FewShotCore", "FewShotTestSupport",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "FewShotSelectionTests", dependencies: ["FewShotSelection", "FewShotCore"]),
         .testTarget(name: "FewShotServerTests", dependencies: [
             "FewShotServer", "FewShotSelection", "FewShotStore", "FewShotCore", "FewShotData", "FewShotTestSupport", "FewShotGeneration", "DPAccounting",
+            "LLMBackends",
+            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "FewShotGenerationTests", dependencies: [
             "FewShotGeneration", "FewShotCore", "FewShotStore", "FewShotTestSupport", "DPAccounting",
         ]),
-        .testTarget(name: "FewShotEvalTests", dependencies: ["FewShotEval", "FewShotCore", "FewShotTestSupport"]),
+        .testTarget(name: "FewShotEvalTests", dependencies: ["FewShotEval", "FewShotCore", "FewShotSelection", "FewShotTestSupport", "DPAccounting"]),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "LLMBackends", "FewShotCore", "FewShotData", "DPAccounting", "LocalLLM", "FewShotEval",
+            "LLMBackends", "FewShotCore", "FewShotData", "DPAccounting", "FewShotEval",
             "FewShotGeneration", "FewShotStore", "FewShotServer", "FewShotTestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
     ]
