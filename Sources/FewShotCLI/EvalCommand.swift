@@ -120,6 +120,10 @@ struct Eval: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try await namingOptions(evaluate)
+    }
+
+    func evaluate() async throws {
         let settings = try settings()
         let directory = URL(fileURLWithPath: out)
         // Read every task's files and check them against the ledger before the LLM is contacted. Only

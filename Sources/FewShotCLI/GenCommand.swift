@@ -82,6 +82,10 @@ struct Gen: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try await namingOptions(generate)
+    }
+
+    func generate() async throws {
         let preview = try PreparedGeneration.prepare(try spec(), prompts: URL(fileURLWithPath: prompts))
         if let summary = preview.dataset.inputSummary { warn(summary) }
         // Plan with the data set's released DP label counts when the store has them (gen releases

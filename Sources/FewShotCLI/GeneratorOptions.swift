@@ -67,6 +67,28 @@ extension GenerationSpecError {
     }
 }
 
+extension GenerationSetting {
+    /// The option of `fewshot gen` (and `fewshot eval`) that sets it.
+    var option: String {
+        switch self {
+        case .vocabulary: "--vocab"
+        case .computeLimit: "--compute-limit"
+        default: "--" + rawValue.replacingOccurrences(of: "_", with: "-")
+        }
+    }
+}
+
+/// A ``GenerationError`` as the command line shows it: settings named by their options (`--batch-size`).
+struct GenerationOptionError: Error, CustomStringConvertible {
+    var error: GenerationError
+    var description: String { error.description(naming: \.option) }
+}
+
+/// Runs a command's work, showing a ``GenerationError`` with the command line's option names.
+func namingOptions(_ work: () async throws -> Void) async throws {
+    do { try await work() } catch let error as GenerationError { throw GenerationOptionError(error: error) }
+}
+
 extension AccountantChoice: ExpressibleByArgument {}
 extension BatchCount: ExpressibleByArgument {
     public init?(argument: String) { self.init(parsing: argument) }

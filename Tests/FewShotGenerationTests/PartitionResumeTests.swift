@@ -212,7 +212,7 @@ final class RecordingModel: LanguageModel, @unchecked Sendable {
         let spec = GenerationSpec(task: "trec", data: data.path, epsilon: .epsilon(4), labels: ["DESC", "NUM"])
         #expect { try PreparedGeneration.prepare(spec, prompts: PartitionResumeTests.root.appendingPathComponent("prompts")) } throws: { error in
             let text = "\(error)"
-            return (error as? GenerationSpecError)?.field == "delta" && text.contains("label 'NUM'") && text.contains(data.path) && text.contains("--delta")
+            return (error as? GenerationSpecError)?.field == "delta" && text.contains("label 'NUM'") && text.contains(data.path) && text.contains("pass delta")
         }
     }
 
