@@ -52,12 +52,8 @@ public struct AdminRoutes<Context: RequestContext>: Sendable {
         }
         group.put("budgets/{dataset}") { request, context in
             let dataset = try context.parameters.require("dataset")
-            let body = try await request.body.collect(upTo: 64 * 1024)
-            let wanted: BudgetRequest
-            do {
-                wanted = try JSONDecoder().decode(BudgetRequest.self, from: Data(body.readableBytesView))
-            } catch {
-                throw OpenAIError.invalidRequest("body must be {\"epsilon\": number >= 0, \"delta\": number in (0, 1)}", code: "invalid_budget")
+            let wanted = try await request.adminBody(BudgetRequest.self) { _ in
+                OpenAIError.invalidRequest("body must be {\"epsilon\": number >= 0, \"delta\": number in (0, 1)}", code: "invalid_budget")
             }
             guard wanted.epsilon.isFinite, wanted.epsilon >= 0 else { throw OpenAIError.invalidRequest("'epsilon' must be a finite number >= 0", code: "invalid_budget") }
             guard wanted.delta > 0, wanted.delta < 1 else { throw OpenAIError.invalidRequest("'delta' must be in (0, 1)", code: "invalid_budget") }

@@ -17,14 +17,7 @@ public enum LlamaCppResponse {
         guard let positions = decoded.completion_probabilities else {
             throw BackendError.malformedResponse(url: url, reason: "no completion_probabilities (was n_probs > 0 sent? llama.cpp omits them when the sampled token ends inside a multi-byte character)")
         }
-        guard let first = positions.first else {
-            throw BackendError.malformedResponse(url: url, reason: "completion_probabilities is empty (no token was generated)")
-        }
-        do {
-            return try first.distribution(at: "completion_probabilities[0]")
-        } catch {
-            throw BackendError.malformedResponse(url: url, reason: error.description)
-        }
+        return try positions.firstDistribution(field: "completion_probabilities", url: url)
     }
 
     /// The generated text (`content`).
