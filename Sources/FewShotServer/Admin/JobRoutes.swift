@@ -1,3 +1,4 @@
+import FewShotCore
 import FewShotData
 import FewShotGeneration
 import Foundation
@@ -55,9 +56,7 @@ struct JobRoutes<Context: RequestContext>: Sendable {
         case let error as GenerationSpecError:
             return error.description
         case let error as DecodingError:
-            if case .dataCorrupted(let ctx) = error, ctx.codingPath.isEmpty { return "not valid JSON" }
-            let (field, problem) = DecodingErrorDescription.describe(error)
-            return "\(field ?? "the body"): \(problem)"
+            return DecodingErrorDescription.sentence(error)
         default:
             return "not valid JSON"
         }

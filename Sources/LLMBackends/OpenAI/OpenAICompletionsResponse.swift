@@ -78,7 +78,7 @@ public enum OpenAICompletionsResponse {
         do {
             decoded = try JSONDecoder().decode(Body.self, from: body)
         } catch {
-            throw BackendError.malformedResponse(url: url, reason: "not a /v1/completions answer: \(DecodingFailure.describe(error))")
+            throw BackendError.malformedResponse(url: url, reason: "not a /v1/completions answer: \(DecodingErrorDescription.sentence(error))")
         }
         guard let choice = decoded.choices?.first else {
             throw BackendError.malformedResponse(url: url, reason: "no choices")
