@@ -23,7 +23,7 @@ import Yams
 ///   max_queue_wait_seconds: 10   # wait for a free slot at most this long, then 429
 /// models:
 ///   - name: trec-dp              # the model name clients send
-///     task: trec                 # prompts_dir/trec.yaml (.yml, .json), or a path to a task file (prompts/ format)
+///     task: trec                 # prompts_dir/trec.yaml (.yml, .json), else the shipped task; or a path to a task file
 ///     upstream:
 ///       urls: [http://127.0.0.1:8090/v1]   # one or more OpenAI base URLs, used in turn
 ///       model: smollm2           # the model name sent upstream
