@@ -6,7 +6,7 @@ import PackageDescription
 // The core (DPAccounting + FewShotCore) depends on nothing outside the standard library and Foundation.
 let package = Package(
     name: "fewshot",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],  // macOS 15 for Synchronization.Mutex
     products: [
         .executable(name: "fewshot", targets: ["FewShotCLI"]),
         .executable(name: "fewshot-bench", targets: ["FewShotBench"]),
@@ -31,15 +31,22 @@ let package = Package(
     targets: [
         // Privacy events and accountants (PLD, RDP), sigma calibration. No dependencies.
         .target(name: "DPAccounting", swiftSettings: [
-            // Accounting is numeric work (FFTs over ~10^5 bins); unoptimised it is 10-50x slower, so it
-            // is optimised in debug builds too, which the tests and the quickstart use.
+            // Accounting is numeric work (FFTs over ~10^5 bins), so it is optimised in debug builds
+            // too, which the tests and the quickstart use. SwiftPM has no safe setting for a target's
+            // optimisation level; the flag stays because without it (measured on this 2-core machine,
+            // test time with -> without): FewShotServerTests 54 -> 164 s and two job tests fail on
+            // their deadlines (readTimeout), FewShotGenerationTests 41 -> 146 s, DPAccountingTests
+            // 105 -> 137 s, FewShotStoreTests 8 -> 18 s, FewShotCoreTests 4 -> 10 s. The other way,
+            // testing a release build (`swift build -c release --build-tests -Xswiftc -enable-testing`),
+            // optimises the whole graph: it took ~33 min to build here (debug ~20) to run those two
+            // suites in 22 s and 42 s instead of 41 s and 54 s (README, Layout).
             .unsafeFlags(["-O"]),
         ]),
         // The DP few-shot method: tasks, samplers, candidate vocabulary, aggregation, noisy argmax, generator.
         .target(name: "FewShotCore", dependencies: ["DPAccounting"]),
         // Reading task templates (YAML/JSON) and private data sets (JSONL/CSV) into core values.
         .target(name: "FewShotData", dependencies: [
-            "FewShotCore",
+            "DPAccounting", "FewShotCore",
             .product(name: "Yams", package: "Yams"),
             .product(name: "SwiftCSV", package: "SwiftCSV"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -49,16 +56,18 @@ let package = Package(
             "FewShotCore",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ]),
         // Installing (llama-server and the models of the model table), starting and stopping the local llama-server.
         .target(name: "LocalLLM", dependencies: [
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "Logging", package: "swift-log"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ]),
         // The store's operations (LedgerStore) and the SQLite store: demonstration sets and the privacy-budget ledger.
         .target(name: "FewShotStore", dependencies: [
-            "DPAccounting", "FewShotCore",
+            "DPAccounting", "FewShotCore", "FewShotData",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
@@ -86,7 +95,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
-            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -96,10 +105,10 @@ let package = Package(
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
         ]),
         // The evaluation harness (paper's Table 3 conditions).
-        .target(name: "FewShotEval", dependencies: ["FewShotCore", "FewShotData", "LLMBackends", "DPAccounting", "FewShotSelection"]),
+        .target(name: "FewShotEval", dependencies: ["DPAccounting", "FewShotCore", "FewShotSelection"]),
         // In-process deterministic fake model, for unit tests only.
         .target(name: "FewShotTestSupport", dependencies: [
-            "FewShotCore",
+            "DPAccounting", "FewShotCore",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -129,31 +138,37 @@ let package = Package(
         .testTarget(name: "FewShotDataTests", dependencies: ["FewShotData", "FewShotCore"]),
         .testTarget(name: "LLMBackendsTests", dependencies: [
             "LLMBackends", "FewShotCore", "FewShotTestSupport",
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ], resources: [.copy("Fixtures")]),
         .testTarget(name: "LocalLLMTests", dependencies: ["LocalLLM"]),
         // Child process for the store's crash and two-process tests (killed with SIGKILL mid-generation).
         .executableTarget(name: "FewShotStoreProbe", dependencies: ["FewShotStore", "FewShotStorePostgres", "DPAccounting", "FewShotCore", "FewShotTestSupport"]),
         // The store suite runs on SQLite and on PostgreSQL (FEWSHOT_TEST_POSTGRES_URL; see scripts/postgres-for-tests).
-        .testTarget(name: "FewShotStoreTests", dependencies: ["FewShotStore", "FewShotStorePostgres", "DPAccounting", "FewShotCore", "FewShotTestSupport"]),
+        .testTarget(name: "FewShotStoreTests", dependencies: [
+            "FewShotStore", "FewShotStorePostgres", "DPAccounting", "FewShotCore", "FewShotTestSupport",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "FewShotSelectionTests", dependencies: ["FewShotSelection", "FewShotCore"]),
         .testTarget(name: "FewShotServerTests", dependencies: [
-            "FewShotServer", "FewShotSelection", "FewShotStore", "FewShotStorePostgres", "FewShotCore", "FewShotTestSupport", "FewShotGeneration", "DPAccounting",
+            "FewShotServer", "FewShotSelection", "FewShotStore", "FewShotStorePostgres", "FewShotCore", "FewShotData", "FewShotTestSupport", "FewShotGeneration", "DPAccounting",
+            "LLMBackends",
+            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "FewShotGenerationTests", dependencies: [
             "FewShotGeneration", "FewShotCore", "FewShotStore", "FewShotTestSupport", "DPAccounting",
         ]),
-        .testTarget(name: "FewShotEvalTests", dependencies: ["FewShotEval", "FewShotCore", "FewShotTestSupport"]),
+        .testTarget(name: "FewShotEvalTests", dependencies: ["FewShotEval", "FewShotCore", "FewShotSelection", "FewShotTestSupport", "DPAccounting"]),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "LLMBackends", "FewShotCore", "FewShotData", "DPAccounting", "LocalLLM", "FewShotEval",
+            "LLMBackends", "FewShotCore", "FewShotData", "DPAccounting", "FewShotEval",
             "FewShotGeneration", "FewShotStore", "FewShotServer", "FewShotTestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
     ]

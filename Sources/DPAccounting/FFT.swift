@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// An in-place iterative radix-2 complex FFT on split real/imaginary arrays (the allowed packages
 /// have none). Used for convolving privacy loss distributions, so it favours accuracy: twiddle
@@ -83,17 +84,16 @@ struct FFT {
             sin = s
         }
 
-        private static let lock = NSLock()
-        nonisolated(unsafe) private static var recent: [Int: Twiddles] = [:]
+        private static let recent = Mutex<[Int: Twiddles]>([:])
 
         static func cached(size: Int) -> Twiddles {
-            lock.lock()
-            defer { lock.unlock() }
-            if let t = recent[size] { return t }
-            let t = Twiddles(size: size)
-            if recent.count >= 4 { recent.removeAll() }
-            recent[size] = t
-            return t
+            recent.withLock { recent in
+                if let t = recent[size] { return t }
+                let t = Twiddles(size: size)
+                if recent.count >= 4 { recent.removeAll() }
+                recent[size] = t
+                return t
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Privacy loss distribution accountant (after dp_accounting's `PLDAccountant`): tight
 /// (epsilon, delta) for Gaussian and Poisson-subsampled Gaussian steps under add/remove adjacency,
@@ -117,7 +118,7 @@ public struct PLDAccountant: PrivacyAccountant {
 }
 
 /// Recent PLD answers (the ledger and calibration ask about the same events repeatedly).
-final class EpsilonCache: @unchecked Sendable {
+final class EpsilonCache: Sendable {
     struct Key: Hashable {
         var event: PrivacyEvent
         var delta: Double
@@ -126,20 +127,17 @@ final class EpsilonCache: @unchecked Sendable {
     }
 
     static let shared = EpsilonCache()
-    private let lock = NSLock()
-    private var values: [Key: Double] = [:]
+    private let values = Mutex<[Key: Double]>([:])
     private let capacity = 256
 
     func value(for key: Key) -> Double? {
-        lock.lock()
-        defer { lock.unlock() }
-        return values[key]
+        values.withLock { $0[key] }
     }
 
     func store(_ value: Double, for key: Key) {
-        lock.lock()
-        defer { lock.unlock() }
-        if values.count >= capacity { values.removeAll() }
-        values[key] = value
+        values.withLock { values in
+            if values.count >= capacity { values.removeAll() }
+            values[key] = value
+        }
     }
 }

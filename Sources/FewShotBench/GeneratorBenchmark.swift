@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import FewShotCore
 import FewShotData
 import Foundation
+import Synchronization
 import LLMBackends
 import NIOCore
 
@@ -70,7 +71,7 @@ struct GeneratorBenchmark: AsyncParsableCommand {
             let start = ContinuousClock.now
             let result = try await DemonstrationGenerator(model: recorder, task: runTask, settings: settings, noise: .secure())
                 .generate(privateData: dataset.examples)
-            let wall = seconds(ContinuousClock.now - start)
+            let wall = (ContinuousClock.now - start) / .seconds(1)
             let steps = result.tokensReleased.reduce(0, +)
             let stepTimes = recorder.stepDurations()
             let steady = stepTimes.count > 1 ? stepTimes.dropFirst().reduce(0, +) / Double(stepTimes.count - 1) : wall
@@ -123,27 +124,26 @@ struct GeneratorBenchmark: AsyncParsableCommand {
                 try await group.waitForAll()
             }
         }
-        return seconds(ContinuousClock.now - start)
+        return (ContinuousClock.now - start) / .seconds(1)
     }
 }
 
 /// Wraps a backend and records each request's body (as the backend would send it) and timing.
-final class RecordingModel: LanguageModel, @unchecked Sendable {
+final class RecordingModel: LanguageModel, Sendable {
     private let inner: LlamaCppBackend
-    private let lock = NSLock()
-    private var entries: [(step: Int, body: Data, start: ContinuousClock.Instant, end: ContinuousClock.Instant)] = []
+    private let entries = Mutex<[(step: Int, body: Data, start: ContinuousClock.Instant, end: ContinuousClock.Instant)]>([])
 
     init(_ inner: LlamaCppBackend) { self.inner = inner }
 
     var modelName: String { inner.modelName }
-    var count: Int { lock.withLock { entries.count } }
+    var count: Int { entries.withLock { $0.count } }
 
     func nextTokenDistribution(_ request: DistributionRequest) async throws -> NextTokenDistribution {
         let body = try inner.requestBody(for: request)
         let start = ContinuousClock.now
         let result = try await inner.nextTokenDistribution(request)
         let end = ContinuousClock.now
-        lock.withLock { entries.append((request.prompt.continuation.count, body, start, end)) }
+        entries.withLock { $0.append((request.prompt.continuation.count, body, start, end)) }
         return result
     }
 
@@ -153,21 +153,18 @@ final class RecordingModel: LanguageModel, @unchecked Sendable {
     func slotCount() async throws -> Int? { try await inner.slotCount() }
 
     func requestsByStep() -> [[Data]] {
-        lock.withLock {
+        entries.withLock { entries in
             Dictionary(grouping: entries, by: \.step).sorted { $0.key < $1.key }.map { $0.value.map(\.body) }
         }
     }
 
     /// Wall time of each step: first request start to last response.
     func stepDurations() -> [Double] {
-        lock.withLock {
-            Dictionary(grouping: entries, by: \.step).sorted { $0.key < $1.key }.map { _, group in
-                seconds(group.map(\.end).max()! - group.map(\.start).min()!)
+        entries.withLock { entries in
+            Dictionary(grouping: entries, by: \.step).sorted { $0.key < $1.key }.map { _, group -> Double in
+                let wall: Duration = group.map(\.end).max()! - group.map(\.start).min()!
+                return wall / .seconds(1)
             }
         }
     }
-}
-
-func seconds(_ d: Duration) -> Double {
-    Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
 }

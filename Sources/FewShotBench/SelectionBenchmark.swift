@@ -76,7 +76,7 @@ struct SelectionBenchmark: AsyncParsableCommand {
         #else
         print("build: release")
         #endif
-        print(String(format: "index built once at configuration load: %.2f ms", Self.milliseconds(buildTime)))
+        print(String(format: "index built once at configuration load: %.2f ms", buildTime / .milliseconds(1)))
 
         // Warm-up, then each request timed on its own: the selection, then rendering and encoding what
         // it chose; then, in a second pass, the route's one call for both (`demonstrationText(for:)`).
@@ -92,13 +92,13 @@ struct SelectionBenchmark: AsyncParsableCommand {
             let selected = clock.now
             sink &+= RequestBodyRewriter.systemMessage(template.renderedDemonstrations(chosen)).count
             let end = clock.now
-            selectionTimes.append(Self.milliseconds(selected - start))
-            renderTimes.append(Self.milliseconds(end - selected))
+            selectionTimes.append((selected - start) / .milliseconds(1))
+            renderTimes.append((end - selected) / .milliseconds(1))
         }
         for request in requests {
             let start = clock.now
             sink &+= RequestBodyRewriter.systemMessage(model.demonstrationText(for: request)).count
-            routeTimes.append(Self.milliseconds(clock.now - start))
+            routeTimes.append((clock.now - start) / .milliseconds(1))
         }
         print("per request (\(requests.count) requests, one at a time):")
         print("  selection alone                       : \(Self.summary(selectionTimes))")
@@ -197,10 +197,6 @@ struct SelectionBenchmark: AsyncParsableCommand {
     static func typical(_ requests: [String]) -> String {
         let byLength = requests.sorted { BM25Index.terms(of: $0).count < BM25Index.terms(of: $1).count }
         return byLength[byLength.count / 2]
-    }
-
-    static func milliseconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) / 1e15
     }
 
     static func percentile(_ sorted: [Double], _ p: Double) -> Double {

@@ -95,8 +95,7 @@ struct Budget: ParsableCommand {
         @Option(help: "Task of --data (a name in the prompts directory or a task file path), needed to read its labels.")
         var task: String?
 
-        @Option(help: "Directory of task files.")
-        var prompts: String = ProcessInfo.processInfo.environment["FEWSHOT_PROMPTS"] ?? "prompts"
+        @OptionGroup var prompts: PromptsOption
 
         @Option(name: .long, help: "Total epsilon allowed (>= 0).")
         var epsilon: Double
@@ -124,7 +123,7 @@ struct Budget: ParsableCommand {
             if let data, let task {
                 // Read exactly as `fewshot gen --data` does (a relative path is relative to the working
                 // directory), so the fingerprint is the one its generations are charged to.
-                let template = try TaskFile.find(task, in: URL(fileURLWithPath: prompts))
+                let template = try TaskFile.find(task, in: prompts.directory)
                 let file = try PrivateDataFile.load(URL(fileURLWithPath: data), task: template)
                 record = try store.registerDataset(fingerprint: file.fingerprint, name: file.source, labelCounts: file.countsByLabel)
             } else {

@@ -36,13 +36,10 @@ struct Demos: ParsableCommand {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a demonstration set with its parameters and privacy events.")
 
-        @Argument(help: "Set id or a unique prefix of it (4+ characters).")
-        var id: String
-
-        @OptionGroup var storeOptions: StoreOptions
+        @OptionGroup var reference: SetReference
 
         func run() throws {
-            let set = try storeOptions.open().demonstrationSet(id)
+            let set = try reference.storeOptions.open().demonstrationSet(reference.id)
             print("id          \(set.id)")
             print("data set    \(set.dataset)")
             print("task        \(set.task)   labels \(set.labels.joined(separator: ", "))")
@@ -71,16 +68,13 @@ struct Demos: ParsableCommand {
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Export a demonstration set as JSON Lines (one demonstration per line, with the set's metadata).")
 
-        @Argument(help: "Set id or a unique prefix of it (4+ characters).")
-        var id: String
+        @OptionGroup var reference: SetReference
 
         @Option(name: [.short, .long], help: "Write to this file instead of standard output.")
         var output: String?
 
-        @OptionGroup var storeOptions: StoreOptions
-
         func run() throws {
-            let jsonl = try storeOptions.open().exportJSONL(id)
+            let jsonl = try reference.storeOptions.open().exportJSONL(reference.id)
             if let output {
                 do {
                     try jsonl.write(toFile: output, atomically: true, encoding: .utf8)
@@ -97,16 +91,21 @@ struct Demos: ParsableCommand {
     struct Delete: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete a demonstration set. Its privacy cost stays charged to the data set.")
 
-        @Argument(help: "Set id or a unique prefix of it (4+ characters).")
-        var id: String
-
-        @OptionGroup var storeOptions: StoreOptions
+        @OptionGroup var reference: SetReference
 
         func run() throws {
-            let store = try storeOptions.open()
-            let set = try store.demonstrationSet(id)
+            let store = try reference.storeOptions.open()
+            let set = try store.demonstrationSet(reference.id)
             try store.deleteDemonstrationSet(set.id)
             print("Deleted demonstration set \(set.id). Its privacy cost stays charged to data set \(set.dataset.prefix(12)).")
         }
     }
+}
+
+/// The set a `fewshot demos` subcommand acts on, and the store that holds it.
+struct SetReference: ParsableArguments {
+    @Argument(help: "Set id or a unique prefix of it (4+ characters).")
+    var id: String
+
+    @OptionGroup var storeOptions: StoreOptions
 }

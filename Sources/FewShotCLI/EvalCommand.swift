@@ -72,8 +72,7 @@ struct Eval: AsyncParsableCommand {
     @Flag(help: "Seed the generator's noise with each run's seed: reproducible, and NOT private.")
     var reproducibleNoise = false
 
-    @Option(help: "Directory of task files.")
-    var prompts: String = ProcessInfo.processInfo.environment["FEWSHOT_PROMPTS"] ?? "prompts"
+    @OptionGroup var prompts: PromptsOption
 
     @Option(help: "Output directory (results and the resume cache).")
     var out: String = "eval-out"
@@ -120,6 +119,10 @@ struct Eval: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try await namingOptions(evaluate)
+    }
+
+    func evaluate() async throws {
         let settings = try settings()
         let directory = URL(fileURLWithPath: out)
         // Read every task's files and check them against the ledger before the LLM is contacted. Only
@@ -128,7 +131,7 @@ struct Eval: AsyncParsableCommand {
         let ledger = store.map(StoreLedger.init)
         var loaded: [(template: TaskTemplate, train: PrivateDataset, test: PrivateDataset)] = []
         for (index, name) in tasks.enumerated() {
-            let template = try TaskFile.find(name, in: URL(fileURLWithPath: prompts))
+            let template = try TaskFile.find(name, in: prompts.directory)
             guard template.kind == .classification else {
                 throw ValidationError("--task \(name): an extraction task; the harness scores classification tasks only")
             }

@@ -45,8 +45,7 @@ struct Gen: AsyncParsableCommand {
 
     @OptionGroup var generator: GeneratorOptions
 
-    @Option(help: "Directory of task files.")
-    var prompts: String = ProcessInfo.processInfo.environment["FEWSHOT_PROMPTS"] ?? "prompts"
+    @OptionGroup var prompts: PromptsOption
 
     @Option(help: "Seed the noise: reproducible, and then NOT private.")
     var seed: UInt64?
@@ -82,7 +81,11 @@ struct Gen: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let preview = try PreparedGeneration.prepare(try spec(), prompts: URL(fileURLWithPath: prompts))
+        try await namingOptions(generate)
+    }
+
+    func generate() async throws {
+        let preview = try PreparedGeneration.prepare(try spec(), prompts: prompts.directory)
         if let summary = preview.dataset.inputSummary { warn(summary) }
         // Plan with the data set's released DP label counts when the store has them (gen releases
         // them before reserving otherwise, and plans again with them).

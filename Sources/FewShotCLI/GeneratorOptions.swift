@@ -63,7 +63,45 @@ struct GeneratorOptions: ParsableArguments {
 extension GenerationSpecError {
     /// The error as the command line shows it: the JSON field as its option (`max_tokens` -> `--max-tokens`).
     var validationError: ValidationError {
-        ValidationError("--\(field.replacingOccurrences(of: "_", with: "-")) \(problem)")
+        ValidationError("\(option) \(problem(naming: \.option))")
+    }
+
+    /// The field as its option (`max_tokens` -> `--max-tokens`).
+    var option: String { "--\(field.replacingOccurrences(of: "_", with: "-"))" }
+}
+
+/// A ``GenerationSpecError`` found while preparing a run, as the command line shows it.
+struct GenerationSpecOptionError: Error, CustomStringConvertible {
+    var error: GenerationSpecError
+    var description: String { "\(error.option): \(error.problem(naming: \.option))" }
+}
+
+extension GenerationSetting {
+    /// The option of `fewshot gen` (and `fewshot eval`) that sets it.
+    var option: String {
+        switch self {
+        case .vocabulary: "--vocab"
+        case .computeLimit: "--compute-limit"
+        default: "--" + rawValue.replacingOccurrences(of: "_", with: "-")
+        }
+    }
+}
+
+/// A ``GenerationError`` as the command line shows it: settings named by their options (`--batch-size`).
+struct GenerationOptionError: Error, CustomStringConvertible {
+    var error: GenerationError
+    var description: String { error.description(naming: \.option) }
+}
+
+/// Runs a command's work, showing a ``GenerationError`` (also one behind a ``GenerationSpecError``)
+/// with the command line's option names.
+func namingOptions(_ work: () async throws -> Void) async throws {
+    do {
+        try await work()
+    } catch let error as GenerationError {
+        throw GenerationOptionError(error: error)
+    } catch let error as GenerationSpecError where error.cause != nil {
+        throw GenerationSpecOptionError(error: error)
     }
 }
 

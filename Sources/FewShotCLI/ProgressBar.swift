@@ -1,20 +1,20 @@
 import FewShotCore
 import Foundation
+import Synchronization
 
 /// One self-overwriting progress line on stderr: demonstration, token, LLM calls/s, elapsed, ETA.
 /// Prints nothing about content, so private text cannot reach the terminal through it.
-final class ProgressBar: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lastDraw = ContinuousClock.now - .seconds(1)
+final class ProgressBar: Sendable {
+    private let lastDraw = Mutex(ContinuousClock.now - .seconds(1))
     private let interactive = isatty(STDERR_FILENO) != 0
 
     func update(_ p: GenerationProgress) {
-        lock.withLock {
+        lastDraw.withLock { lastDraw in
             let now = ContinuousClock.now
             let done = p.step >= p.maxTokens
             guard interactive ? (now - lastDraw >= .milliseconds(100) || done) : done else { return }
             lastDraw = now
-            let seconds = Double(p.elapsed.components.seconds) + Double(p.elapsed.components.attoseconds) * 1e-18
+            let seconds = p.elapsed / .seconds(1)
             // ETA assumes every remaining demonstration runs its full T tokens (an upper bound).
             let totalSteps = p.demonstrations * p.maxTokens
             let doneSteps = p.demonstration * p.maxTokens + p.step

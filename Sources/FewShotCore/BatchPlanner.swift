@@ -122,7 +122,7 @@ public struct BatchPlanner: Sendable {
         if lo == largest {
             bound = "every label uses all its examples (M*N = |D_y|), within the \(Self.minutes(computeLimitSeconds))-minute compute limit"
         } else if lo == 1 && perGroupSeconds > computeLimitSeconds {
-            bound = "even M = 1 exceeds the \(Self.minutes(computeLimitSeconds))-minute compute limit; raise --compute-limit"
+            bound = "even M = 1 exceeds the \(Self.minutes(computeLimitSeconds))-minute compute limit; raise the compute limit"
         } else {
             bound = "the most batches that fit the \(Self.minutes(computeLimitSeconds))-minute compute limit at \(Int(tokensPerSecond)) LLM tokens/s and \(Int(secondsPerRequest * 1000)) ms per request"
                 + (limited.isEmpty ? "" : "; \(limited.joined(separator: ", ")) capped at |D_y|/N")

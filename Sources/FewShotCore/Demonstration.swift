@@ -13,6 +13,16 @@ public struct Demonstration: Sendable, Hashable, Codable {
         self.text = text
         self.answer = answer
     }
+
+    /// The label as demonstration files and the store write it: nil for an extraction demonstration,
+    /// whose answer stands in its place (the one way "no label" is written).
+    public var writtenLabel: String? { answer == nil ? label : nil }
+
+    /// A demonstration from its written form: with an answer it is an extraction demonstration
+    /// (label ``TaskTemplate/extractionGroup``), else a classification one with `writtenLabel`.
+    public init(writtenLabel: String?, text: String, answer: String?) {
+        self.init(label: answer == nil ? writtenLabel ?? "" : TaskTemplate.extractionGroup, text: text, answer: answer)
+    }
 }
 
 /// A private example. Its text (and answer) must never leave the generation step: it is not

@@ -197,8 +197,7 @@ public struct DemonstrationGenerator: Sendable {
     private func fullModeVocabularySize() async throws -> Int? {
         guard settings.vocabulary == .full, settings.privacy != .publicOnly else { return nil }
         guard let size = try await model.vocabularySize() else {
-            throw GenerationError.unsupportedByModel(
-                "--vocab full needs a backend that reports its vocabulary and token ids (llama.cpp native); use --vocab rvp")
+            throw GenerationError.fullVocabularyUnsupported
         }
         return size
     }

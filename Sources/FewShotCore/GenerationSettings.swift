@@ -130,27 +130,23 @@ public struct GenerationSettings: Sendable, Hashable {
     public var tokensPerDemonstration: Int { maxTokens + (answerMaxTokens ?? 0) }
 
     public func validate(examplesPerLabel: [String: Int]) throws {
-        guard batches >= 1 else { throw GenerationError.invalidSetting("--batches (M) must be at least 1, got \(batches)") }
+        guard batches >= 1 else { throw GenerationError.belowOne(.batches, symbol: "M", got: batches) }
         for (label, m) in batchesByLabel where m < 1 {
             throw GenerationError.invalidSetting("M for label '\(label)' must be at least 1, got \(m)")
         }
-        if let maxExampleTokens, maxExampleTokens < 1 {
-            throw GenerationError.invalidSetting("max_example_tokens must be at least 1, got \(maxExampleTokens)")
-        }
-        guard batchSize >= 1 else { throw GenerationError.invalidSetting("--batch-size (N) must be at least 1, got \(batchSize)") }
-        guard maxTokens >= 1 else { throw GenerationError.invalidSetting("--max-tokens (T) must be at least 1, got \(maxTokens)") }
-        if let answerMaxTokens, answerMaxTokens < 1 {
-            throw GenerationError.invalidSetting("--answer-max-tokens (T_answer) must be at least 1, got \(answerMaxTokens)")
-        }
-        guard topK >= 1 else { throw GenerationError.invalidSetting("--top-k must be at least 1, got \(topK)") }
+        if let maxExampleTokens, maxExampleTokens < 1 { throw GenerationError.belowOne(.maxExampleTokens, symbol: nil, got: maxExampleTokens) }
+        guard batchSize >= 1 else { throw GenerationError.belowOne(.batchSize, symbol: "N", got: batchSize) }
+        guard maxTokens >= 1 else { throw GenerationError.belowOne(.maxTokens, symbol: "T", got: maxTokens) }
+        if let answerMaxTokens, answerMaxTokens < 1 { throw GenerationError.belowOne(.answerMaxTokens, symbol: "T_answer", got: answerMaxTokens) }
+        guard topK >= 1 else { throw GenerationError.belowOne(.topK, symbol: nil, got: topK) }
         guard !labels.isEmpty else { throw GenerationError.invalidSetting("no label to generate a demonstration for") }
-        guard groups >= 1 else { throw GenerationError.invalidSetting("--groups must be at least 1, got \(groups)") }
+        guard groups >= 1 else { throw GenerationError.belowOne(.groups, symbol: nil, got: groups) }
         if groups > 1 {
             guard labels.count % groups == 0 else {
                 throw GenerationError.invalidSetting("\(labels.count) demonstrations cannot be split evenly over \(groups) groups")
             }
             guard subsampleScheme == .poisson else {
-                throw GenerationError.invalidSetting("--groups needs Poisson sampling: a group's size is random, so a fixed-size sample of it has no public size to account with")
+                throw GenerationError.groupsNeedPoissonSampling
             }
         }
         if case .noisy(let sigmas) = privacy {
@@ -174,31 +170,43 @@ public struct GenerationSettings: Sendable, Hashable {
     }
 }
 
-/// Why a generation cannot run or stopped.
+/// Why a generation cannot run or stopped. Its description names settings as the job API does
+/// (`batch_size`); a front end with other spellings shows ``description(naming:)``.
 public enum GenerationError: Error, Sendable, Hashable, CustomStringConvertible {
     case invalidSetting(String)
+    /// A count that must be at least 1 (with its symbol in the paper: M, N, T, T_answer).
+    case belowOne(GenerationSetting, symbol: String?, got: Int)
+    case groupsNeedPoissonSampling
     case tooFewExamples(label: String, available: Int, needed: Int)
-    case unsupportedByModel(String)
+    /// `vocabulary: full` on a backend that does not report its vocabulary.
+    case fullVocabularyUnsupported
     case emptyCandidateSet(label: String)
     case singleExampleLabel(label: String)
 
-    public var description: String {
+    public var description: String { description(naming: \.rawValue) }
+
+    /// The description with each setting named by `name` (the command line passes its option names).
+    public func description(naming name: (GenerationSetting) -> String) -> String {
         switch self {
         case .invalidSetting(let message): return message
+        case .belowOne(let setting, let symbol, let value):
+            return "\(name(setting))\(symbol.map { " (\($0))" } ?? "") must be at least 1, got \(value)"
+        case .groupsNeedPoissonSampling:
+            return "\(name(.groups)) needs Poisson sampling: a group's size is random, so a fixed-size sample of it has no public size to account with"
         case .tooFewExamples(let label, _, let needed) where needed == 1:
             return label == TaskTemplate.extractionGroup
-                ? "the data set has no private examples" : "label '\(label)' has no private examples; leave it out with --labels, or add data"
-        case .tooFewExamples(let label, let available, let needed) where label == TaskTemplate.extractionGroup:
-            return "the data set has \(available) private examples, but one step needs M*N = \(needed); lower --batches or --batch-size, or add data"
+                ? "the data set has no private examples" : "label '\(label)' has no private examples; leave it out with \(name(.labels)), or add data"
         case .tooFewExamples(let label, let available, let needed):
-            return "label '\(label)' has \(available) private examples, but one step needs M*N = \(needed); lower --batches or --batch-size, or add data"
-        case .unsupportedByModel(let message): return message
+            let shown = label == TaskTemplate.extractionGroup ? "the data set" : "label '\(label)'"
+            return "\(shown) has \(available) private examples, but one step needs M*N = \(needed); lower \(name(.batches)) or \(name(.batchSize)), or add data"
+        case .fullVocabularyUnsupported:
+            return "\(name(.vocabulary)) full needs a backend that reports its vocabulary and token ids (llama.cpp native); use \(name(.vocabulary)) rvp"
         case .emptyCandidateSet(let label) where label == TaskTemplate.extractionGroup:
             return "the public prompt returned no candidate tokens"
         case .emptyCandidateSet(let label): return "the public prompt for label '\(label)' returned no candidate tokens"
         case .singleExampleLabel(let label):
             let shown = label == TaskTemplate.extractionGroup ? "the data set" : "label '\(label)'"
-            return "\(shown) has a count of 1 (with Poisson sampling: its released DP count, which is noisy for small labels), so the default delta = 1/|D_y| = 1 would protect nothing; pass --delta (e.g. 1e-5), or leave the label out with --labels"
+            return "\(shown) has a count of 1 (with Poisson sampling: its released DP count, which is noisy for small labels), so the default delta = 1/|D_y| = 1 would protect nothing; pass \(name(.delta)) (e.g. 1e-5), or leave the label out with \(name(.labels))"
         }
     }
 }

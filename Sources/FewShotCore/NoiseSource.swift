@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Where noise randomness comes from. Production runs use ``NoiseSource/secure()``, backed by the
 /// system's cryptographically secure generator (getrandom on Linux). A seeded source exists only for
@@ -54,32 +55,32 @@ public struct NoiseSource: Sendable {
 }
 
 /// Serialises access to the underlying generator so one source can be shared by concurrent tasks.
-final class LockedGenerator: @unchecked Sendable {
-    enum Kind {
+final class LockedGenerator: Sendable {
+    enum Kind: Sendable {
         case system
         case splitMix(SplitMix64)
         case stream(any RandomNumberGenerator & Sendable)
     }
 
-    private var kind: Kind
-    private let lock = NSLock()
-    private var system = SystemRandomNumberGenerator()
+    private let kind: Mutex<Kind>
 
-    init(_ kind: Kind) { self.kind = kind }
+    init(_ kind: Kind) { self.kind = Mutex(kind) }
 
     func next() -> UInt64 {
-        lock.lock()
-        defer { lock.unlock() }
-        switch kind {
-        case .system: return system.next()
-        case .splitMix(var g):
-            let value = g.next()
-            kind = .splitMix(g)
-            return value
-        case .stream(var g):
-            let value = g.next()
-            kind = .stream(g)
-            return value
+        kind.withLock { kind in
+            switch kind {
+            case .system:
+                var system = SystemRandomNumberGenerator()
+                return system.next()
+            case .splitMix(var g):
+                let value = g.next()
+                kind = .splitMix(g)
+                return value
+            case .stream(var g):
+                let value = g.next()
+                kind = .stream(g)
+                return value
+            }
         }
     }
 

@@ -91,24 +91,24 @@ public struct PrivacyPlan: Sendable, Hashable {
     /// The event of one demonstration of `label` under the run's privacy level: `.noOp` for a
     /// public-only run, `.nonPrivate` without noise or without a noise multiplier for the label.
     public func demonstrationEvent(label: String) -> PrivacyEvent {
-        switch settings.privacy {
-        case .publicOnly: return .noOp
-        case .noNoise: return .nonPrivate
-        case .noisy(let sigmas):
-            guard let sigma = sigmas[label] else { return .nonPrivate }
-            return demonstrationEvent(label: label, noiseMultiplier: sigma)
-        }
+        event(label: label) { demonstrationEvent(label: label, noiseMultiplier: $0) }
     }
 
     /// The event of one released token of `label` under the run's privacy level (what the ledger
     /// shows per token; the charge is per demonstration).
     func tokenEvent(label: String) -> PrivacyEvent {
+        event(label: label) { tokenEvent(label: label, noiseMultiplier: $0) }
+    }
+
+    /// `.noOp` for a public-only run, `.nonPrivate` without noise or without a noise multiplier for
+    /// `label`, else the event `noisy` makes of the label's noise multiplier.
+    private func event(label: String, _ noisy: (Double) -> PrivacyEvent) -> PrivacyEvent {
         switch settings.privacy {
         case .publicOnly: return .noOp
         case .noNoise: return .nonPrivate
         case .noisy(let sigmas):
             guard let sigma = sigmas[label] else { return .nonPrivate }
-            return tokenEvent(label: label, noiseMultiplier: sigma)
+            return noisy(sigma)
         }
     }
 

@@ -69,33 +69,41 @@ public enum TaskFile {
         if name.contains("/") || manager.fileExists(atPath: name) && !manager.fileExists(atPath: directory.appendingPathComponent(name).path) {
             return try load(URL(fileURLWithPath: name))
         }
-        let searched = [directory] + shippedDirectories.filter { $0.standardized.path != directory.standardized.path }
-        for directory in searched {
-            if let task = try find(name, inOnly: directory) { return task }
+        guard let url = locate(name, in: directory) else {
+            let searched = searchPath(directory)
+            let known = Set(searched.flatMap(available(in:))).sorted().joined(separator: ", ")
+            throw TaskFileError(
+                file: directory.appendingPathComponent(name).path,
+                problem: "no such task; tasks in \(searched.map(\.path).joined(separator: ", ")): \(known.isEmpty ? "none" : known)")
         }
-        let known = Set(searched.flatMap(available(in:))).sorted().joined(separator: ", ")
-        throw TaskFileError(
-            file: directory.appendingPathComponent(name).path,
-            problem: "no such task; tasks in \(searched.map(\.path).joined(separator: ", ")): \(known.isEmpty ? "none" : known)")
+        let task = try load(url)
+        // Asked by name, the file must be that task: a copied file with a stale `name` would
+        // otherwise run (and be stored) under another task's name.
+        let asked = (name as NSString).deletingPathExtension
+        guard task.name == asked else {
+            throw TaskFileError(
+                file: url.path, problem: "field 'name': the file says '\(task.name)' but was asked for as '\(asked)'; make the name and the file name agree")
+        }
+        return task
     }
 
-    /// The task `name` in `directory` alone, nil if it has no such file.
-    static func find(_ name: String, inOnly directory: URL) throws -> TaskTemplate? {
+    /// The task lookup of every command and of the serve configuration: the file of task `name` (as
+    /// given, or with `.yaml`, `.yml`, `.json`) in `directory`, else in ``shippedDirectories``; nil
+    /// when none has it.
+    public static func locate(_ name: String, in directory: URL) -> URL? {
         let manager = FileManager.default
-        for candidate in [name, "\(name).yaml", "\(name).yml", "\(name).json"] {
-            let url = directory.appendingPathComponent(candidate)
-            guard manager.fileExists(atPath: url.path) else { continue }
-            let task = try load(url)
-            // Asked by name, the file must be that task: a copied file with a stale `name` would
-            // otherwise run (and be stored) under another task's name.
-            let asked = (name as NSString).deletingPathExtension
-            guard task.name == asked else {
-                throw TaskFileError(
-                    file: url.path, problem: "field 'name': the file says '\(task.name)' but was asked for as '\(asked)'; make the name and the file name agree")
+        for directory in searchPath(directory) {
+            for candidate in [name, "\(name).yaml", "\(name).yml", "\(name).json"] {
+                let url = directory.appendingPathComponent(candidate)
+                if manager.fileExists(atPath: url.path) { return url }
             }
-            return task
         }
         return nil
+    }
+
+    /// `directory`, then the shipped task directories.
+    static func searchPath(_ directory: URL) -> [URL] {
+        [directory] + shippedDirectories.filter { $0.standardized.path != directory.standardized.path }
     }
 
     /// Task names (file names without extension) in `directory`.

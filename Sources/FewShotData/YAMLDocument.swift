@@ -1,3 +1,4 @@
+import FewShotCore
 import Foundation
 import Yams
 

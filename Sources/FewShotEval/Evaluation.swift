@@ -94,7 +94,7 @@ public struct Evaluation: Sendable {
                     testExamples: examples.count, correct: tally.correct, correctCalibrated: tally.correctCalibrated,
                     contentFreeProbabilities: tally.contentFree,
                     demonstrations: demonstrations.containsPrivateText ? nil : demonstrations.demonstrations,
-                    notes: demonstrations.notes, seconds: Self.seconds(elapsed), classificationSeconds: Self.seconds(classifying),
+                    notes: demonstrations.notes, seconds: elapsed / .seconds(1), classificationSeconds: classifying / .seconds(1),
                     classifications: demonstrations.selector == nil
                         ? examples.count + ContextualCalibration.contentFreeInputs.count
                         : examples.count * (1 + ContextualCalibration.contentFreeInputs.count),
@@ -171,10 +171,6 @@ public struct Evaluation: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? ""
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
     }
 
     static func percent(_ value: Double) -> String { String(format: "%.1f%%", value * 100) }

@@ -153,7 +153,7 @@ public struct GeneratedDemonstrationSource: DemonstrationSource {
             }
         })
         notes["tokens"] = result.tokensReleased.map(String.init).joined(separator: " ")
-        notes["generation seconds"] = String(format: "%.1f", Double(result.elapsed.components.seconds) + Double(result.elapsed.components.attoseconds) * 1e-18)
+        notes["generation seconds"] = String(format: "%.1f", result.elapsed / .seconds(1))
         if groups > 1 { notes["pool"] = "\(groups) disjoint groups, \(result.demonstrations.count) demonstrations, the privacy cost of one set" }
         return EvalDemonstrations(demonstrations: result.demonstrations, notes: notes)
     }

@@ -1,5 +1,6 @@
 import DPAccounting
 import FewShotCore
+import FewShotData
 import FewShotStore
 import Foundation
 
@@ -75,27 +76,10 @@ public struct GenerationRecord: Sendable, Encodable {
         enum CodingKeys: String, CodingKey { case counts, noiseMultiplier = "noise_multiplier", source }
     }
 
-    /// One demonstration line: `label` for classification, `answer` for an extraction task.
-    struct DemonstrationLine: Encodable {
-        var type = "demonstration"
-        var label: String?
-        var text: String
-        var answer: String?
-
-        init(_ d: Demonstration) {
-            label = d.answer == nil ? d.label : nil
-            text = d.text
-            answer = d.answer
-        }
-    }
-
+    /// `fewshot gen`'s JSON Lines: this record first, then one ``DemonstrationLine`` per demonstration.
     public func jsonLines(_ demonstrations: [Demonstration]) throws -> [String] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.nonConformingFloatEncodingStrategy = EpsilonJSON.encoding
-        let head = String(decoding: try encoder.encode(self), as: UTF8.self)
-        return try [head] + demonstrations.map {
-            String(decoding: try encoder.encode(DemonstrationLine($0)), as: UTF8.self)
+        try [DemonstrationLine.encoded(self)] + demonstrations.map {
+            try DemonstrationLine.encoded(DemonstrationLine($0, type: "demonstration"))
         }
     }
 
@@ -126,7 +110,7 @@ public struct GenerationRecord: Sendable, Encodable {
     public func storeRecord(_ demonstrations: [Demonstration], labels: [String]) -> DemonstrationSetRecord {
         DemonstrationSetRecord(
             task: task, labels: labels.filter { $0 != TaskTemplate.extractionGroup },
-            demonstrations: demonstrations.map { .init(label: $0.answer == nil ? $0.label : nil, text: $0.text, answer: $0.answer) },
+            demonstrations: demonstrations.map { .init(label: $0.writtenLabel, text: $0.text, answer: $0.answer) },
             epsilon: epsilon, delta: delta, sigma: sigma ?? 0, mechanism: mechanism,
             sampling: sampling + (subsample.map { "/\($0)" } ?? ""), batches: batches, examplesPerBatch: batchSize,
             maxTokens: maxTokens, model: model, seeded: seededNoise)

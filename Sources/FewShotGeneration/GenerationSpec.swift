@@ -174,10 +174,22 @@ public enum TargetEpsilon: Sendable, Hashable, Codable, CustomStringConvertible 
 public struct GenerationSpecError: Error, Sendable, CustomStringConvertible {
     public var field: String
     public var problem: String
+    /// The core's error behind `problem` (which is "`context`: `cause`"), so that a front end can
+    /// name its settings its own way (``GenerationError/description(naming:)``).
+    public var cause: GenerationError?
+    public var context: String?
 
-    public init(field: String, problem: String) {
+    public init(field: String, problem: String, cause: GenerationError? = nil, context: String? = nil) {
         self.field = field
         self.problem = problem
+        self.cause = cause
+        self.context = context
+    }
+
+    /// `problem` with the cause's settings named by `name`.
+    public func problem(naming name: (GenerationSetting) -> String) -> String {
+        guard let cause else { return problem }
+        return (context.map { "\($0): " } ?? "") + cause.description(naming: name)
     }
 
     public var description: String { "\(field): \(problem)" }

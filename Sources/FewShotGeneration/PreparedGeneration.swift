@@ -106,7 +106,7 @@ public struct PreparedGeneration: Sendable {
     /// ``PrivacyPlan/defaultDelta(labels:examplesPerLabel:)``, its refusal naming the data file and the field.
     static func defaultDelta(labels: [String], counts: [String: Int], dataset: String) throws -> Double {
         do { return try PrivacyPlan.defaultDelta(labels: labels, examplesPerLabel: counts) } catch let error as GenerationError {
-            throw GenerationSpecError(field: "delta", problem: "\(dataset): \(error)")
+            throw GenerationSpecError(field: "delta", problem: "\(dataset): \(error)", cause: error, context: dataset)
         }
     }
 

@@ -120,13 +120,6 @@ package enum JSONCoding {
         encoder.nonConformingFloatEncodingStrategy = infinity
         return encoder
     }()
-    static let exportEncoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.nonConformingFloatEncodingStrategy = infinity
-        return encoder
-    }()
     package static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = EpsilonJSON.decoding

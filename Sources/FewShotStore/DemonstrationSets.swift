@@ -1,3 +1,5 @@
+import FewShotCore
+import FewShotData
 import Foundation
 import GRDB
 
@@ -48,49 +50,27 @@ extension FewShotStore {
     }
 }
 
-/// One line of an exported set: the demonstration plus what is needed to judge its privacy claim.
-struct ExportedDemonstration: Encodable {
-    var set: String
-    var dataset: String
-    var task: String
-    var label: String?
-    var text: String
-    /// The generated answer (extraction tasks only; omitted otherwise).
-    var answer: String?
-    var epsilon: Double
-    var delta: Double
-    var sigma: Double
-    var mechanism: String
-    var sampling: String
-    var m: Int
-    var n: Int
-    var t: Int
-    var model: String
-    var created: Date
-    var accountant: String
-    var seeded: Bool
-    /// False when noise was seeded or epsilon is infinite: see ``DemonstrationSetRecord/isPrivate``.
-    var `private`: Bool
-
-    init(set record: DemonstrationSetRecord, demonstration: DemonstrationSetRecord.Demonstration) {
-        set = record.id
-        dataset = record.dataset
-        task = record.task
-        label = demonstration.label
-        text = demonstration.text
-        answer = demonstration.answer
-        epsilon = record.epsilon
-        delta = record.delta
-        sigma = record.sigma
-        mechanism = record.mechanism
-        sampling = record.sampling
-        m = record.batches
-        n = record.examplesPerBatch
-        t = record.maxTokens
-        model = record.model
-        created = record.created
-        accountant = record.accountant
-        seeded = record.seeded
-        `private` = record.isPrivate
+extension DemonstrationSetRecord {
+    /// One line of an exported set: the demonstration plus what is needed to judge its privacy claim.
+    func exportedLine(_ demonstration: Demonstration) -> DemonstrationLine {
+        var line = DemonstrationLine(FewShotCore.Demonstration(writtenLabel: demonstration.label, text: demonstration.text, answer: demonstration.answer))
+        line.set = id
+        line.dataset = dataset
+        line.task = task
+        line.epsilon = epsilon
+        line.delta = delta
+        line.sigma = sigma
+        line.mechanism = mechanism
+        line.sampling = sampling
+        line.m = batches
+        line.n = examplesPerBatch
+        line.t = maxTokens
+        line.model = model
+        line.created = created
+        line.accountant = accountant
+        line.seeded = seeded
+        // False when noise was seeded or epsilon is infinite: see ``isPrivate``.
+        line.private = isPrivate
+        return line
     }
 }

@@ -1,5 +1,6 @@
 import DPAccounting
 import FewShotCore
+import FewShotData
 import Foundation
 
 /// The operations of a fewshot store, whichever database holds it: data sets and their budgets, the
@@ -91,12 +92,10 @@ extension LedgerStore {
 
     public func demonstrationSets() throws -> [DemonstrationSetRecord] { try demonstrationSets(dataset: nil) }
 
-    /// The set as JSON Lines: one object per demonstration with its label, text and the set's metadata.
+    /// The set as JSON Lines: one ``DemonstrationLine`` per demonstration, with the set's metadata.
     public func exportJSONL(_ reference: String) throws -> String {
         let set = try demonstrationSet(reference)
-        return try set.demonstrations.map { demonstration in
-            try JSONCoding.string(ExportedDemonstration(set: set, demonstration: demonstration), encoder: JSONCoding.exportEncoder)
-        }.joined(separator: "\n") + "\n"
+        return DemonstrationLine.file(try set.demonstrations.map { try DemonstrationLine.encoded(set.exportedLine($0)) })
     }
 }
 

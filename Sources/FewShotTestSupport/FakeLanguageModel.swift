@@ -1,17 +1,20 @@
 import FewShotCore
 import Foundation
+import Synchronization
 
 /// An in-process, deterministic language model for unit tests. Its vocabulary is a fixed list of
 /// token texts (token id = position); `distribution` says, for a prompt, the probability of each
 /// token text (missing texts get probability 0, the rest is renormalised). It records every request.
-public final class FakeLanguageModel: LanguageModel, @unchecked Sendable {
+public final class FakeLanguageModel: LanguageModel, Sendable {
     public let modelName: String
     public let vocabulary: [String]
     private let distribution: @Sendable (ModelPrompt) -> [String: Double]
-    private let lock = NSLock()
-    private var recorded: [DistributionRequest] = []
-    private var inFlight = 0
-    private var maxInFlight = 0
+    private let traffic = Mutex(Traffic())
+    private struct Traffic {
+        var recorded: [DistributionRequest] = []
+        var inFlight = 0
+        var maxInFlight = 0
+    }
     private let delay: Duration
     private let slots: Int?
 
@@ -27,17 +30,17 @@ public final class FakeLanguageModel: LanguageModel, @unchecked Sendable {
     }
 
     /// Every distribution request so far, in arrival order.
-    public var requests: [DistributionRequest] { lock.withLock { recorded } }
+    public var requests: [DistributionRequest] { traffic.withLock { $0.recorded } }
     /// The most requests that were in flight at once.
-    public var peakConcurrency: Int { lock.withLock { maxInFlight } }
+    public var peakConcurrency: Int { traffic.withLock { $0.maxInFlight } }
 
     public func nextTokenDistribution(_ request: DistributionRequest) async throws -> NextTokenDistribution {
-        lock.withLock {
-            recorded.append(request)
-            inFlight += 1
-            maxInFlight = max(maxInFlight, inFlight)
+        traffic.withLock {
+            $0.recorded.append(request)
+            $0.inFlight += 1
+            $0.maxInFlight = max($0.maxInFlight, $0.inFlight)
         }
-        defer { lock.withLock { inFlight -= 1 } }
+        defer { traffic.withLock { $0.inFlight -= 1 } }
         if delay > .zero { try await Task.sleep(for: delay) }
         return NextTokenDistribution(top: Array(entries(for: request.prompt).prefix(request.topK)))
     }

@@ -1,14 +1,14 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// Collects every log line of a logger in memory, so tests can check what was (and was not) logged.
-public final class LogCapture: @unchecked Sendable {
+public final class LogCapture: Sendable {
     public init() {}
-    private let lock = NSLock()
-    private var lines: [String] = []
+    private let lines = Mutex<[String]>([])
 
-    public func append(_ line: String) { lock.withLock { lines.append(line) } }
-    public var text: String { lock.withLock { lines.joined(separator: "\n") } }
+    public func append(_ line: String) { lines.withLock { $0.append(line) } }
+    public var text: String { lines.withLock { $0.joined(separator: "\n") } }
 
     public var handler: CapturingLogHandler { CapturingLogHandler(sink: self) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -30,15 +31,16 @@ struct ExternalCommand: Sendable {
     func runForwardingInterrupts(logTo log: URL, forward: Bool = true) async throws -> (status: Int32, interruptedBy: Int32?) {
         let process = try makeProcess(logTo: log)
         return try await withCheckedThrowingContinuation { continuation in
-            let forwarding = LockedBox<InterruptForwarding?>(nil)
+            let forwarding = NIOLockedValueBox<InterruptForwarding?>(nil)
             process.terminationHandler = { finished in
-                let interruptedBy = forwarding.value?.receivedSignal
-                forwarding.value?.cancel()
+                let started = forwarding.withLockedValue { $0 }
+                let interruptedBy = started?.receivedSignal
+                started?.cancel()
                 continuation.resume(returning: (finished.terminationStatus, interruptedBy))
             }
             do {
                 try Self.start(process)
-                if forward { forwarding.value = InterruptForwarding(processGroup: process.processIdentifier) }
+                if forward { forwarding.withLockedValue { $0 = InterruptForwarding(processGroup: process.processIdentifier) } }
             } catch {
                 process.terminationHandler = nil
                 continuation.resume(throwing: error)
@@ -119,15 +121,4 @@ func logTail(_ file: URL, lines: Int = 25) -> String {
     let all = text.split(separator: "\n", omittingEmptySubsequences: true)
     let tail = all.suffix(lines).joined(separator: "\n")
     return tail.isEmpty ? "(log is empty)" : tail
-}
-
-/// A value shared between the code that starts a process and its termination handler.
-final class LockedBox<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: Value
-    init(_ value: Value) { stored = value }
-    var value: Value {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
-    }
 }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import NIOCore
 
 /// Asks a llama-server's `GET /health` whether it is ready to serve completions.
 public enum HealthProbe {
@@ -15,7 +16,7 @@ public enum HealthProbe {
         let url = baseURL.appendingPathComponent("health").absoluteString
         do {
             let response = try await HTTPClient.shared.execute(
-                HTTPClientRequest(url: url), timeout: .milliseconds(milliseconds(timeout)))
+                HTTPClientRequest(url: url), timeout: TimeAmount(timeout))
             let body = try await response.body.collect(upTo: 64 * 1024)
             let text = String(decoding: body.readableBytesView, as: UTF8.self)
             if response.status == .ok, text.contains("\"ok\"") { return .healthy }
@@ -24,8 +25,4 @@ public enum HealthProbe {
             return .unhealthy("\(error)")
         }
     }
-}
-
-private func milliseconds(_ duration: Duration) -> Int64 {
-    duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
 }

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import NIOConcurrencyHelpers
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -11,28 +12,27 @@ import Darwin
 /// during `install` would leave cmake and its compilers building on in the background.
 final class InterruptForwarding: @unchecked Sendable {
     private static let signals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
-    private let lock = NSLock()
-    private var sources: [any DispatchSourceSignal] = []
-    private var received: Int32?
+    private let sources = NIOLockedValueBox<[any DispatchSourceSignal]>([])
+    private let received = NIOLockedValueBox<Int32?>(nil)
 
     init(processGroup: pid_t) {
         for number in Self.signals {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { [weak self] in
-                self?.lock.withLock { self?.received = number }
+                self?.received.withLockedValue { $0 = number }
                 kill(-processGroup, SIGTERM)
             }
             source.resume()
-            sources.append(source)
+            sources.withLockedValue { $0.append(source) }
         }
     }
 
     /// The signal that arrived while active, if any.
-    var receivedSignal: Int32? { lock.withLock { received } }
+    var receivedSignal: Int32? { received.withLockedValue { $0 } }
 
     func cancel() {
-        lock.withLock {
+        sources.withLockedValue { sources in
             for source in sources { source.cancel() }
             sources = []
         }

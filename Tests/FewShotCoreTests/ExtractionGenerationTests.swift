@@ -125,7 +125,7 @@ import FewShotTestSupport
         await #expect(throws: GenerationError.self) { try await answerOnClassification.generate(privateData: examples("pos", 20)) }
         #expect(model.requests.isEmpty)
         let zeroAnswer = DemonstrationGenerator(model: model, task: movieTask, settings: extractionSettings(answerMaxTokens: 0), noise: .secure())
-        await #expect(throws: GenerationError.invalidSetting("--answer-max-tokens (T_answer) must be at least 1, got 0")) {
+        await #expect(throws: GenerationError.belowOne(.answerMaxTokens, symbol: "T_answer", got: 0)) {
             try await zeroAnswer.generate(privateData: data)
         }
     }

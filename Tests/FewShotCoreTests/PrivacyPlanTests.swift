@@ -86,7 +86,10 @@ import FewShotCore
         #expect(throws: GenerationError.singleExampleLabel(label: "neg")) {
             try PrivacyPlan.defaultDelta(labels: ["pos", "neg"], examplesPerLabel: ["pos": 100, "neg": 1])
         }
-        #expect("\(GenerationError.singleExampleLabel(label: "neg"))".contains("--delta"))
+        // The core names the setting as the job API does; the command line passes its option names.
+        let error = GenerationError.singleExampleLabel(label: "neg")
+        #expect("\(error)".contains("pass delta (e.g. 1e-5)") && "\(error)".contains("with labels") && !"\(error)".contains("--"))
+        #expect(error.description(naming: { "--" + $0.rawValue }).contains("pass --delta (e.g. 1e-5)"))
         // A label left out does not set delta.
         #expect(try PrivacyPlan.defaultDelta(labels: ["pos"], examplesPerLabel: ["pos": 100, "neg": 1]) == 1.0 / 100)
     }

@@ -212,7 +212,10 @@ final class RecordingModel: LanguageModel, @unchecked Sendable {
         let spec = GenerationSpec(task: "trec", data: data.path, epsilon: .epsilon(4), labels: ["DESC", "NUM"])
         #expect { try PreparedGeneration.prepare(spec, prompts: PartitionResumeTests.root.appendingPathComponent("prompts")) } throws: { error in
             let text = "\(error)"
-            return (error as? GenerationSpecError)?.field == "delta" && text.contains("label 'NUM'") && text.contains(data.path) && text.contains("--delta")
+            // The job API's words ("pass delta"); a front end can name the settings its own way.
+            let named = (error as? GenerationSpecError)?.problem(naming: { "<\($0.rawValue)>" }) ?? ""
+            return (error as? GenerationSpecError)?.field == "delta" && text.contains("label 'NUM'") && text.contains(data.path) && text.contains("pass delta")
+                && named.hasPrefix(data.path) && named.contains("pass <delta> (e.g. 1e-5), or leave the label out with <labels>")
         }
     }
 

@@ -1,4 +1,5 @@
 import FewShotCore
+import FewShotData
 import Foundation
 import Testing
 @testable import FewShotServer
@@ -46,6 +47,23 @@ import Testing
               inline:
                 - {label: neg, text: "Meh."}
         """
+
+    /// A task name the configuration's prompts_dir does not have is looked up as every command looks
+    /// it up (TaskFile.locate): in the shipped tasks, so `task: trec` works from any directory.
+    @Test func aShippedTaskIsFoundWithoutAPromptsDirectory() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fewshot-serve-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try #"{"label":"NUM","text":"How many moons does Mars have?"}"#.write(to: dir.appendingPathComponent("demos.jsonl"), atomically: true, encoding: .utf8)
+        try """
+            server: {client_keys_env: KEYS}
+            models:
+              - {name: t, task: trec, upstream: {urls: ["http://127.0.0.1:8090/v1"], model: smol}, demonstrations: {file: demos.jsonl}}
+            """.write(to: dir.appendingPathComponent("serve.yaml"), atomically: true, encoding: .utf8)
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("prompts").path))
+        let c = try ProxyConfigurationFile.load(from: dir.appendingPathComponent("serve.yaml"), environment: ["KEYS": "k"], taskLoader: TaskFile.load)
+        let model = try #require(c.model(named: "t"))
+        #expect(model.task.name == "trec" && model.task.label(named: "NUM") != nil)
+    }
 
     @Test func loadsAFullConfiguration() throws {
         let dir = try directory(config: Self.config)
@@ -97,8 +115,8 @@ import Testing
         #expect {
             try load(badLine, env)
         } throws: { error in
-            let e = error as? DemonstrationFileError
-            return e?.line == 2 && e?.problem.contains("'text'") == true
+            let e = error as? DataFileError
+            return e?.line == 2 && e?.field == "text" && e?.description.hasSuffix("demos.jsonl:2: field 'text': missing or empty") == true
         }
         let noLabel = try directory(config: Self.config.replacingOccurrences(of: "{label: neg, text: \"Meh.\"}", with: "{text: \"Meh.\"}"))
         #expect {

@@ -149,7 +149,28 @@ import Testing
         try await ProxyHarness.run { h in
             let response = try await h.client.execute(uri: "/healthz", method: .get)
             #expect(response.status == .ok)
-            #expect(String(buffer: response.body).contains(#""status":"ok""#))
+            let body = try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any])
+            #expect(body["status"] as? String == "ok")
+            #expect(body["upstream_slots_busy"] as? Int == 0 && body["upstream_slots_limit"] as? Int ?? 0 > 0, "\(body)")
         }
+    }
+}
+
+/// Every response is encoded by ``FewShotRequestContext``'s encoder: Swift names become the API's
+/// snake_case keys, dates ISO 8601, and an unbounded epsilon the string "inf".
+@Suite struct ResponseEncodingTests {
+    struct Sample: Encodable {
+        var spentEpsilon: Double
+        var remainingEpsilon: Double?
+        var created: Date
+    }
+
+    @Test func keysAreSnakeCaseDatesISO8601AndInfinityIsInf() throws {
+        let data = try FewShotRequestContext.responseEncoder().encode(Sample(spentEpsilon: .infinity, remainingEpsilon: 2.5, created: Date(timeIntervalSince1970: 0)))
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(object["spent_epsilon"] as? String == "inf")
+        #expect(object["remaining_epsilon"] as? Double == 2.5)
+        #expect(object["created"] as? String == "1970-01-01T00:00:00Z")
+        #expect(object.count == 3, "\(object)")
     }
 }

@@ -60,7 +60,7 @@ import Testing
 
             // Replica B sees the job run on A, its tokens growing, and does not cancel what it does not run.
             var seen = try await jobsB.view(id)
-            while seen.status == "running" && seen.tokens_released < 3 {
+            while seen.status == "running" && seen.tokensReleased < 3 {
                 try await Task.sleep(for: .milliseconds(20))
                 seen = try await jobsB.view(id)
             }

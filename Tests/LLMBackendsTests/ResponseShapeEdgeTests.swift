@@ -51,7 +51,7 @@ import Testing
     @Test func notJSONIsAnErrorNamingTheUpstream() {
         let message = nativeError("<html>")
         #expect(message.contains(url))
-        #expect(message.contains("invalid JSON"))
+        #expect(message.contains("not a /completion answer: not valid JSON") && !message.contains("<html>"), "\(message)")
     }
 
     @Test func wrongTypeNamesThePath() {

@@ -52,12 +52,8 @@ public struct AdminRoutes<Context: RequestContext>: Sendable {
         }
         group.put("budgets/{dataset}") { request, context in
             let dataset = try context.parameters.require("dataset")
-            let body = try await request.body.collect(upTo: 64 * 1024)
-            let wanted: BudgetRequest
-            do {
-                wanted = try JSONDecoder().decode(BudgetRequest.self, from: Data(body.readableBytesView))
-            } catch {
-                throw OpenAIError.invalidRequest("body must be {\"epsilon\": number >= 0, \"delta\": number in (0, 1)}", code: "invalid_budget")
+            let wanted = try await request.adminBody(BudgetRequest.self) { _ in
+                OpenAIError.invalidRequest("body must be {\"epsilon\": number >= 0, \"delta\": number in (0, 1)}", code: "invalid_budget")
             }
             guard wanted.epsilon.isFinite, wanted.epsilon >= 0 else { throw OpenAIError.invalidRequest("'epsilon' must be a finite number >= 0", code: "invalid_budget") }
             guard wanted.delta > 0, wanted.delta < 1 else { throw OpenAIError.invalidRequest("'delta' must be in (0, 1)", code: "invalid_budget") }
@@ -112,16 +108,13 @@ public struct AdminRoutes<Context: RequestContext>: Sendable {
     }
 }
 
-/// An epsilon in an admin response: a number, or "inf".
-typealias EpsilonValue = EpsilonJSON.Value
-
 struct SetSummary: ResponseEncodable {
     var id: String
     var dataset: String
     var task: String
     var labels: [String]
     var demonstrations: Int
-    var epsilon: EpsilonValue
+    var epsilon: Double
     var delta: Double
     var mechanism: String
     var sampling: String
@@ -136,7 +129,7 @@ struct SetSummary: ResponseEncodable {
         task = r.task
         labels = r.labels
         demonstrations = r.demonstrations.count
-        epsilon = EpsilonValue(r.epsilon)
+        epsilon = r.epsilon
         delta = r.delta
         mechanism = r.mechanism
         sampling = r.sampling
@@ -170,35 +163,35 @@ struct BudgetView: ResponseEncodable {
         var label: String?
         /// The released DP count of the label (nil before its first generation), never the exact one.
         var examples: Int?
-        var spent_epsilon: EpsilonValue
-        var committed_epsilon: EpsilonValue
+        var spentEpsilon: Double
+        var committedEpsilon: Double
     }
 
     var dataset: String
     var name: String
-    var budget_epsilon: EpsilonValue?
-    var budget_delta: Double?
+    var budgetEpsilon: Double?
+    var budgetDelta: Double?
     var delta: Double
-    var spent_epsilon: EpsilonValue
-    var committed_epsilon: EpsilonValue
-    var remaining_epsilon: EpsilonValue?
-    var active_generations: Int
+    var spentEpsilon: Double
+    var committedEpsilon: Double
+    var remainingEpsilon: Double?
+    var activeGenerations: Int
     var accountant: String
     var labels: [Label]
 
     init(_ s: BudgetStatus) {
         dataset = s.dataset.publicID
         name = s.dataset.name
-        budget_epsilon = s.budget.map { EpsilonValue($0.epsilon) }
-        budget_delta = s.budget?.delta
+        budgetEpsilon = s.budget?.epsilon
+        budgetDelta = s.budget?.delta
         delta = s.delta
-        spent_epsilon = EpsilonValue(s.spentEpsilon)
-        committed_epsilon = EpsilonValue(s.committedEpsilon)
-        remaining_epsilon = s.remainingEpsilon.map(EpsilonValue.init)
-        active_generations = s.activeGenerations
+        spentEpsilon = s.spentEpsilon
+        committedEpsilon = s.committedEpsilon
+        remainingEpsilon = s.remainingEpsilon
+        activeGenerations = s.activeGenerations
         accountant = s.accountant
         labels = s.labels.map { l in
-            Label(label: l.label, examples: l.label.flatMap { s.releasedLabelCounts?[$0] }, spent_epsilon: EpsilonValue(l.spentEpsilon), committed_epsilon: EpsilonValue(l.committedEpsilon))
+            Label(label: l.label, examples: l.label.flatMap { s.releasedLabelCounts?[$0] }, spentEpsilon: l.spentEpsilon, committedEpsilon: l.committedEpsilon)
         }
     }
 }

@@ -1,3 +1,4 @@
+import FewShotCore
 import FewShotData
 import FewShotGeneration
 import Foundation
@@ -17,12 +18,8 @@ struct JobRoutes<Context: RequestContext>: Sendable {
 
     func add(to group: RouterGroup<Context>) {
         group.post("jobs") { request, _ in
-            let body = try await request.body.collect(upTo: 64 * 1024)
-            let spec: GenerationSpec
-            do {
-                spec = try JSONDecoder().decode(GenerationSpec.self, from: Data(body.readableBytesView))
-            } catch {
-                throw OpenAIError.invalidRequest("body must be a generation request {\"task\", \"data\", \"epsilon\", ...}: \(Self.describe(error))", code: "invalid_job")
+            let spec = try await request.adminBody(GenerationSpec.self) { error in
+                OpenAIError.invalidRequest("body must be a generation request {\"task\", \"data\", \"epsilon\", ...}: \(Self.describe(error))", code: "invalid_job")
             }
             let view = try await AdminRoutes<Context>.mappingStoreErrors { try await requireJobs().start(spec) }
             return EditedResponse(status: .accepted, response: view)
@@ -59,9 +56,7 @@ struct JobRoutes<Context: RequestContext>: Sendable {
         case let error as GenerationSpecError:
             return error.description
         case let error as DecodingError:
-            if case .dataCorrupted(let ctx) = error, ctx.codingPath.isEmpty { return "not valid JSON" }
-            let (field, problem) = DecodingErrorDescription.describe(error)
-            return "\(field ?? "the body"): \(problem)"
+            return DecodingErrorDescription.sentence(error)
         default:
             return "not valid JSON"
         }

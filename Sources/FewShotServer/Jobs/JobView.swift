@@ -13,11 +13,11 @@ struct JobView: ResponseEncodable {
     var dataset: String
     var request: GenerationSpec?
     var demonstrations: Int
-    var finished_demonstrations: Int
-    var tokens_released: Int
-    var tokens_planned: Int
+    var finishedDemonstrations: Int
+    var tokensReleased: Int
+    var tokensPlanned: Int
     /// Model calls of the current run (running jobs only).
-    var llm_calls: Int?
+    var llmCalls: Int?
     var failure: String?
     /// The stored demonstration set, once completed.
     var set: String?
@@ -34,10 +34,10 @@ struct JobView: ResponseEncodable {
         dataset = r.dataset
         request = try? JSONDecoder().decode(GenerationSpec.self, from: Data(r.request.utf8))
         demonstrations = r.demonstrations
-        finished_demonstrations = r.finishedDemonstrations
-        tokens_released = r.releasedTokens
-        tokens_planned = r.plannedTokens
-        llm_calls = llmCalls
+        finishedDemonstrations = r.finishedDemonstrations
+        tokensReleased = r.releasedTokens
+        tokensPlanned = r.plannedTokens
+        self.llmCalls = llmCalls
         failure = r.failureReason.isEmpty ? nil : r.failureReason
         set = r.status == "completed" ? r.id : nil
         created = r.created

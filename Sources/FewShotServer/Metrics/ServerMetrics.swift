@@ -1,7 +1,7 @@
 import CoreMetrics
 import Foundation
-import Metrics
 import NIOConcurrencyHelpers
+import NIOCore
 import Prometheus
 
 /// The server's metrics, recorded through swift-metrics into a Prometheus registry owned by this
@@ -40,7 +40,7 @@ public struct ServerMetrics: Sendable {
             return pair
         }
         pair.0.increment()
-        pair.1.recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        pair.1.recordNanoseconds(TimeAmount(duration).nanoseconds)
     }
 
     /// An upstream failure. `kind` is one of `unreachable`, `timeout`, `status_5xx`, `stream_broken`.

@@ -7,6 +7,15 @@ import Logging
 ///
 /// Guarantee: the log line and labels hold the matched route pattern, method, status, duration and
 /// request id only — never the URI's query, headers (so no key) or a body.
+///
+/// Why not Hummingbird's `MetricsMiddleware`: it records into the process-wide `MetricsSystem` (it
+/// takes no factory), under its own names (`hb.requests`, `http.server.request.duration`,
+/// `hb.request.errors`, `http.server.active_requests`) with the dimensions `http.route`,
+/// `http.request.method` and `http.response.status_code`. fewshot's `/metrics` page is a registry
+/// owned by each ``ServerMetrics`` (so several servers in one process, as in the tests, stay apart)
+/// and its documented series are `fewshot_http_requests_total` and
+/// `fewshot_http_request_duration_seconds` by `route`, `method` and `status` (README, `RefusalTests`);
+/// and this middleware also writes the request's log line at the same moment.
 public struct RequestRecordingMiddleware<Context: RequestContext>: RouterMiddleware {
     let metrics: ServerMetrics
 
@@ -46,7 +55,7 @@ public struct RequestRecordingMiddleware<Context: RequestContext>: RouterMiddlew
         guard logger.logLevel <= level else { return }
         var metadata: Logger.Metadata = [
             "route": .string(route), "method": .string(method), "status": .stringConvertible(status),
-            "duration_ms": .string(String(format: "%.3f", Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000)),
+            "duration_ms": .string(String(format: "%.3f", duration / .milliseconds(1))),
         ]
         if let note { metadata["note"] = .string(note) }
         logger.log(level: level, "request", metadata: metadata)

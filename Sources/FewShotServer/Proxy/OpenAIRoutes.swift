@@ -82,7 +82,7 @@ public struct OpenAIRoutes<Context: RequestContext>: Sendable {
         var id: String
         var object = "model"
         var created: Int
-        var owned_by = "fewshot"
+        var ownedBy = "fewshot"
     }
 
     struct ModelList: ResponseEncodable {

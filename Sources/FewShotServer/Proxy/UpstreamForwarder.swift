@@ -41,7 +41,7 @@ public struct UpstreamForwarder: Sendable {
     /// as large as the concurrency limit.
     public static func clientConfiguration(limits: ProxyLimits) -> HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
-        let timeout = timeAmount(limits.upstreamTimeout)
+        let timeout = TimeAmount(limits.upstreamTimeout)
         configuration.timeout = .init(connect: min(timeout, .seconds(10)), read: timeout)
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: limits.maxConcurrentUpstream)
         configuration.connectionPool.retryConnectionEstablishment = false
@@ -59,7 +59,7 @@ public struct UpstreamForwarder: Sendable {
         let urls = model.upstream.baseURLs
         let first = cursor.next()
         // One deadline for all attempts, so that failover and the retry never extend the wait.
-        let deadline = NIODeadline.now() + Self.timeAmount(limits.upstreamTimeout)
+        let deadline = NIODeadline.now() + TimeAmount(limits.upstreamTimeout)
         var refused: [String] = []
         var attempt = 0
         var retriedClosedConnection = false
@@ -89,7 +89,7 @@ public struct UpstreamForwarder: Sendable {
                 case .timeout:
                     metrics.recordUpstreamError(model: model.name, kind: "timeout")
                     logger.warning("upstream timeout", metadata: ["model": .string(model.name)])
-                    throw OpenAIError.upstreamTimeout(seconds: Self.seconds(limits.upstreamTimeout))
+                    throw OpenAIError.upstreamTimeout(seconds: limits.upstreamTimeout / .seconds(1))
                 case let failure:
                     metrics.recordUpstreamError(model: model.name, kind: failure == .connectionClosed ? "connection_closed" : "unreachable")
                     logger.warning("upstream request failed", metadata: ["model": .string(model.name), "error": .string(Self.errorName(error))])
@@ -131,7 +131,7 @@ public struct UpstreamForwarder: Sendable {
                     logger.warning("upstream body failed", metadata: ["model": .string(modelName), "kind": .string(kind)])
                     guard isEventStream else { throw error }
                     let failure = kind == "timeout"
-                        ? OpenAIError.upstreamTimeout(seconds: Self.seconds(limits.upstreamTimeout))
+                        ? OpenAIError.upstreamTimeout(seconds: limits.upstreamTimeout / .seconds(1))
                         : OpenAIError.upstreamUnavailable("upstream stream broke off")
                     try await writer.write(ByteBuffer(bytes: Array("data: ".utf8) + failure.jsonBody() + Array("\n\n".utf8)))
                     break
@@ -194,11 +194,6 @@ public struct UpstreamForwarder: Sendable {
 
     static func host(of url: String) -> String { URL(string: url)?.host.map { h in URL(string: url)?.port.map { "\(h):\($0)" } ?? h } ?? "?" }
 
-    static func timeAmount(_ d: Duration) -> TimeAmount {
-        .nanoseconds(d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000)
-    }
-
-    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 }
 
 /// A shared counter that spreads requests over a model's upstream URLs.

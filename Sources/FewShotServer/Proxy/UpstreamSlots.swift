@@ -1,4 +1,3 @@
-import Foundation
 import NIOConcurrencyHelpers
 
 /// A counting semaphore for upstream requests with a bounded, first-come-first-served wait.
@@ -6,12 +5,15 @@ import NIOConcurrencyHelpers
 /// Guarantee: at most `limit` leases exist at once; `acquire` returns within `maxWait` (or at once
 /// when cancelled) — `nil` meaning "no slot". A lease is returned exactly once, on `release()` or
 /// when it is deallocated, so a response that is dropped unwritten cannot leak a slot.
-public final class UpstreamSlots: @unchecked Sendable {
+public final class UpstreamSlots: Sendable {
     public let limit: Int
-    private let lock = NSLock()
-    private var inUse = 0
-    private var nextWaiterID: UInt64 = 0
-    private var waiters: [Waiter] = []
+    private let state = NIOLockedValueBox(State())
+
+    private struct State {
+        var inUse = 0
+        var nextWaiterID: UInt64 = 0
+        var waiters: [Waiter] = []
+    }
 
     private struct Waiter {
         let id: UInt64
@@ -25,29 +27,30 @@ public final class UpstreamSlots: @unchecked Sendable {
     }
 
     /// Slots in use now (for metrics and tests).
-    public var busy: Int { lock.withLock { inUse } }
+    public var busy: Int { state.withLockedValue { $0.inUse } }
 
     public func acquire(maxWait: Duration) async -> SlotLease? {
-        let immediate: Bool = lock.withLock {
-            guard inUse < limit else { return false }
-            inUse += 1
+        let limit = self.limit
+        let immediate: Bool = state.withLockedValue { state in
+            guard state.inUse < limit else { return false }
+            state.inUse += 1
             return true
         }
         if immediate { return SlotLease(self) }
         guard maxWait > .zero, !Task.isCancelled else { return nil }
 
-        let id: UInt64 = lock.withLock {
-            nextWaiterID += 1
-            return nextWaiterID
+        let id: UInt64 = state.withLockedValue { state in
+            state.nextWaiterID += 1
+            return state.nextWaiterID
         }
         let granted = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-                let grantedNow: Bool = lock.withLock {
-                    if inUse < limit {
-                        inUse += 1
+                let grantedNow: Bool = state.withLockedValue { state in
+                    if state.inUse < limit {
+                        state.inUse += 1
                         return true
                     }
-                    waiters.append(Waiter(id: id, continuation: continuation, timer: nil))
+                    state.waiters.append(Waiter(id: id, continuation: continuation, timer: nil))
                     return false
                 }
                 if grantedNow {
@@ -58,9 +61,9 @@ public final class UpstreamSlots: @unchecked Sendable {
                     try? await Task.sleep(for: maxWait)
                     if !Task.isCancelled { self?.abandon(id) }
                 }
-                let stillWaiting: Bool = lock.withLock {
-                    guard let index = waiters.firstIndex(where: { $0.id == id }) else { return false }
-                    waiters[index].timer = timer
+                let stillWaiting: Bool = state.withLockedValue { state in
+                    guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return false }
+                    state.waiters[index].timer = timer
                     return true
                 }
                 if !stillWaiting { timer.cancel() }
@@ -72,9 +75,9 @@ public final class UpstreamSlots: @unchecked Sendable {
     }
 
     private func abandon(_ id: UInt64) {
-        let waiter: Waiter? = lock.withLock {
-            guard let index = waiters.firstIndex(where: { $0.id == id }) else { return nil }
-            return waiters.remove(at: index)
+        let waiter: Waiter? = state.withLockedValue { state in
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.waiters.remove(at: index)
         }
         waiter?.timer?.cancel()
         waiter?.continuation.resume(returning: false)
@@ -82,12 +85,12 @@ public final class UpstreamSlots: @unchecked Sendable {
 
     fileprivate func release() {
         // A waiting request takes the slot over directly, so `inUse` stays the same.
-        let next: Waiter? = lock.withLock {
-            if waiters.isEmpty {
-                inUse -= 1
+        let next: Waiter? = state.withLockedValue { state in
+            if state.waiters.isEmpty {
+                state.inUse -= 1
                 return nil
             }
-            return waiters.removeFirst()
+            return state.waiters.removeFirst()
         }
         next?.timer?.cancel()
         next?.continuation.resume(returning: true)

@@ -14,13 +14,13 @@ public struct OperationsRoutes<Context: RequestContext>: Sendable {
 
     struct Health: ResponseEncodable {
         var status = "ok"
-        var upstream_slots_busy: Int
-        var upstream_slots_limit: Int
+        var upstreamSlotsBusy: Int
+        var upstreamSlotsLimit: Int
     }
 
     public func add(to router: Router<Context>) {
         router.get("healthz") { _, _ in
-            Health(upstream_slots_busy: slots.busy, upstream_slots_limit: slots.limit)
+            Health(upstreamSlotsBusy: slots.busy, upstreamSlotsLimit: slots.limit)
         }
         router.get("metrics") { _, _ in
             Response(

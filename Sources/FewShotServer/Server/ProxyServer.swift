@@ -63,22 +63,22 @@ public struct ProxyServer: Sendable {
         let slots = UpstreamSlots(limit: configuration.limits.maxConcurrentUpstream)
         let forwarder = UpstreamForwarder(client: client, limits: configuration.limits, slots: slots, metrics: metrics)
 
-        let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: RequestRecordingMiddleware<BasicRequestContext>(metrics: metrics))
-        router.add(middleware: OpenAIErrorMiddleware<BasicRequestContext>())
-        OperationsRoutes<BasicRequestContext>(metrics: metrics, slots: slots).add(to: router)
-        let openAI = router.group("v1").add(middleware: BearerKeyMiddleware<BasicRequestContext>(keys: configuration.clientKeys, scope: "client"))
-        OpenAIRoutes<BasicRequestContext>(configuration: configuration, forwarder: forwarder).add(to: openAI)
+        let router = Router(context: FewShotRequestContext.self)
+        router.add(middleware: RequestRecordingMiddleware<FewShotRequestContext>(metrics: metrics))
+        router.add(middleware: OpenAIErrorMiddleware<FewShotRequestContext>())
+        OperationsRoutes<FewShotRequestContext>(metrics: metrics, slots: slots).add(to: router)
+        let openAI = router.group("v1").add(middleware: BearerKeyMiddleware<FewShotRequestContext>(keys: configuration.clientKeys, scope: "client"))
+        OpenAIRoutes<FewShotRequestContext>(configuration: configuration, forwarder: forwarder).add(to: openAI)
 
         var services: [any Service] = [HTTPClientService(client: client)]
         let adminKeys = store == nil ? [] : [configuration.adminKey].compactMap { $0 }
-        let adminGroup = router.group("admin").add(middleware: BearerKeyMiddleware<BasicRequestContext>(keys: adminKeys, scope: "admin"))
+        let adminGroup = router.group("admin").add(middleware: BearerKeyMiddleware<FewShotRequestContext>(keys: adminKeys, scope: "admin"))
         if let store, !adminKeys.isEmpty {
-            let admin = AdminRoutes<BasicRequestContext>(store: store, metrics: metrics)
+            let admin = AdminRoutes<FewShotRequestContext>(store: store, metrics: metrics)
             admin.add(to: adminGroup)
             services.append(EpsilonMetricsService(admin: admin, interval: .seconds(60)))
             let jobs = jobs ?? makeJobs()
-            JobRoutes<BasicRequestContext>(jobs: jobs).add(to: adminGroup)
+            JobRoutes<FewShotRequestContext>(jobs: jobs).add(to: adminGroup)
             if let jobs { services.append(GenerationJobsService(jobs: jobs)) }
         } else {
             // Without this catch-all, unknown admin paths would 404 before the middleware could refuse them.

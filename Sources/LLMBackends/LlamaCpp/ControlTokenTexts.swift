@@ -59,7 +59,7 @@ actor ControlTokenTexts {
         do {
             return Array(try JSONDecoder().decode(Answer.self, from: response.body).content.utf8)
         } catch {
-            throw BackendError.malformedResponse(url: response.url, reason: "not a /detokenize answer: \(DecodingFailure.describe(error))")
+            throw BackendError.malformedResponse(url: response.url, reason: "not a /detokenize answer: \(DecodingErrorDescription.sentence(error))")
         }
     }
 }

@@ -83,7 +83,7 @@ public struct LlamaCppBackend: LanguageModel {
         do {
             return try JSONDecoder().decode(Props.self, from: response.body).total_slots
         } catch {
-            throw BackendError.malformedResponse(url: response.url, reason: "not a /props answer: \(DecodingFailure.describe(error))")
+            throw BackendError.malformedResponse(url: response.url, reason: "not a /props answer: \(DecodingErrorDescription.sentence(error))")
         }
     }
 
@@ -97,7 +97,7 @@ public struct LlamaCppBackend: LanguageModel {
         do {
             return try JSONDecoder().decode(Props.self, from: response.body).default_generation_settings?.n_ctx
         } catch {
-            throw BackendError.malformedResponse(url: response.url, reason: "not a /props answer: \(DecodingFailure.describe(error))")
+            throw BackendError.malformedResponse(url: response.url, reason: "not a /props answer: \(DecodingErrorDescription.sentence(error))")
         }
     }
 
@@ -112,12 +112,12 @@ public struct LlamaCppBackend: LanguageModel {
         let tokenized = try await transport.post("/tokenize", json: try JSONEncoder().encode(Tokenize(content: text)))
         let tokens: [Int]
         do { tokens = try JSONDecoder().decode(Tokens.self, from: tokenized.body).tokens } catch {
-            throw BackendError.malformedResponse(url: tokenized.url, reason: "not a /tokenize answer: \(DecodingFailure.describe(error))")
+            throw BackendError.malformedResponse(url: tokenized.url, reason: "not a /tokenize answer: \(DecodingErrorDescription.sentence(error))")
         }
         guard tokens.count > maxTokens else { return text }
         let detokenized = try await transport.post("/detokenize", json: try JSONEncoder().encode(Tokens(tokens: Array(tokens.prefix(maxTokens)))))
         do { return try JSONDecoder().decode(Content.self, from: detokenized.body).content } catch {
-            throw BackendError.malformedResponse(url: detokenized.url, reason: "not a /detokenize answer: \(DecodingFailure.describe(error))")
+            throw BackendError.malformedResponse(url: detokenized.url, reason: "not a /detokenize answer: \(DecodingErrorDescription.sentence(error))")
         }
     }
 

@@ -58,6 +58,21 @@ struct LlamaCppPosition: Decodable {
     }
 }
 
+extension [LlamaCppPosition] {
+    /// The distribution at the first generated position of the array at `field` (as both llama.cpp's
+    /// native answer and its OpenAI-style one hold it), or `BackendError.malformedResponse` naming the field.
+    func firstDistribution(field: String, url: String) throws -> NextTokenDistribution {
+        guard let first else {
+            throw BackendError.malformedResponse(url: url, reason: "\(field) is empty (no token was generated)")
+        }
+        do {
+            return try first.distribution(at: "\(field)[0]")
+        } catch {
+            throw BackendError.malformedResponse(url: url, reason: error.description)
+        }
+    }
+}
+
 enum LogprobBounds {
     /// llama.cpp writes log(0) as -FLT_MAX because JSON has no -inf; other shapes use the same value.
     static let zeroProbability = -Double(Float.greatestFiniteMagnitude)

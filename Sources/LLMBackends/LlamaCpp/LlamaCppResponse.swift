@@ -17,14 +17,7 @@ public enum LlamaCppResponse {
         guard let positions = decoded.completion_probabilities else {
             throw BackendError.malformedResponse(url: url, reason: "no completion_probabilities (was n_probs > 0 sent? llama.cpp omits them when the sampled token ends inside a multi-byte character)")
         }
-        guard let first = positions.first else {
-            throw BackendError.malformedResponse(url: url, reason: "completion_probabilities is empty (no token was generated)")
-        }
-        do {
-            return try first.distribution(at: "completion_probabilities[0]")
-        } catch {
-            throw BackendError.malformedResponse(url: url, reason: error.description)
-        }
+        return try positions.firstDistribution(field: "completion_probabilities", url: url)
     }
 
     /// The generated text (`content`).
@@ -39,28 +32,7 @@ public enum LlamaCppResponse {
         do {
             return try JSONDecoder().decode(Body.self, from: body)
         } catch {
-            throw BackendError.malformedResponse(url: url, reason: "not a /completion answer: \(DecodingFailure.describe(error))")
-        }
-    }
-}
-
-enum DecodingFailure {
-    /// A decoding error as a field path and problem, without the body's content.
-    static func describe(_ error: any Error) -> String {
-        func path(_ context: DecodingError.Context) -> String {
-            context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
-        }
-        switch error as? DecodingError {
-        case .typeMismatch(let type, let context)?:
-            return "\(path(context)) is not \(type)"
-        case .valueNotFound(let type, let context)?:
-            return "\(path(context)) is null, expected \(type)"
-        case .keyNotFound(let key, let context)?:
-            return "\(path(context)).\(key.stringValue) is missing"
-        case .dataCorrupted(let context)?:
-            return "invalid JSON at \(path(context))"
-        default:
-            return "\(error)"
+            throw BackendError.malformedResponse(url: url, reason: "not a /completion answer: \(DecodingErrorDescription.sentence(error))")
         }
     }
 }

@@ -25,14 +25,7 @@ public enum OpenAICompletionsResponse {
             throw BackendError.malformedResponse(url: url, reason: "choices[0].logprobs is missing (was logprobs sent? llama.cpp omits it when the sampled token ends inside a multi-byte character unless sendsLlamaCppOptions is on)")
         }
         if let content = logprobs.content {
-            guard let first = content.first else {
-                throw BackendError.malformedResponse(url: url, reason: "choices[0].logprobs.content is empty (no token was generated)")
-            }
-            do {
-                return try first.distribution(at: "choices[0].logprobs.content[0]")
-            } catch {
-                throw BackendError.malformedResponse(url: url, reason: error.description)
-            }
+            return try content.firstDistribution(field: "choices[0].logprobs.content", url: url)
         }
         guard let positions = logprobs.top_logprobs else {
             throw BackendError.malformedResponse(url: url, reason: "choices[0].logprobs has neither content nor top_logprobs")
@@ -85,7 +78,7 @@ public enum OpenAICompletionsResponse {
         do {
             decoded = try JSONDecoder().decode(Body.self, from: body)
         } catch {
-            throw BackendError.malformedResponse(url: url, reason: "not a /v1/completions answer: \(DecodingFailure.describe(error))")
+            throw BackendError.malformedResponse(url: url, reason: "not a /v1/completions answer: \(DecodingErrorDescription.sentence(error))")
         }
         guard let choice = decoded.choices?.first else {
             throw BackendError.malformedResponse(url: url, reason: "no choices")

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import NIOCore
 
 /// The HTTP side shared by the backends: one pooled `HTTPClient` (sized for many concurrent
 /// requests), a timeout per attempt, bounded retries with exponential backoff and jitter on
@@ -50,7 +51,7 @@ public final class HTTPTransport: Sendable {
             // Our own retry loop handles refused connections (and may move to another upstream), so the
             // pool must fail fast instead of retrying silently until the deadline.
             config.connectionPool.retryConnectionEstablishment = false
-            config.timeout.connect = .milliseconds(Int64(min(configuration.requestTimeout, .seconds(10)).milliseconds))
+            config.timeout.connect = TimeAmount(min(configuration.requestTimeout, .seconds(10)))
             config.redirectConfiguration = .disallow
             config.decompression = .disabled
             self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
@@ -147,7 +148,7 @@ public final class HTTPTransport: Sendable {
             // The client's deadline covers the response head; the task group bounds reading the body too.
             return try await withThrowingTaskGroup(of: Response?.self) { group in
                 group.addTask {
-                    let response = try await client.execute(prepared, timeout: .milliseconds(Int64(timeout.milliseconds)))
+                    let response = try await client.execute(prepared, timeout: TimeAmount(timeout))
                     let buffer = try await response.body.collect(upTo: limit)
                     let data = Data(buffer.readableBytesView)
                     let status = Int(response.status.code)
@@ -190,12 +191,5 @@ public final class HTTPTransport: Sendable {
               BackendError.knownErrorKinds.contains(type)
         else { return nil }
         return type
-    }
-}
-
-extension Duration {
-    var milliseconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
     }
 }

@@ -1,3 +1,4 @@
+import FewShotCore
 import Foundation
 
 /// What `GET /v1/models` says about the first model served (llama.cpp adds `meta.n_vocab`).
@@ -20,7 +21,7 @@ struct ServedModel {
         do {
             body = try JSONDecoder().decode(Body.self, from: response.body)
         } catch {
-            throw BackendError.malformedResponse(url: response.url, reason: "not a model list: \(DecodingFailure.describe(error))")
+            throw BackendError.malformedResponse(url: response.url, reason: "not a model list: \(DecodingErrorDescription.sentence(error))")
         }
         guard let model = body.data.first else {
             throw BackendError.malformedResponse(url: response.url, reason: "the model list is empty")

@@ -1,7 +1,7 @@
 import Foundation
 
 /// One description of a `DecodingError` for every reader of JSON or YAML (task files, the serve
-/// configuration, request bodies, job requests): the field as a dotted path (`models[0].task`) and
+/// configuration, request bodies, job requests, demonstration lines, LLM answers): the field as a dotted path (`models[0].task`) and
 /// the problem in the file's words ("expected an object", not "Dictionary<String, Any>").
 ///
 /// Guarantee: the text is built from the coding path and the expected type only; it never contains
@@ -30,6 +30,15 @@ public enum DecodingErrorDescription {
         case is Double.Type, is Float.Type: return "a number"
         default: return "a value of type \(name)"
         }
+    }
+
+    /// "field: problem" (or "the body: problem" at the top level); "not valid JSON" when the text is
+    /// not JSON at all, since the parser's own message may quote it.
+    public static func sentence(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return "not valid JSON" }
+        if case .dataCorrupted(let context) = error, context.codingPath.isEmpty { return "not valid JSON" }
+        let (field, problem) = describe(error)
+        return "\(field ?? "the body"): \(problem)"
     }
 
     /// The field (nil at the top level) and the problem.
