@@ -57,6 +57,10 @@ public protocol LedgerStore: AnyObject, Sendable {
     func deleteDemonstrationSet(_ reference: String) throws
     func generationJobs() throws -> [GenerationJobRecord]
     func generationJob(_ reference: String) throws -> GenerationJobRecord
+    /// Sets a running job's cancel flag for the process that runs it; false if the job is not running.
+    func requestCancel(generation reference: String) throws -> Bool
+    /// Whether generation `id` is running and its cancel flag is set: one read, for the runner's poll.
+    func cancelRequested(generation id: String) throws -> Bool
 
     /// Releases the store's connections; it must not be used afterwards.
     func close() throws

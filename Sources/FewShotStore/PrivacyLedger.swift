@@ -265,6 +265,7 @@ extension FewShotStore {
                 UPDATE generation SET status = 'running', ownerHost = ?, ownerPID = ?, ownerStart = ?, failureReason = '', updated = ?,
                     seededNoise = seededNoise OR ? WHERE id = ?
                 """, arguments: [owner.host, owner.pid, owner.startTime, Date(), seededNoise, id])
+            try db.execute(sql: "UPDATE generation_job SET cancelRequested = 0 WHERE generation = ?", arguments: [id])
             return try Self.resumableGeneration(db, id)
         }
     }

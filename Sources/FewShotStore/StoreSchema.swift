@@ -117,6 +117,11 @@ enum StoreSchema {
             // groups compose in parallel. NULL without groups.
             try db.execute(sql: "ALTER TABLE demonstration_slot ADD COLUMN exampleGroup INTEGER")
         }
+        migrator.registerMigration("v6-job-cancel-requests") { db in
+            // A job's cancel request, set by whichever process's admin API received it and seen by the
+            // process that runs the job (two `fewshot serve` on one store file).
+            try db.execute(sql: "ALTER TABLE generation_job ADD COLUMN cancelRequested BOOLEAN NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 }

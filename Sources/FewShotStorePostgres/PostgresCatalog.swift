@@ -157,19 +157,42 @@ extension PostgresStore {
 
     func generationJob(_ connection: PostgresConnection, _ id: String) async throws -> GenerationJobRecord {
         let rows = try await connection.query("""
-            SELECT g.id, d.public_id, g.status, g.failure_reason, g.created, g.updated, j.request,
+            SELECT g.id, d.public_id, g.status, g.failure_reason, g.created, g.updated, j.request, j.cancel_requested,
                    count(s.position) AS demonstrations, coalesce(sum(CASE WHEN s.finished THEN 1 ELSE 0 END), 0) AS finished,
                    coalesce(sum(s.released_count), 0) AS released, coalesce(sum(s.max_tokens), 0) AS planned
             FROM generation g JOIN generation_job j ON j.generation = g.id JOIN dataset d ON d.fingerprint = g.dataset
             LEFT JOIN demonstration_slot s ON s.generation = g.id
-            WHERE g.id = \(id) GROUP BY g.id, d.public_id, j.request
+            WHERE g.id = \(id) GROUP BY g.id, d.public_id, j.request, j.cancel_requested
             """, logger: logger).collect()
         guard let row = rows.first?.cells else { throw StoreError.unknownGeneration("\(id) (not a job)") }
         return GenerationJobRecord(
             id: try row.value("id"), dataset: try row.value("public_id"), request: try row.value("request"), status: try row.value("status"),
             failureReason: try row.value("failure_reason"), demonstrations: try row.value("demonstrations"),
             finishedDemonstrations: try row.value("finished"), releasedTokens: try row.value("released"),
-            plannedTokens: try row.value("planned"), created: try row.value("created"), updated: try row.value("updated"))
+            plannedTokens: try row.value("planned"), cancelRequested: try row.value("cancel_requested"),
+            created: try row.value("created"), updated: try row.value("updated"))
+    }
+
+    public func cancelRequested(generation id: String) throws -> Bool {
+        try withConnection { [self] connection in
+            let rows = try await connection.query("""
+                SELECT 1 AS asked FROM generation_job j JOIN generation g ON g.id = j.generation
+                WHERE j.generation = \(id) AND g.status = 'running' AND j.cancel_requested
+                """, logger: logger).collect()
+            return !rows.isEmpty
+        }
+    }
+
+    public func requestCancel(generation reference: String) throws -> Bool {
+        try withConnection { [self] connection in
+            let id = try await fetchGeneration(connection, reference).id
+            let rows = try await connection.query("""
+                UPDATE generation_job j SET cancel_requested = true FROM generation g
+                WHERE j.generation = \(id) AND g.id = j.generation AND g.status = 'running'
+                RETURNING j.generation
+                """, logger: logger).collect()
+            return !rows.isEmpty
+        }
     }
 
     // MARK: Rows

@@ -232,6 +232,7 @@ extension PostgresStore {
                     updated = \(Date()), seeded_noise = seeded_noise OR \(seededNoise)
                 WHERE id = \(generation.id)
                 """, logger: logger)
+            try await connection.query("UPDATE generation_job SET cancel_requested = false WHERE generation = \(generation.id)", logger: logger)
             return try await resumableGeneration(connection, generation.id)
         }
     }

@@ -101,6 +101,11 @@ enum PostgresSchema {
             )
             """,
         ]),
+        (2, "job-cancel-requests", [
+            // A job's cancel request, set by whichever replica's admin API received it and seen by the
+            // replica that runs the job.
+            "ALTER TABLE generation_job ADD COLUMN cancel_requested BOOLEAN NOT NULL DEFAULT false",
+        ]),
     ]
 
     static var latestVersion: Int { migrations.map(\.version).max() ?? 0 }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import DPAccounting
+import FewShotGeneration
 import FewShotStore
 import FewShotStorePostgres
 import FewShotTestSupport
@@ -13,9 +14,9 @@ import Testing
 @testable import FewShotServer
 
 /// Two proxy replicas on one PostgreSQL store (each with its own store instance, as two processes would
-/// have): a job started on one is listed by the other while it runs (and the other refuses to cancel
-/// what it does not run); when the first replica shuts down, the second resumes the job to the end,
-/// paying once. Needs FEWSHOT_TEST_POSTGRES_URL (scripts/test sets it; in CI its absence fails).
+/// have): a job started on one is listed by the other while it runs; when the first replica shuts down,
+/// the second resumes the job to the end, paying once; and a job cancelled through the other replica
+/// stops on the one that runs it, which abandons the rest of its reservation. Needs FEWSHOT_TEST_POSTGRES_URL (scripts/test sets it; in CI its absence fails).
 @Suite struct SharedStoreReplicasTests {
     static var postgresURL: String? { ProcessInfo.processInfo.environment["FEWSHOT_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 } }
     static var required: Bool {
@@ -27,7 +28,8 @@ import Testing
         let configuration = ProxyConfiguration(
             port: 0, clientKeys: [ProxyHarness.clientKey], adminKey: GenerationJobsTests.adminKey,
             models: [ProxyHarness.served("demo", urls: ["http://127.0.0.1:1/v1"])],
-            jobs: JobsConfiguration(dataDirectory: f.dataDirectory, promptsDirectory: f.directory.appendingPathComponent("prompts"), llmURLs: ["http://127.0.0.1:1"]))
+            jobs: JobsConfiguration(dataDirectory: f.dataDirectory, promptsDirectory: f.directory.appendingPathComponent("prompts"), llmURLs: ["http://127.0.0.1:1"],
+                                    cancelPollInterval: .milliseconds(50)))
         return ProxyServer(configuration: configuration, logger: Logger(label: "replica"), store: store, jobModels: { ConnectedModel(model: model, shutdown: {}) })
     }
 
@@ -66,8 +68,6 @@ import Testing
             }
             #expect(seen.status == "running")
             #expect(try await jobsB.list().map(\.id) == [id])
-            let refused = await #expect(throws: OpenAIError.self) { try await jobsB.cancel(id) }
-            #expect(refused?.status == .conflict)
 
             await group.triggerGracefulShutdown()
             try await tasks.next()
@@ -85,5 +85,41 @@ import Testing
         let status = try storeA.budgetStatus(dataset: dataset, accountant: DefaultAccountant(), delta: 1.0 / Double(try #require(released.counts.values.min())))
         #expect(abs(status.spentEpsilon - 4) < 0.05, "paid once: spent \(status.spentEpsilon), calibrated to 4")
         #expect(status.activeGenerations == 0)
+    }
+
+    @Test(.enabled(if: postgresURL != nil || required, "needs PostgreSQL (FEWSHOT_TEST_POSTGRES_URL)"))
+    func aJobCancelledThroughTheOtherReplicaStopsWhereItRunsAndReturnsTheRestOfItsReservation() async throws {
+        let url = try #require(Self.postgresURL, "FEWSHOT_TEST_POSTGRES_URL is not set: run scripts/test, or eval \"$(scripts/postgres-for-tests)\"")
+        let location = url + (url.contains("?") ? "&" : "?") + "schema=c_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let f = try GenerationJobsTests.fixture()
+        let storeA = try PostgresStore(url: location)
+        let storeB = try PostgresStore(url: location)
+        let jobsA = try #require(Self.replica(f, store: storeA, model: GenerationJobsTests.model(delay: .milliseconds(30))).makeJobs())
+        let jobsB = try #require(Self.replica(f, store: storeB, model: GenerationJobsTests.model()).makeJobs())
+        let spec = try JSONDecoder().decode(GenerationSpec.self, from: Data(#"{"task": "reviews", "data": "reviews.jsonl", "epsilon": 4, "max_tokens": 30, "sampling": "partition"}"#.utf8))
+        let id = try await jobsA.start(spec).id
+
+        var seen = try await jobsB.view(id)
+        while seen.status == "running" && seen.tokensReleased < 3 {
+            try await Task.sleep(for: .milliseconds(20))
+            seen = try await jobsB.view(id)
+        }
+        try #require(seen.status == "running", "the job ended before it could be cancelled: \(seen.status)")
+        let asked = try await jobsB.cancel(id)
+        #expect(asked.cancelRequested)
+        await jobsA.wait(id)
+
+        let stopped = try await jobsB.view(id)
+        #expect(stopped.status == "cancelled")
+        #expect(stopped.tokensReleased < stopped.tokensPlanned, "stopped early: \(stopped.tokensReleased) of \(stopped.tokensPlanned)")
+        #expect(!stopped.cancelRequested)
+        let dataset = try #require(storeB.datasets().first?.fingerprint)
+        let released = try #require(try storeB.releasedLabelCounts(dataset: dataset))
+        let status = try storeB.budgetStatus(dataset: dataset, accountant: DefaultAccountant(), delta: 1.0 / Double(try #require(released.counts.values.min())))
+        #expect(status.activeGenerations == 0)
+        #expect(status.committedEpsilon == status.spentEpsilon, "nothing left reserved")
+        // Cancelling again is a no-op that shows the outcome, from either replica.
+        #expect(try await jobsA.cancel(id).status == "cancelled")
+        #expect(try await jobsB.cancel(id).status == "cancelled")
     }
 }

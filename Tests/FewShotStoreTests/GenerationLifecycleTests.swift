@@ -32,6 +32,25 @@ import Testing
         #expect(try store.demonstrationSet(reservation.id) == shown)
     }
 
+    @Test(arguments: StoreBackend.enabled) func aCancelRequestIsSeenOnlyWhileTheJobRunsAndAResumeClearsIt(backend: StoreBackend) throws {
+        // The flag another replica sets for the process that runs a job (issue 16).
+        let directory = try StorePlace(backend)
+        let (store, dataset) = try makeStore(directory, labels: ["A": 10])
+        let reservation = try store.reserve(
+            dataset: dataset, plan: purePlan(labels: ["A"], tokens: 10, perToken: 0.25), accountant: accountant, job: #"{"task": "t"}"#)
+        #expect(try store.cancelRequested(generation: reservation.id) == false)
+        #expect(try store.requestCancel(generation: reservation.id) == true)
+        #expect(try store.cancelRequested(generation: reservation.id) == true)
+        #expect(try store.generationJob(reservation.id).cancelRequested)
+        // Failed (its runner stopped first), the flag no longer asks anything, and a resume starts clean.
+        try store.markFailed(reservation, reason: "interrupted")
+        #expect(try store.cancelRequested(generation: reservation.id) == false)
+        #expect(try store.requestCancel(generation: reservation.id) == false)
+        _ = try store.resume(generation: reservation.id)
+        #expect(try store.cancelRequested(generation: reservation.id) == false)
+        #expect(try store.generationJob(reservation.id).cancelRequested == false)
+    }
+
     @Test(arguments: StoreBackend.enabled) func abandonChargesEveryStartedDemonstrationInFullAndReturnsTheRest(backend: StoreBackend) throws {
         // Where an interrupted demonstration stopped can depend on the data, so it is charged its
         // whole plan (issue 13.3); only a demonstration that never started is returned.

@@ -10,11 +10,14 @@ public struct JobsConfiguration: Sendable {
     public var promptsDirectory: URL
     /// llama-server base URLs (e.g. http://127.0.0.1:8090), requests spread over them.
     public var llmURLs: [String]
+    /// How often a running job reads its cancel flag, which another replica on the same store sets.
+    public var cancelPollInterval: Duration
 
-    public init(dataDirectory: URL, promptsDirectory: URL, llmURLs: [String]) {
+    public init(dataDirectory: URL, promptsDirectory: URL, llmURLs: [String], cancelPollInterval: Duration = .seconds(1)) {
         self.dataDirectory = dataDirectory
         self.promptsDirectory = promptsDirectory
         self.llmURLs = llmURLs
+        self.cancelPollInterval = cancelPollInterval
     }
 
     /// The data file a job names (relative to `dataDirectory`, or absolute inside it).

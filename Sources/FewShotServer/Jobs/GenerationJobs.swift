@@ -14,7 +14,9 @@ import NIOConcurrencyHelpers
 ///   fit is refused at once and nothing runs); its request is stored with the reservation.
 /// - Every released token is checkpointed before the next is computed. Cancelling stops the job after
 ///   the current token and abandons the rest: every started demonstration stays charged in full, the rest is
-///   returned. ``shutdown()`` stops every job the same way but keeps its reservation: after a restart
+///   returned. A job run by another process on the same store (another replica) is cancelled through
+///   the store: its cancel flag is set here, and the runner, which polls it every
+///   ``JobsConfiguration/cancelPollInterval``, stops and abandons as above. ``shutdown()`` stops every job the same way but keeps its reservation: after a restart
 ///   it is listed as `failed`, resumable, and ``resume(_:)`` continues without paying twice.
 /// - Views, logs and metrics hold ids, counts, paths and settings: never private or generated text.
 public actor GenerationJobs {
@@ -63,8 +65,13 @@ public actor GenerationJobs {
             _ = try await blocking { [store] in try store.abandon(generation: record.id) }
             metrics.recordGenerationJob(state: "cancelled")
         } else if record.status == "running" {
-            throw OpenAIError(status: .conflict, message: "job \(record.id) is run by another process; stop it there",
-                              type: "invalid_request_error", code: "job_not_cancellable")
+            // Run by another process: ask it through the store. If the job ended meanwhile, say so.
+            let asked = try await blocking { [store] in try store.requestCancel(generation: record.id) }
+            if !asked {
+                let now = try await view(record.id)
+                throw OpenAIError(status: .conflict, message: "job \(record.id) is \(now.status); only a running or failed job can be cancelled",
+                                  type: "invalid_request_error", code: "job_not_cancellable")
+            }
         }
         return try await view(record.id)
     }
@@ -140,6 +147,10 @@ public actor GenerationJobs {
             "dataset": .string(String(store.publicDatasetID(fingerprint: prepared.dataset.fingerprint).prefix(16))),
             "resumed": .stringConvertible(resume != nil),
         ])
+        // The watcher first, so that the job's end always finds it to cancel.
+        job.watcher = Task.detached { [store, interval = configuration.cancelPollInterval] in
+            await Self.watchForCancel(id: id, job: job, store: store, every: interval)
+        }
         job.task = Task.detached { [self] in
             await self.execute(id: id, generation: generation, start: start, model: model, job: job)
         }
@@ -166,9 +177,25 @@ public actor GenerationJobs {
             }
             logger.warning("generation job stopped", metadata: ["job": .string(id), "state": .string(state), "reason": .string(error is CancellationError ? "interrupted" : "\(error)")])
         }
+        job.watcher?.cancel()
         try? await model.shutdown()
         metrics.recordGenerationJob(state: state)
         await finished(id)
+    }
+
+    /// Polls the job's cancel flag, which another replica's admin API sets, and stops the job when it
+    /// is set, as a local cancel does. Ends when the job's task ends (it cancels this watcher).
+    private static func watchForCancel(id: String, job: RunningJob, store: any LedgerStore, every interval: Duration) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            guard !Task.isCancelled else { return }
+            guard let asked = try? await blocking({ try store.cancelRequested(generation: id) }) else { continue }
+            if asked {
+                job.cancelRequested = true
+                job.task?.cancel()
+                return
+            }
+        }
     }
 
     private func finished(_ id: String) {
@@ -180,6 +207,7 @@ public actor GenerationJobs {
 final class RunningJob: Sendable {
     private struct State {
         var task: Task<Void, Never>?
+        var watcher: Task<Void, Never>?
         var cancelRequested = false
         var llmCalls = 0
     }
@@ -189,6 +217,11 @@ final class RunningJob: Sendable {
     var task: Task<Void, Never>? {
         get { state.withLockedValue { $0.task } }
         set { state.withLockedValue { $0.task = newValue } }
+    }
+    /// Polls the store for a cancel asked through another replica.
+    var watcher: Task<Void, Never>? {
+        get { state.withLockedValue { $0.watcher } }
+        set { state.withLockedValue { $0.watcher = newValue } }
     }
     var cancelRequested: Bool {
         get { state.withLockedValue { $0.cancelRequested } }

@@ -19,6 +19,8 @@ struct JobView: ResponseEncodable {
     /// Model calls of the current run (running jobs only).
     var llmCalls: Int?
     var failure: String?
+    /// A cancel was asked for; the replica that runs the job stops it after its current token.
+    var cancelRequested: Bool
     /// The stored demonstration set, once completed.
     var set: String?
     var created: Date
@@ -39,6 +41,7 @@ struct JobView: ResponseEncodable {
         tokensPlanned = r.plannedTokens
         self.llmCalls = llmCalls
         failure = r.failureReason.isEmpty ? nil : r.failureReason
+        cancelRequested = r.cancelRequested && r.status == "running"
         set = r.status == "completed" ? r.id : nil
         created = r.created
         updated = r.updated
