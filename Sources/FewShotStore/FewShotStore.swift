@@ -115,4 +115,10 @@ public final class FewShotStore: Sendable {
     }
 
     package static func newID() -> String { UUID().uuidString.lowercased() }
+
+    /// A new secret for a generation's partition subsamples: 32 bytes from the system's secure generator.
+    package static func newSubsampleKey() -> Data {
+        var random = SystemRandomNumberGenerator()
+        return Data((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &random) })
+    }
 }

@@ -23,6 +23,15 @@ package struct LedgerCharge: Sendable, Hashable {
         self.generation = generation
         self.group = group
     }
+
+    /// What reserving `plan` as generation `id` charges: each demonstration its planned event; a
+    /// pool's groups compose in parallel from the start, as ``FewShotStore/charges(_:dataset:)`` reads
+    /// them back. Both stores reserve with it.
+    package static func planned(_ plan: GenerationPlan, generation id: String) -> [LedgerCharge] {
+        plan.demonstrations.map {
+            LedgerCharge(label: $0.label, event: $0.plannedEvent, count: 1, generation: $0.group == nil ? nil : id, group: $0.group)
+        }
+    }
 }
 
 enum LedgerAccounting {

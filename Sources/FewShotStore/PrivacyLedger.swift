@@ -31,12 +31,8 @@ extension FewShotStore {
     ) throws -> Reservation {
         try plan.validate()
         let id = Self.newID()
-        // A pool's groups compose in parallel from the start, as ``charges(_:dataset:)`` reads them back.
-        let planCharges = plan.demonstrations.map {
-            LedgerCharge(label: $0.label, event: $0.plannedEvent, count: 1, generation: $0.group == nil ? nil : id, group: $0.group)
-        }
-        var random = SystemRandomNumberGenerator()
-        let subsampleKey = Data((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &random) })
+        let planCharges = LedgerCharge.planned(plan, generation: id)
+        let subsampleKey = Self.newSubsampleKey()
         return try withBudgetCheck(dataset: reference, adding: planCharges, accountant: accountant) { db, dataset in
             let reservation = Reservation(id: id, dataset: dataset.fingerprint, plan: plan, accountant: accountant.name, created: Date())
             let owner = OwnerProcess.current
@@ -281,8 +277,7 @@ extension FewShotStore {
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM generation WHERE id = ?", arguments: [id]) != nil else {
                 throw StoreError.unknownGeneration(id)
             }
-            var random = SystemRandomNumberGenerator()
-            let key = Data((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &random) })
+            let key = Self.newSubsampleKey()
             try db.execute(sql: "UPDATE generation SET subsampleKey = ? WHERE id = ?", arguments: [key, id])
             return key
         }

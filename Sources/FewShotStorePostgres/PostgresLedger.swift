@@ -14,11 +14,8 @@ extension PostgresStore {
     ) throws -> Reservation {
         try plan.validate()
         let id = FewShotStore.newID()
-        let planCharges = plan.demonstrations.map {
-            LedgerCharge(label: $0.label, event: $0.plannedEvent, count: 1, generation: $0.group == nil ? nil : id, group: $0.group)
-        }
-        var random = SystemRandomNumberGenerator()
-        let subsampleKey = Data((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &random) })
+        let planCharges = LedgerCharge.planned(plan, generation: id)
+        let subsampleKey = FewShotStore.newSubsampleKey()
         let planText = try JSONCoding.string(plan)
         let slots = try plan.demonstrations.map {
             (label: $0.label, tokenEvent: try JSONCoding.string($0.tokenEvent), maxTokens: $0.maxTokens,

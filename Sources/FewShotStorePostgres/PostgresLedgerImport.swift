@@ -33,9 +33,7 @@ extension PostgresStore {
                     """, logger: logger)
             }
             for generation in export.generations {
-                var random = SystemRandomNumberGenerator()
-                let key = generation.subsampleKey.flatMap { $0.count == 32 ? $0 : nil }
-                    ?? Data((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &random) })
+                let key = generation.subsampleKey.flatMap { $0.count == 32 ? $0 : nil } ?? FewShotStore.newSubsampleKey()
                 try await connection.query("""
                     INSERT INTO generation (id, dataset, status, plan, accountant, owner_host, owner_pid, owner_start, owner_token,
                                             lease_expires, failure_reason, subsample_key, seeded_noise, created, updated)
