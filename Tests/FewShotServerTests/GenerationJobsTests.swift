@@ -210,6 +210,18 @@ import Testing
         }
     }
 
+    /// Starts a 60-token partition job through a live server's admin API; returns its id.
+    static func startLiveJob(port: Int) async throws -> String {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/admin/jobs")
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(adminKey)")
+        request.body = .bytes(ByteBuffer(string: #"{"task": "reviews", "data": "reviews.jsonl", "epsilon": 4, "max_tokens": 30, "sampling": "partition"}"#))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        #expect(response.status == .accepted)
+        let body = try await response.body.collect(upTo: 1 << 20)
+        return try #require(try JSONSerialization.jsonObject(with: Data(String(buffer: body).utf8)) as? [String: Any])["id"] as? String ?? ""
+    }
+
     @Test func gracefulShutdownLeavesAJobResumableAndResumingCompletesIt() async throws {
         let f = try Self.fixture()
         let logs = LogCapture()
@@ -223,14 +235,7 @@ import Testing
             tasks.addTask { try await group.run() }
             var iterator = ports.makeAsyncIterator()
             let port = try #require(await iterator.next())
-            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/admin/jobs")
-            request.method = .POST
-            request.headers.add(name: "Authorization", value: "Bearer \(Self.adminKey)")
-            request.body = .bytes(ByteBuffer(string: #"{"task": "reviews", "data": "reviews.jsonl", "epsilon": 4, "max_tokens": 30, "sampling": "partition"}"#))
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-            #expect(response.status == .accepted)
-            let body = try await response.body.collect(upTo: 1 << 20)
-            id = try #require(try JSONSerialization.jsonObject(with: Data(String(buffer: body).utf8)) as? [String: Any])["id"] as? String ?? ""
+            id = try await Self.startLiveJob(port: port)
             while try f.store.generationJob(id).releasedTokens < 3 { try await Task.sleep(for: .milliseconds(20)) }
             await group.triggerGracefulShutdown()
             try await tasks.next()

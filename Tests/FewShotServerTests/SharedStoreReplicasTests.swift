@@ -51,14 +51,7 @@ import Testing
             tasks.addTask { try await group.run() }
             var iterator = ports.makeAsyncIterator()
             let port = try #require(await iterator.next())
-            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/admin/jobs")
-            request.method = .POST
-            request.headers.add(name: "Authorization", value: "Bearer \(GenerationJobsTests.adminKey)")
-            request.body = .bytes(ByteBuffer(string: #"{"task": "reviews", "data": "reviews.jsonl", "epsilon": 4, "max_tokens": 30, "sampling": "partition"}"#))
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-            #expect(response.status == .accepted)
-            let body = try await response.body.collect(upTo: 1 << 20)
-            id = try #require(try JSONSerialization.jsonObject(with: Data(String(buffer: body).utf8)) as? [String: Any])["id"] as? String ?? ""
+            id = try await GenerationJobsTests.startLiveJob(port: port)
 
             // Replica B sees the job run on A, its tokens growing, and does not cancel what it does not run.
             var seen = try await jobsB.view(id)
