@@ -116,6 +116,16 @@ public final class FewShotStore: Sendable {
 
     package static func newID() -> String { UUID().uuidString.lowercased() }
 
+    /// The row among `rows` (fetched for id `reference` or ids starting with it) that `reference`
+    /// names: the exact id, else the only prefix match. Throws ``StoreError/unknownGeneration(_:)`` when
+    /// none or several match. Both stores resolve generation references with it.
+    package static func pickGeneration<Row>(_ rows: [Row], _ reference: String, id: (Row) throws -> String) throws -> Row {
+        if let exact = try rows.first(where: { try id($0) == reference }) { return exact }
+        if rows.count == 1 { return rows[0] }
+        if rows.isEmpty { throw StoreError.unknownGeneration(reference) }
+        throw StoreError.unknownGeneration("\(reference) (ambiguous: \(rows.count) generations start with it)")
+    }
+
     /// A new secret for a generation's partition subsamples: 32 bytes from the system's secure generator.
     package static func newSubsampleKey() -> Data {
         var random = SystemRandomNumberGenerator()

@@ -407,16 +407,7 @@ extension FewShotStore {
         let rows = try Row.fetchAll(db, sql: """
             SELECT * FROM generation WHERE id = ? OR (length(?) >= 4 AND substr(id, 1, length(?)) = ?)
             """, arguments: [reference, reference, reference, reference.lowercased()])
-        let row: Row
-        if let exact = rows.first(where: { $0["id"] == reference }) {
-            row = exact
-        } else if rows.count == 1 {
-            row = rows[0]
-        } else if rows.isEmpty {
-            throw StoreError.unknownGeneration(reference)
-        } else {
-            throw StoreError.unknownGeneration("\(reference) (ambiguous: \(rows.count) generations start with it)")
-        }
+        let row = try pickGeneration(rows, reference) { $0["id"] }
         return GenerationRow(
             id: row["id"], dataset: row["dataset"], status: row["status"],
             plan: try JSONCoding.decode(GenerationPlan.self, row["plan"]), accountant: row["accountant"],

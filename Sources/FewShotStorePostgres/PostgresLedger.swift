@@ -329,16 +329,7 @@ extension PostgresStore {
             FROM generation WHERE id = \(reference) OR (length(\(reference)) >= 4 AND substr(id, 1, length(\(reference))) = \(reference.lowercased()))
             \(unescaped: lock ? "FOR UPDATE" : "")
             """, logger: logger).collect().map { $0.cells }
-        let row: PostgresRandomAccessRow
-        if let exact = try rows.first(where: { try $0.value("id", String.self) == reference }) {
-            row = exact
-        } else if rows.count == 1 {
-            row = rows[0]
-        } else if rows.isEmpty {
-            throw StoreError.unknownGeneration(reference)
-        } else {
-            throw StoreError.unknownGeneration("\(reference) (ambiguous: \(rows.count) generations start with it)")
-        }
+        let row = try FewShotStore.pickGeneration(rows, reference) { try $0.value("id", String.self) }
         return PostgresGenerationRow(
             id: try row.value("id"), dataset: try row.value("dataset"), status: try row.value("status"),
             plan: try JSONCoding.decode(GenerationPlan.self, try row.value("plan")), accountant: try row.value("accountant"),
