@@ -165,11 +165,13 @@ let package = Package(
         .testTarget(name: "FewShotEvalTests", dependencies: ["FewShotEval", "FewShotCore", "FewShotSelection", "FewShotTestSupport", "DPAccounting"]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "LLMBackends", "FewShotCore", "FewShotData", "DPAccounting", "FewShotEval",
-            "FewShotGeneration", "FewShotStore", "FewShotServer", "FewShotTestSupport",
+            "FewShotGeneration", "FewShotStore", "FewShotServer", "FewShotTestSupport", "LocalLLM",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
     ]
 )

@@ -114,6 +114,10 @@ struct Gen: AsyncParsableCommand {
         }
         if let resume {
             warn("resuming generation \(resume): \(start.tokensAlreadyReleased) tokens already released; their demonstrations are paid for in full")
+        } else if let reservation = start.reservation {
+            // Said before the first token, so that an operator whose process is killed (which prints
+            // nothing more) knows what to resume.
+            warn("generation \(reservation.id): its full cost is reserved; if this process stops, continue it with --resume \(reservation.id)")
         }
         let progress = ProgressBar()
         let outcome: GenerationOutcome

@@ -5,15 +5,20 @@ import Synchronization
 /// One self-overwriting progress line on stderr: demonstration, token, LLM calls/s, elapsed, ETA.
 /// Prints nothing about content, so private text cannot reach the terminal through it.
 final class ProgressBar: Sendable {
-    private let lastDraw = Mutex(ContinuousClock.now - .seconds(1))
+    private let lastDraw = Mutex((time: ContinuousClock.now - .seconds(1), demonstration: -1))
     private let interactive = isatty(STDERR_FILENO) != 0
 
+    /// Interactive: redrawn at most every 100 ms. Otherwise (a log, a pipe): one line as each
+    /// demonstration releases its first token, which says the ones before it are finished.
     func update(_ p: GenerationProgress) {
         lastDraw.withLock { lastDraw in
             let now = ContinuousClock.now
             let done = p.step >= p.maxTokens
-            guard interactive ? (now - lastDraw >= .milliseconds(100) || done) : done else { return }
-            lastDraw = now
+            let due = interactive
+                ? now - lastDraw.time >= .milliseconds(100) || done
+                : p.step >= 1 && p.demonstration != lastDraw.demonstration
+            guard due else { return }
+            lastDraw = (now, p.demonstration)
             let seconds = p.elapsed / .seconds(1)
             // ETA assumes every remaining demonstration runs its full T tokens (an upper bound).
             let totalSteps = p.demonstrations * p.maxTokens
