@@ -9,8 +9,8 @@ public struct GenerationJobRecord: Sendable, Hashable {
     public var dataset: String
     /// The job's request as stored (JSON written by the server).
     public var request: String
-    /// `running`, `failed` (resumable), `completed` or `abandoned`.
-    public var status: String
+    /// `failed` is resumable.
+    public var status: GenerationStatus
     public var failureReason: String
     public var demonstrations: Int
     public var finishedDemonstrations: Int
@@ -23,7 +23,7 @@ public struct GenerationJobRecord: Sendable, Hashable {
     public var updated: Date
 
     package init(
-        id: String, dataset: String, request: String, status: String, failureReason: String, demonstrations: Int,
+        id: String, dataset: String, request: String, status: GenerationStatus, failureReason: String, demonstrations: Int,
         finishedDemonstrations: Int, releasedTokens: Int, plannedTokens: Int, cancelRequested: Bool = false, created: Date, updated: Date
     ) {
         self.id = id

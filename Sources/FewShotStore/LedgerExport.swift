@@ -10,7 +10,7 @@ package struct LedgerExport: Sendable {
     package struct Generation: Sendable {
         package var id: String
         package var dataset: String
-        package var status: String
+        package var status: GenerationStatus
         package var plan: String
         package var accountant: String
         package var ownerHost: String

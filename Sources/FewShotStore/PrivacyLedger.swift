@@ -202,12 +202,12 @@ extension FewShotStore {
             let generation = try Self.fetchGeneration(db, reference)
             let id = generation.id
             switch generation.status {
-            case "failed": break
-            case "running":
+            case .failed: break
+            case .running:
                 guard generation.owner == OwnerProcess.current else {
                     throw StoreError.generationOwnedByLiveProcess(id: id, host: generation.owner.host, pid: generation.owner.pid)
                 }
-            default:
+            case .completed, .abandoned:
                 throw StoreError.generationNotActive(id: id, status: generation.status, operation: "abandon")
             }
             try db.execute(sql: """
@@ -250,8 +250,8 @@ extension FewShotStore {
         return try pool.write { db in
             let generation = try Self.fetchGeneration(db, reference)
             let id = generation.id
-            guard generation.status == "failed" else {
-                if generation.status == "running" {
+            guard generation.status == .failed else {
+                if generation.status == .running {
                     throw StoreError.generationOwnedByLiveProcess(id: id, host: generation.owner.host, pid: generation.owner.pid)
                 }
                 throw StoreError.generationNotActive(id: id, status: generation.status, operation: "resume")
@@ -341,7 +341,7 @@ extension FewShotStore {
 struct GenerationRow {
     var id: String
     var dataset: String
-    var status: String
+    var status: GenerationStatus
     var plan: GenerationPlan
     var accountant: String
     var owner: OwnerProcess
@@ -417,7 +417,7 @@ extension FewShotStore {
 
     static func requireOwnedRunning(_ db: Database, _ id: String, operation: String) throws {
         let generation = try fetchGeneration(db, id)
-        guard generation.status == "running" else {
+        guard generation.status == .running else {
             throw StoreError.generationNotActive(id: id, status: generation.status, operation: operation)
         }
         guard generation.owner == OwnerProcess.current else {

@@ -16,7 +16,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible, Loc
     case unknownGeneration(String)
     case unknownDemonstrationSet(String)
     /// The generation is not in a state that allows the operation (for example a checkpoint after `complete`).
-    case generationNotActive(id: String, status: String, operation: String)
+    case generationNotActive(id: String, status: GenerationStatus, operation: String)
     /// Another live process is running this generation.
     case generationOwnedByLiveProcess(id: String, host: String, pid: Int32)
     case invalidPlan(String)

@@ -166,7 +166,7 @@ extension PostgresStore {
             """, logger: logger).collect()
         guard let row = rows.first?.cells else { throw StoreError.unknownGeneration("\(id) (not a job)") }
         return GenerationJobRecord(
-            id: try row.value("id"), dataset: try row.value("public_id"), request: try row.value("request"), status: try row.value("status"),
+            id: try row.value("id"), dataset: try row.value("public_id"), request: try row.value("request"), status: try row.generationStatus("status"),
             failureReason: try row.value("failure_reason"), demonstrations: try row.value("demonstrations"),
             finishedDemonstrations: try row.value("finished"), releasedTokens: try row.value("released"),
             plannedTokens: try row.value("planned"), cancelRequested: try row.value("cancel_requested"),

@@ -174,12 +174,12 @@ extension PostgresStore {
         return try transaction { [self] connection in
             let generation = try await fetchGeneration(connection, reference, lock: true)
             switch generation.status {
-            case "failed": break
-            case "running":
+            case .failed: break
+            case .running:
                 guard generation.ownerToken == ownerToken else {
                     throw StoreError.generationOwnedByLiveProcess(id: generation.id, host: generation.owner.host, pid: generation.owner.pid)
                 }
-            default:
+            case .completed, .abandoned:
                 throw StoreError.generationNotActive(id: generation.id, status: generation.status, operation: "abandon")
             }
             try await chargeStartedDemonstrations(connection, generation.id)
@@ -216,8 +216,8 @@ extension PostgresStore {
         let lease = Double(address.leaseSeconds)
         return try transaction { [self] connection in
             let generation = try await fetchGeneration(connection, reference, lock: true)
-            guard generation.status == "failed" else {
-                if generation.status == "running" {
+            guard generation.status == .failed else {
+                if generation.status == .running {
                     throw StoreError.generationOwnedByLiveProcess(id: generation.id, host: generation.owner.host, pid: generation.owner.pid)
                 }
                 throw StoreError.generationNotActive(id: generation.id, status: generation.status, operation: "resume")
@@ -297,7 +297,7 @@ extension PostgresStore {
 struct PostgresGenerationRow: Sendable {
     var id: String
     var dataset: String
-    var status: String
+    var status: GenerationStatus
     var plan: GenerationPlan
     var accountant: String
     var owner: OwnerProcess
@@ -331,7 +331,7 @@ extension PostgresStore {
             """, logger: logger).collect().map { $0.cells }
         let row = try FewShotStore.pickGeneration(rows, reference) { try $0.value("id", String.self) }
         return PostgresGenerationRow(
-            id: try row.value("id"), dataset: try row.value("dataset"), status: try row.value("status"),
+            id: try row.value("id"), dataset: try row.value("dataset"), status: try row.generationStatus("status"),
             plan: try JSONCoding.decode(GenerationPlan.self, try row.value("plan")), accountant: try row.value("accountant"),
             owner: OwnerProcess(host: try row.value("owner_host"), pid: try row.value("owner_pid"), startTime: try row.value("owner_start")),
             ownerToken: try row.value("owner_token"), failureReason: try row.value("failure_reason"),
@@ -341,7 +341,7 @@ extension PostgresStore {
     /// Locks the generation's row and checks that this process runs it.
     func requireOwnedRunning(_ connection: PostgresConnection, _ id: String, operation: String) async throws {
         let generation = try await fetchGeneration(connection, id, lock: true)
-        guard generation.status == "running" else {
+        guard generation.status == .running else {
             throw StoreError.generationNotActive(id: id, status: generation.status, operation: operation)
         }
         guard generation.ownerToken == ownerToken else {

@@ -37,7 +37,7 @@ extension PostgresStore {
                 try await connection.query("""
                     INSERT INTO generation (id, dataset, status, plan, accountant, owner_host, owner_pid, owner_start, owner_token,
                                             lease_expires, failure_reason, subsample_key, seeded_noise, created, updated)
-                    VALUES (\(generation.id), \(generation.dataset), \(generation.status), \(generation.plan), \(generation.accountant),
+                    VALUES (\(generation.id), \(generation.dataset), \(generation.status.rawValue), \(generation.plan), \(generation.accountant),
                             \(generation.ownerHost), \(generation.ownerPID), \(generation.ownerStart), '', now(), \(generation.failureReason),
                             \(key), \(generation.seededNoise), \(generation.created), \(generation.updated))
                     """, logger: logger)

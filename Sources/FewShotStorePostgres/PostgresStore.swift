@@ -179,4 +179,11 @@ extension PostgresRandomAccessRow {
     func value<T: PostgresDecodable>(_ column: String, _ type: T.Type = T.self) throws -> T {
         try self[column].decode(T.self)
     }
+
+    /// A generation's status column (the schema's CHECK admits only ``GenerationStatus``'s values).
+    func generationStatus(_ column: String) throws -> GenerationStatus {
+        let text = try value(column, String.self)
+        guard let status = GenerationStatus(rawValue: text) else { throw PostgresStoreError.unexpectedValue(column: column, value: text) }
+        return status
+    }
 }

@@ -14,6 +14,8 @@ public enum PostgresStoreError: Error, Sendable, Equatable, CustomStringConverti
     case newerSchema(location: String, version: Int)
     /// `fewshot store migrate` only fills a store that holds no data set yet.
     case targetNotEmpty(location: String, datasets: Int)
+    /// A column holds a value outside its type's (the schema's checks should make this impossible).
+    case unexpectedValue(column: String, value: String)
 
     public var description: String {
         switch self {
@@ -32,6 +34,8 @@ public enum PostgresStoreError: Error, Sendable, Equatable, CustomStringConverti
         case let .targetNotEmpty(location, datasets):
             return "the PostgreSQL store \(location) already holds \(datasets) data sets; a store is moved only into an empty one "
                 + "(give another database, or another schema with ?schema=NAME)"
+        case let .unexpectedValue(column, value):
+            return "the PostgreSQL store holds '\(value)' in column \(column), which this fewshot does not know; was the schema changed by hand?"
         }
     }
 

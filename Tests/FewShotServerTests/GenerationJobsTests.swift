@@ -204,7 +204,7 @@ import Testing
             #expect(status.activeGenerations == 0)
             #expect(status.spentEpsilon > 0 && status.committedEpsilon == status.spentEpsilon)
             let job = try f.store.generationJob(id)
-            #expect(job.status == "abandoned")
+            #expect(job.status == .abandoned)
             let resumed = try await Self.post(client, "/admin/jobs/\(id)/resume", "")
             #expect(resumed.status == .conflict)
         }
@@ -241,19 +241,19 @@ import Testing
             try await tasks.next()
         }
         let stopped = try f.store.generationJob(id)
-        #expect(stopped.status == "failed")
+        #expect(stopped.status == .failed)
         #expect(stopped.releasedTokens >= 3 && stopped.releasedTokens < 60)
 
         // "Restart": a new jobs instance over the same store lists it as failed and resumable, and resumes it.
         let restarted = try #require(Self.server(f, model: Self.model(), logs: logs).makeJobs())
         let listed = try await restarted.list()
         #expect(listed.map(\.id) == [id])
-        #expect(listed.first?.status == "failed" && listed.first?.resumable == true)
+        #expect(listed.first?.status == .failed && listed.first?.resumable == true)
         let resumed = try await restarted.resume(id)
-        #expect(resumed.status == "running")
+        #expect(resumed.status == .running)
         await restarted.wait(id)
         let finished = try f.store.generationJob(id)
-        #expect(finished.status == "completed")
+        #expect(finished.status == .completed)
         #expect(finished.releasedTokens == 60)
         // Paid once: the charge equals the plan's cost (2 labels in parallel, 30 Gaussians each).
         // At the run's delta: 1 / the smallest released DP count (the label counts' release is part of the cost).

@@ -55,23 +55,23 @@ import Testing
 
             // Replica B sees the job run on A, its tokens growing, and does not cancel what it does not run.
             var seen = try await jobsB.view(id)
-            while seen.status == "running" && seen.tokensReleased < 3 {
+            while seen.status == .running && seen.tokensReleased < 3 {
                 try await Task.sleep(for: .milliseconds(20))
                 seen = try await jobsB.view(id)
             }
-            #expect(seen.status == "running")
+            #expect(seen.status == .running)
             #expect(try await jobsB.list().map(\.id) == [id])
 
             await group.triggerGracefulShutdown()
             try await tasks.next()
         }
         let stopped = try await jobsB.view(id)
-        #expect(stopped.status == "failed" && stopped.resumable == true)
+        #expect(stopped.status == .failed && stopped.resumable == true)
         let resumed = try await jobsB.resume(id)
-        #expect(resumed.status == "running")
+        #expect(resumed.status == .running)
         await jobsB.wait(id)
         let finished = try storeB.generationJob(id)
-        #expect(finished.status == "completed")
+        #expect(finished.status == .completed)
         #expect(finished.releasedTokens == 60)
         let dataset = try #require(storeB.datasets().first?.fingerprint)
         let released = try #require(try storeB.releasedLabelCounts(dataset: dataset))
@@ -93,17 +93,17 @@ import Testing
         let id = try await jobsA.start(spec).id
 
         var seen = try await jobsB.view(id)
-        while seen.status == "running" && seen.tokensReleased < 3 {
+        while seen.status == .running && seen.tokensReleased < 3 {
             try await Task.sleep(for: .milliseconds(20))
             seen = try await jobsB.view(id)
         }
-        try #require(seen.status == "running", "the job ended before it could be cancelled: \(seen.status)")
+        try #require(seen.status == .running, "the job ended before it could be cancelled: \(seen.status)")
         let asked = try await jobsB.cancel(id)
         #expect(asked.cancelRequested)
         await jobsA.wait(id)
 
         let stopped = try await jobsB.view(id)
-        #expect(stopped.status == "cancelled")
+        #expect(stopped.status == .cancelled)
         #expect(stopped.tokensReleased < stopped.tokensPlanned, "stopped early: \(stopped.tokensReleased) of \(stopped.tokensPlanned)")
         #expect(!stopped.cancelRequested)
         let dataset = try #require(storeB.datasets().first?.fingerprint)
@@ -112,7 +112,7 @@ import Testing
         #expect(status.activeGenerations == 0)
         #expect(status.committedEpsilon == status.spentEpsilon, "nothing left reserved")
         // Cancelling again is a no-op that shows the outcome, from either replica.
-        #expect(try await jobsA.cancel(id).status == "cancelled")
-        #expect(try await jobsB.cancel(id).status == "cancelled")
+        #expect(try await jobsA.cancel(id).status == .cancelled)
+        #expect(try await jobsB.cancel(id).status == .cancelled)
     }
 }

@@ -44,7 +44,7 @@ public actor GenerationJobs {
     /// Continues a failed job from its checkpoints, under its original reservation.
     func resume(_ reference: String) async throws -> JobView {
         let record = try await blocking { [store] in try store.generationJob(reference) }
-        guard record.status == "failed" else {
+        guard record.status == .failed else {
             throw OpenAIError(status: .conflict, message: "job \(record.id) is \(JobView(record, llmCalls: nil).status); only a failed job can be resumed",
                               type: "invalid_request_error", code: "job_not_resumable")
         }
@@ -61,10 +61,10 @@ public actor GenerationJobs {
             job.cancelRequested = true
             job.task?.cancel()
             await job.task?.value
-        } else if record.status == "failed" {
+        } else if record.status == .failed {
             _ = try await blocking { [store] in try store.abandon(generation: record.id) }
             metrics.recordGenerationJob(state: "cancelled")
-        } else if record.status == "running" {
+        } else if record.status == .running {
             // Run by another process: ask it through the store. If the job ended meanwhile, say so.
             let asked = try await blocking { [store] in try store.requestCancel(generation: record.id) }
             if !asked {

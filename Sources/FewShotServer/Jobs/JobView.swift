@@ -7,8 +7,7 @@ import Hummingbird
 /// counts. Never holds demonstration or private text; the finished set is read through `/admin/sets`.
 struct JobView: ResponseEncodable {
     var id: String
-    /// `running`, `completed`, `failed` (resumable) or `cancelled`.
-    var status: String
+    var status: JobStatus
     var resumable: Bool
     var dataset: String
     var request: GenerationSpec?
@@ -28,11 +27,8 @@ struct JobView: ResponseEncodable {
 
     init(_ r: GenerationJobRecord, llmCalls: Int?) {
         id = r.id
-        status = switch r.status {
-        case "abandoned": "cancelled"
-        default: r.status
-        }
-        resumable = r.status == "failed"
+        status = JobStatus(r.status)
+        resumable = r.status == .failed
         dataset = r.dataset
         request = try? JSONDecoder().decode(GenerationSpec.self, from: Data(r.request.utf8))
         demonstrations = r.demonstrations
@@ -41,9 +37,26 @@ struct JobView: ResponseEncodable {
         tokensPlanned = r.plannedTokens
         self.llmCalls = llmCalls
         failure = r.failureReason.isEmpty ? nil : r.failureReason
-        cancelRequested = r.cancelRequested && r.status == "running"
-        set = r.status == "completed" ? r.id : nil
+        cancelRequested = r.cancelRequested && r.status == .running
+        set = r.status == .completed ? r.id : nil
         created = r.created
         updated = r.updated
     }
+}
+
+/// A job's state in the admin API: the generation's, with `abandoned` said as `cancelled` (the only way
+/// a job is abandoned is a cancel). `failed` is resumable.
+enum JobStatus: String, Codable, Sendable, CustomStringConvertible {
+    case running, completed, failed, cancelled
+
+    init(_ generation: GenerationStatus) {
+        switch generation {
+        case .running: self = .running
+        case .completed: self = .completed
+        case .failed: self = .failed
+        case .abandoned: self = .cancelled
+        }
+    }
+
+    var description: String { rawValue }
 }
