@@ -5,7 +5,7 @@ import Foundation
 /// `fewshot demos export` write them. Lines that hold no demonstration (such as the privacy record
 /// that `fewshot gen` writes first) are skipped; blank lines too.
 ///
-/// Guarantee: returns every demonstration in file order, or throws a ``DataFileError`` naming the
+/// Guarantee: returns every demonstration in file order, or throws a ``FileProblem`` naming the
 /// file, line and field. The file holds DP output (public), so errors may quote labels.
 /// ``load(_:)`` also reports whether a line of the file says its demonstrations are not private
 /// (`fewshot gen --out` and `fewshot demos export` write `"private"`, `"epsilon"` and the seed).
@@ -26,7 +26,7 @@ public enum DemonstrationFile {
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw DataFileError(file: url.path, line: nil, problem: FileReading.problem(url, error))
+            throw FileProblem(file: url.path, line: nil, problem: FileReading.problem(url, error))
         }
         return try contents(data, file: url.path)
     }
@@ -37,7 +37,7 @@ public enum DemonstrationFile {
 
     static func contents(_ data: Data, file: String) throws -> Contents {
         guard let text = String(data: data, encoding: .utf8) else {
-            throw DataFileError(file: file, line: nil, problem: "invalid UTF-8")
+            throw FileProblem(file: file, line: nil, problem: "invalid UTF-8")
         }
         var out: [Demonstration] = []
         var nonPrivate: String?
@@ -50,7 +50,7 @@ public enum DemonstrationFile {
                 if nonPrivate == nil, let statement = line.nonPrivateStatement { nonPrivate = "line \(lineNumber) \(statement)" }
                 if line.holdsDemonstration { out.append(try line.demonstration().get()) }
             } catch {
-                throw DataFileError(file: file, line: lineNumber, field: error.field, problem: error.problem)
+                throw FileProblem(file: file, line: lineNumber, field: error.field, problem: error.problem)
             }
         }
         return Contents(demonstrations: out, nonPrivateReason: nonPrivate)

@@ -48,11 +48,11 @@ public enum PrivateDataFile {
     public static func load(_ url: URL, task: TaskTemplate) throws -> PrivateDataset {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw DataFileError(file: url.path, line: nil, problem: "is a directory; give the path of a .jsonl or .csv file")
+            throw FileProblem(file: url.path, line: nil, problem: "is a directory; give the path of a .jsonl or .csv file")
         }
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw DataFileError(file: url.path, line: nil, problem: FileReading.problem(url, error))
+            throw FileProblem(file: url.path, line: nil, problem: FileReading.problem(url, error))
         }
         let read: (examples: [LabeledExample], blank: Int)
         if url.pathExtension.lowercased() == "csv" {
@@ -60,7 +60,7 @@ public enum PrivateDataFile {
         } else {
             read = try readJSONL(data, file: url.path, task: task)
         }
-        guard !read.examples.isEmpty else { throw DataFileError(file: url.path, line: nil, problem: "no examples") }
+        guard !read.examples.isEmpty else { throw FileProblem(file: url.path, line: nil, problem: "no examples") }
         var dataset = PrivateDataset(source: url.path, examples: read.examples, fingerprint: DatasetFingerprint.of(read.examples))
         dataset.blankLines = read.blank
         dataset.duplicateExamples = read.examples.count - Set(read.examples).count
@@ -80,24 +80,24 @@ public enum PrivateDataFile {
                 continue
             }
             guard String(validating: bytes, as: UTF8.self) != nil else {
-                throw DataFileError(file: file, line: lineNumber, problem: "invalid UTF-8")
+                throw FileProblem(file: file, line: lineNumber, problem: "invalid UTF-8")
             }
             if let control = rawControlCharacter(in: bytes) {
                 let code = "U+" + String(format: "%04X", control.byte)
-                throw DataFileError(
+                throw FileProblem(
                     file: file, line: lineNumber, field: control.field,
                     problem: "a raw control character (\(code)) inside a JSON string; write it escaped (e.g. \\n, \\t or \\u\(code.dropFirst(2)))")
             }
             let row: JSONLRow
             do { row = try JSONDecoder().decode(JSONLRow.self, from: Data(bytes)) } catch {
-                throw DataFileError(file: file, line: lineNumber, problem: "invalid JSON or not a JSON object")
+                throw FileProblem(file: file, line: lineNumber, problem: "invalid JSON or not a JSON object")
             }
             guard case .string(let text)? = row.text else {
-                throw DataFileError(file: file, line: lineNumber, field: "text", problem: row.text == nil ? "missing" : "must be a string")
+                throw FileProblem(file: file, line: lineNumber, field: "text", problem: row.text == nil ? "missing" : "must be a string")
             }
             if task.kind == .extraction {
                 guard case .string(let answer)? = row.answer else {
-                    throw DataFileError(file: file, line: lineNumber, field: "answer", problem: row.answer == nil ? "missing" : "must be a string")
+                    throw FileProblem(file: file, line: lineNumber, field: "answer", problem: row.answer == nil ? "missing" : "must be a string")
                 }
                 examples.append(try extractionExample(text: text, answer: answer, file: file, line: lineNumber))
                 continue
@@ -146,7 +146,7 @@ public enum PrivateDataFile {
 
     static func readCSV(_ data: Data, file: String, task: TaskTemplate) throws -> (examples: [LabeledExample], blank: Int) {
         guard let string = String(data: data, encoding: .utf8) else {
-            throw DataFileError(file: file, line: firstInvalidUTF8Line(data), problem: "invalid UTF-8")
+            throw FileProblem(file: file, line: firstInvalidUTF8Line(data), problem: "invalid UTF-8")
         }
         // SwiftCSV (0.10) reports neither line numbers nor a quote left open (it reads the rest of the
         // file into that field), and its parse error quotes a character of the file; CSVRecordLines
@@ -154,19 +154,19 @@ public enum PrivateDataFile {
         let layout = CSVRecordLines(string)
         func columnName(_ index: Int, _ header: [String]) -> String? { header.indices.contains(index) ? header[index] : nil }
         if let problem = layout.problem {
-            throw DataFileError(file: file, line: problem.line, field: columnName(problem.fieldIndex, layout.header), problem: problem.problem)
+            throw FileProblem(file: file, line: problem.line, field: columnName(problem.fieldIndex, layout.header), problem: problem.problem)
         }
         let csv: EnumeratedCSV
         do { csv = try EnumeratedCSV(string: string, delimiter: .comma, loadColumns: false) } catch {
-            throw DataFileError(file: file, line: nil, problem: "invalid CSV: a quote inside a field must be doubled (\"\") and a quoted field must end at a comma or the end of the line")
+            throw FileProblem(file: file, line: nil, problem: "invalid CSV: a quote inside a field must be doubled (\"\") and a quoted field must end at a comma or the end of the line")
         }
         let header = csv.header.map { $0.trimmingCharacters(in: .whitespaces) }
-        guard header.contains("text") else { throw DataFileError(file: file, line: 1, field: "text", problem: "no such column in the header") }
+        guard header.contains("text") else { throw FileProblem(file: file, line: 1, field: "text", problem: "no such column in the header") }
         if task.kind == .extraction {
-            guard header.contains("answer") else { throw DataFileError(file: file, line: 1, field: "answer", problem: "no such column in the header") }
+            guard header.contains("answer") else { throw FileProblem(file: file, line: 1, field: "answer", problem: "no such column in the header") }
         } else {
             guard header.contains("label_name") || header.contains("label") else {
-                throw DataFileError(file: file, line: 1, field: "label", problem: "no 'label' or 'label_name' column in the header")
+                throw FileProblem(file: file, line: 1, field: "label", problem: "no 'label' or 'label_name' column in the header")
             }
         }
         var examples: [LabeledExample] = []
@@ -178,7 +178,7 @@ public enum PrivateDataFile {
                 continue
             }
             guard fields.count == header.count else {
-                throw DataFileError(
+                throw FileProblem(
                     file: file, line: line,
                     problem: "\(fields.count) fields but the header has \(header.count) columns; quote a field that holds a comma (\"...\")")
             }
@@ -203,7 +203,7 @@ public enum PrivateDataFile {
             guard task.label(named: name) != nil else { throw unknownLabel(name, field: "label_name", task: task, file: file, line: line) }
             byName = name
         case .other?, .integer?:
-            throw DataFileError(file: file, line: line, field: "label_name", problem: "must be a string (a label name of task '\(task.name)': \(labelList(task)))")
+            throw FileProblem(file: file, line: line, field: "label_name", problem: "must be a string (a label name of task '\(task.name)': \(labelList(task)))")
         case nil:
             break
         }
@@ -219,19 +219,19 @@ public enum PrivateDataFile {
             }
         case .integer(let index)?:
             guard task.labels.indices.contains(index) else {
-                throw DataFileError(
+                throw FileProblem(
                     file: file, line: line, field: "label",
                     problem: "integer index outside 0..<\(task.labels.count) (labels of task '\(task.name)': \(labelList(task)))")
             }
             byLabel = task.labels[index].name
         case .other?:
-            throw DataFileError(file: file, line: line, field: "label", problem: "must be a label name or an integer index")
+            throw FileProblem(file: file, line: line, field: "label", problem: "must be a label name or an integer index")
         case nil:
             if let byName { return byName }
-            throw DataFileError(file: file, line: line, field: "label", problem: "missing (give 'label' or 'label_name')")
+            throw FileProblem(file: file, line: line, field: "label", problem: "missing (give 'label' or 'label_name')")
         }
         if let byName, byName != byLabel {
-            throw DataFileError(
+            throw FileProblem(
                 file: file, line: line, field: "label_name",
                 problem: "names a different label than field 'label' on the same line; give one of them, or make them agree")
         }
@@ -242,24 +242,24 @@ public enum PrivateDataFile {
 
     /// Describes a wrong label without its value: when columns are swapped, or a CSV field holds an
     /// unquoted comma, the value is example text.
-    static func unknownLabel(_ value: String, field: String, task: TaskTemplate, file: String, line: Int) -> DataFileError {
+    static func unknownLabel(_ value: String, field: String, task: TaskTemplate, file: String, line: Int) -> FileProblem {
         let longest = task.labels.map(\.name.count).max() ?? 0
         let hint = value.count > longest + 10 ? " (longer than any label: is text in the label's column?)" : ""
-        return DataFileError(
+        return FileProblem(
             file: file, line: line, field: field,
             problem: "not one of the task's labels; \(value.count) characters\(hint). Task '\(task.name)' has \(labelList(task))")
     }
 
     static func example(text: String, label: String, file: String, line: Int) throws -> LabeledExample {
         guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            throw DataFileError(file: file, line: line, field: "text", problem: "empty")
+            throw FileProblem(file: file, line: line, field: "text", problem: "empty")
         }
         return LabeledExample(text: text, label: label)
     }
 
     static func extractionExample(text: String, answer: String, file: String, line: Int) throws -> LabeledExample {
         for (field, value) in [("text", text), ("answer", answer)] where value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            throw DataFileError(file: file, line: line, field: field, problem: "empty")
+            throw FileProblem(file: file, line: line, field: field, problem: "empty")
         }
         return LabeledExample(text: text, answer: answer)
     }
@@ -271,28 +271,6 @@ public enum PrivateDataFile {
             if String(validating: line, as: UTF8.self) == nil { return number }
         }
         return nil
-    }
-}
-
-/// A data file that cannot be used; names the file, the line and the field. Never quotes example text.
-public struct DataFileError: Error, CustomStringConvertible, Sendable, Equatable {
-    public var file: String
-    public var line: Int?
-    public var field: String?
-    public var problem: String
-
-    public init(file: String, line: Int?, field: String? = nil, problem: String) {
-        self.file = file
-        self.line = line
-        self.field = field
-        self.problem = problem
-    }
-
-    public var description: String {
-        var location = file
-        if let line { location += ":\(line)" }
-        if let field { return "\(location): field '\(field)': \(problem)" }
-        return "\(location): \(problem)"
     }
 }
 

@@ -20,7 +20,7 @@ public enum TaskFile {
     public static func load(_ url: URL) throws -> TaskTemplate {
         let text: String
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw TaskFileError(file: url.path, problem: FileReading.problem(url, error))
+            throw FileProblem(file: url.path, problem: FileReading.problem(url, error))
         }
         let file: TaskFileContents
         do {
@@ -28,7 +28,7 @@ public enum TaskFile {
                 TaskFileContents.self, from: text, schema: schema,
                 whatItHolds: "a task: name, labels, generation, classification (see prompts/trec.yaml)")
         } catch let problem as DocumentProblem {
-            throw TaskFileError(file: url.path, problem: problem)
+            throw FileProblem(file: url.path, problem: problem)
         }
         let task = try file.template(file: url.path)
         try validate(task, file: url.path)
@@ -72,7 +72,7 @@ public enum TaskFile {
         guard let url = locate(name, in: directory) else {
             let searched = searchPath(directory)
             let known = Set(searched.flatMap(available(in:))).sorted().joined(separator: ", ")
-            throw TaskFileError(
+            throw FileProblem(
                 file: directory.appendingPathComponent(name).path,
                 problem: "no such task; tasks in \(searched.map(\.path).joined(separator: ", ")): \(known.isEmpty ? "none" : known)")
         }
@@ -81,7 +81,7 @@ public enum TaskFile {
         // otherwise run (and be stored) under another task's name.
         let asked = (name as NSString).deletingPathExtension
         guard task.name == asked else {
-            throw TaskFileError(
+            throw FileProblem(
                 file: url.path, problem: "field 'name': the file says '\(task.name)' but was asked for as '\(asked)'; make the name and the file name agree")
         }
         return task
@@ -114,16 +114,16 @@ public enum TaskFile {
     }
 
     static func validate(_ task: TaskTemplate, file: String) throws {
-        guard !task.name.isEmpty else { throw TaskFileError(file: file, problem: "field 'name' is empty") }
+        guard !task.name.isEmpty else { throw FileProblem(file: file, problem: "field 'name' is empty") }
         if task.kind == .extraction { return try validateExtraction(task, file: file) }
-        guard !task.labels.isEmpty else { throw TaskFileError(file: file, problem: "field 'labels' is empty") }
+        guard !task.labels.isEmpty else { throw FileProblem(file: file, problem: "field 'labels' is empty") }
         var names = Set<String>()
         for label in task.labels {
-            guard names.insert(label.name).inserted else { throw TaskFileError(file: file, problem: "label '\(label.name)' appears twice in 'labels'") }
+            guard names.insert(label.name).inserted else { throw FileProblem(file: file, problem: "label '\(label.name)' appears twice in 'labels'") }
         }
         for (field, example) in [("generation.example", task.generation.example), ("classification.example", task.classification.example)] {
             for placeholder in ["{label}", "{text}"] where !example.contains(placeholder) {
-                throw TaskFileError(file: file, problem: "field '\(field)' has no \(placeholder) placeholder")
+                throw FileProblem(file: file, problem: "field '\(field)' has no \(placeholder) placeholder")
             }
         }
         try validateDefaults(task.defaults, file: file)
@@ -132,19 +132,19 @@ public enum TaskFile {
     static func validateExtraction(_ task: TaskTemplate, file: String) throws {
         for (field, example) in [("generation.example", task.generation.example), ("extraction.example", task.classification.example)] {
             for placeholder in ["{text}", "{answer}"] where !example.contains(placeholder) {
-                throw TaskFileError(file: file, problem: "field '\(field)' has no \(placeholder) placeholder (an extraction task needs {text} and {answer})")
+                throw FileProblem(file: file, problem: "field '\(field)' has no \(placeholder) placeholder (an extraction task needs {text} and {answer})")
             }
             if example.contains("{label}") {
-                throw TaskFileError(file: file, problem: "field '\(field)' has a {label} placeholder, but an extraction task has no labels")
+                throw FileProblem(file: file, problem: "field '\(field)' has a {label} placeholder, but an extraction task has no labels")
             }
         }
         let example = task.generation.example
         guard example.range(of: "{text}")!.lowerBound < example.range(of: "{answer}")!.lowerBound else {
-            throw TaskFileError(file: file, problem: "field 'generation.example' must have {text} before {answer}: the sentence is generated first, then its answer")
+            throw FileProblem(file: file, problem: "field 'generation.example' must have {text} before {answer}: the sentence is generated first, then its answer")
         }
         try validateDefaults(task.defaults, file: file)
         guard (task.defaults.answerMaxTokens ?? 0) >= 1 else {
-            throw TaskFileError(file: file, problem: "field 'defaults.answer_max_tokens' must be positive")
+            throw FileProblem(file: file, problem: "field 'defaults.answer_max_tokens' must be positive")
         }
     }
 
@@ -154,38 +154,10 @@ public enum TaskFile {
             ("max_example_tokens", d.maxExampleTokens),
         ]
         for (field, value) in numbers {
-            if let value, value < 1 { throw TaskFileError(file: file, problem: "field 'defaults.\(field)' must be positive, got \(value)") }
+            if let value, value < 1 { throw FileProblem(file: file, problem: "field 'defaults.\(field)' must be positive, got \(value)") }
         }
     }
 
-}
-
-/// A task file that cannot be used; names the file, the line and column where known, and the problem.
-public struct TaskFileError: Error, CustomStringConvertible, Sendable {
-    public var file: String
-    public var line: Int?
-    public var column: Int?
-    public var problem: String
-
-    public init(file: String, line: Int? = nil, column: Int? = nil, problem: String) {
-        self.file = file
-        self.line = line
-        self.column = column
-        self.problem = problem
-    }
-
-    init(file: String, problem: DocumentProblem) {
-        var located = problem
-        located.line = nil
-        located.column = nil
-        self.init(file: file, line: problem.line, column: problem.column, problem: located.description)
-    }
-
-    public var description: String {
-        var location = file
-        if let line { location += ":\(line)" + (column.map { ":\($0)" } ?? "") }
-        return "\(location): \(problem)"
-    }
 }
 
 /// The file's shape (snake_case keys).
@@ -218,17 +190,17 @@ struct TaskFileContents: Decodable {
         let format: ClassificationFormat
         switch kind {
         case .classification:
-            guard labels != nil else { throw TaskFileError(file: file, problem: "missing field 'labels'") }
-            guard let classification else { throw TaskFileError(file: file, problem: "missing field 'classification'") }
-            if extraction != nil { throw TaskFileError(file: file, problem: "field 'extraction' is only for 'kind: extraction'; this task is a classification task") }
+            guard labels != nil else { throw FileProblem(file: file, problem: "missing field 'labels'") }
+            guard let classification else { throw FileProblem(file: file, problem: "missing field 'classification'") }
+            if extraction != nil { throw FileProblem(file: file, problem: "field 'extraction' is only for 'kind: extraction'; this task is a classification task") }
             if defaults?.answer_max_tokens != nil {
-                throw TaskFileError(file: file, problem: "field 'defaults.answer_max_tokens' is only for 'kind: extraction'; this task is a classification task")
+                throw FileProblem(file: file, problem: "field 'defaults.answer_max_tokens' is only for 'kind: extraction'; this task is a classification task")
             }
             format = classification
         case .extraction:
-            if let labels, !labels.isEmpty { throw TaskFileError(file: file, problem: "field 'labels': an extraction task has no labels") }
-            if classification != nil { throw TaskFileError(file: file, problem: "field 'classification': an extraction task has an 'extraction' section instead") }
-            guard let extraction else { throw TaskFileError(file: file, problem: "missing field 'extraction' (an extraction task's {instruction, example} for answering)") }
+            if let labels, !labels.isEmpty { throw FileProblem(file: file, problem: "field 'labels': an extraction task has no labels") }
+            if classification != nil { throw FileProblem(file: file, problem: "field 'classification': an extraction task has an 'extraction' section instead") }
+            guard let extraction else { throw FileProblem(file: file, problem: "missing field 'extraction' (an extraction task's {instruction, example} for answering)") }
             format = extraction
         }
         let base = TaskDefaults()

@@ -77,7 +77,7 @@ struct BadTaskFile: CustomTestStringConvertible, Sendable {
         do {
             let accepted = try PrivateDataFile.load(url, task: Self.task)
             Issue.record("accepted \(accepted.examples.count) examples")
-        } catch let error as DataFileError {
+        } catch let error as FileProblem {
             #expect(error.file == url.path)
             #expect(error.line == row.line, "\(error)")
             #expect(error.field == row.field, "\(error)")
@@ -90,7 +90,7 @@ struct BadTaskFile: CustomTestStringConvertible, Sendable {
     @Test func aDirectoryOrAMissingFileIsNamedInWords() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fewshot-dir-\(UUID().uuidString).jsonl")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        #expect(throws: DataFileError(file: directory.path, line: nil, problem: "is a directory; give the path of a .jsonl or .csv file")) {
+        #expect(throws: FileProblem(file: directory.path, line: nil, problem: "is a directory; give the path of a .jsonl or .csv file")) {
             try PrivateDataFile.load(directory, task: Self.task)
         }
         let missing = directory.appendingPathComponent("none.jsonl")
@@ -157,7 +157,7 @@ struct BadTaskFile: CustomTestStringConvertible, Sendable {
         do {
             _ = try TaskFile.load(url)
             Issue.record("accepted")
-        } catch let error as TaskFileError {
+        } catch let error as FileProblem {
             #expect(error.file == url.path)
             #expect(error.line == row.line, "\(error)")
             for part in row.says { #expect(error.description.contains(part), "\(error)") }

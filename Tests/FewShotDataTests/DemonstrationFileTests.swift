@@ -22,13 +22,13 @@ import Testing
         try DemonstrationFile.load(try write(contents))
     }
 
-    func error(_ contents: String) -> DataFileError? {
+    func error(_ contents: String) -> FileProblem? {
         do {
             _ = try load(contents)
             Issue.record("accepted \(contents)")
             return nil
         } catch {
-            return error as? DataFileError
+            return error as? FileProblem
         }
     }
 

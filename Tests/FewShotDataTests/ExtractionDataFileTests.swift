@@ -40,7 +40,7 @@ let extractionTask = TaskTemplate(
         do {
             _ = try PrivateDataFile.load(url, task: extractionTask)
             Issue.record("accepted bad data")
-        } catch let error as DataFileError {
+        } catch let error as FileProblem {
             #expect(error.file == url.path && error.line == line && error.field == field)
             #expect(error.problem.contains(problem), "\(error)")
             #expect(!error.description.contains("secret"))
@@ -49,18 +49,18 @@ let extractionTask = TaskTemplate(
 
     @Test func csvProblemsAreNamed() throws {
         let noAnswer = try write("text,label\nsecret,pos\n", ext: "csv")
-        #expect(throws: DataFileError(file: noAnswer.path, line: 1, field: "answer", problem: "no such column in the header")) {
+        #expect(throws: FileProblem(file: noAnswer.path, line: 1, field: "answer", problem: "no such column in the header")) {
             try PrivateDataFile.load(noAnswer, task: extractionTask)
         }
         let emptyAnswer = try write("text,answer\nsecret one,x\nsecret two,\n", ext: "csv")
-        #expect(throws: DataFileError(file: emptyAnswer.path, line: 3, field: "answer", problem: "empty")) {
+        #expect(throws: FileProblem(file: emptyAnswer.path, line: 3, field: "answer", problem: "empty")) {
             try PrivateDataFile.load(emptyAnswer, task: extractionTask)
         }
     }
 
     @Test func invalidUTF8IsNamed() throws {
         let url = try writeBytes(Array(#"{"text": "ok", "answer": "a"}"#.utf8) + [10] + Array(#"{"text": "secret "#.utf8) + [0xC3, 0x28] + Array(#"", "answer": "a"}"#.utf8))
-        #expect(throws: DataFileError(file: url.path, line: 2, problem: "invalid UTF-8")) {
+        #expect(throws: FileProblem(file: url.path, line: 2, problem: "invalid UTF-8")) {
             try PrivateDataFile.load(url, task: extractionTask)
         }
     }

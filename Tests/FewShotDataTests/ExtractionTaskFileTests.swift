@@ -52,9 +52,9 @@ import Testing
         do {
             _ = try TaskFile.load(url)
             Issue.record("accepted a bad task file")
-        } catch let error as TaskFileError {
+        } catch let error as FileProblem {
             #expect(error.file == url.path)
-            #expect(error.problem.contains(problem), "\(error)")
+            #expect(error.description.contains(problem), "\(error)")
         }
     }
 }

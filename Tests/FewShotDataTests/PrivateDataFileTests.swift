@@ -54,7 +54,7 @@ func writeBytes(_ bytes: [UInt8]) throws -> URL {
         do {
             _ = try PrivateDataFile.load(url, task: twoLabels)
             Issue.record("accepted bad data")
-        } catch let error as DataFileError {
+        } catch let error as FileProblem {
             #expect(error.file == url.path && error.line == line && error.field == field)
             #expect(error.problem.contains(problem), "\(error)")
         }
@@ -62,14 +62,14 @@ func writeBytes(_ bytes: [UInt8]) throws -> URL {
 
     @Test func invalidJSONAndInvalidUTF8AreNamedWithoutQuotingText() throws {
         let json = try write(#"{"text": "ok", "label": "pos"}"# + "\n" + #"{"text": "secret stuff", "label": "#)
-        #expect(throws: DataFileError(file: json.path, line: 2, problem: "invalid JSON or not a JSON object")) {
+        #expect(throws: FileProblem(file: json.path, line: 2, problem: "invalid JSON or not a JSON object")) {
             try PrivateDataFile.load(json, task: twoLabels)
         }
         let utf8 = try writeBytes(Array(#"{"text": "ok", "label": "pos"}"#.utf8) + [10] + Array(#"{"text": "bad "#.utf8) + [0xC3, 0x28] + Array(#"", "label": "pos"}"#.utf8))
         do {
             _ = try PrivateDataFile.load(utf8, task: twoLabels)
             Issue.record("accepted invalid UTF-8")
-        } catch let error as DataFileError {
+        } catch let error as FileProblem {
             #expect(error.line == 2 && error.problem == "invalid UTF-8")
             #expect(!error.description.contains("bad"))
         }
@@ -77,7 +77,7 @@ func writeBytes(_ bytes: [UInt8]) throws -> URL {
 
     @Test func csvWithoutTextColumnIsRefused() throws {
         let url = try write("body,label\nx,pos\n", ext: "csv")
-        #expect(throws: DataFileError(file: url.path, line: 1, field: "text", problem: "no such column in the header")) {
+        #expect(throws: FileProblem(file: url.path, line: 1, field: "text", problem: "no such column in the header")) {
             try PrivateDataFile.load(url, task: twoLabels)
         }
     }
@@ -129,10 +129,10 @@ func writeBytes(_ bytes: [UInt8]) throws -> URL {
 
     @Test func badTaskFilesNameTheField() throws {
         let missing = try write("name: t\nlabels: [{name: a, word: A}]\ngeneration: {instruction: x, example: '{label} {text}'}\n", ext: "yaml")
-        #expect(throws: TaskFileError.self) { try TaskFile.load(missing) }
+        #expect(throws: FileProblem.self) { try TaskFile.load(missing) }
         do { _ = try TaskFile.load(missing) } catch { #expect("\(error)".contains("classification")) }
         let noPlaceholder = try write("name: t\nlabels: [{name: a, word: A}]\ngeneration: {instruction: x, example: '{label}'}\nclassification: {instruction: x, example: '{text} {label}'}\n", ext: "yaml")
         do { _ = try TaskFile.load(noPlaceholder); Issue.record("accepted") } catch { #expect("\(error)".contains("generation.example") && "\(error)".contains("{text}")) }
-        #expect(throws: TaskFileError.self) { try TaskFile.find("nonexistent", in: Self.promptsDirectory) }
+        #expect(throws: FileProblem.self) { try TaskFile.find("nonexistent", in: Self.promptsDirectory) }
     }
 }

@@ -26,7 +26,7 @@ import Testing
         let overridden = try TaskFile.find("trec", in: directory)
         #expect(overridden.label(named: "ABBR")?.word == "Acronym")
         #expect(shipped.label(named: "ABBR")?.word == "Abbreviation")
-        let missing = #expect(throws: TaskFileError.self) { try TaskFile.find("no-such-task", in: directory) }
+        let missing = #expect(throws: FileProblem.self) { try TaskFile.find("no-such-task", in: directory) }
         #expect(missing.map { "\($0)" }?.contains("agnews") == true, "the error lists the shipped tasks too")
     }
 }

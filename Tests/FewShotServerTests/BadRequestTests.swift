@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import FewShotCore
+import FewShotData
 import FewShotStore
 import FewShotTestSupport
 import Foundation
@@ -179,7 +180,7 @@ struct BadConfig: CustomTestStringConvertible, Sendable {
         do {
             _ = try tests.load(dir, ["KEYS": "k", "ADMIN": "adm", "UP": "u"])
             Issue.record("accepted")
-        } catch let error as ProxyConfigurationError {
+        } catch let error as FileProblem {
             #expect(error.line == row.line, "\(error)")
             #expect(error.field == row.field, "\(error)")
             for part in row.says { #expect(error.description.contains(part), "\(error)") }

@@ -91,7 +91,7 @@ import Testing
         #expect {
             try load(dir, environment)
         } throws: { error in
-            (error as? ProxyConfigurationError)?.field == field
+            (error as? FileProblem)?.field == field
         }
     }
 
@@ -101,7 +101,7 @@ import Testing
         do {
             _ = try load(unknownLabel, env)
             Issue.record("accepted an unknown label")
-        } catch let error as ProxyConfigurationError {
+        } catch let error as FileProblem {
             #expect(error.field == "models[1].demonstrations[0].label")
             #expect(error.description.contains("serve.yaml"))
         }
@@ -109,26 +109,26 @@ import Testing
         #expect {
             try load(missingModel, env)
         } throws: { error in
-            (error as? ProxyConfigurationError)?.field == "models[0].upstream.model"
+            (error as? FileProblem)?.field == "models[0].upstream.model"
         }
         let badLine = try directory(config: Self.config, demos: "{\"label\":\"pos\",\"text\":\"ok\"}\n{\"label\":\"pos\"}\n")
         #expect {
             try load(badLine, env)
         } throws: { error in
-            let e = error as? DataFileError
+            let e = error as? FileProblem
             return e?.line == 2 && e?.field == "text" && e?.description.hasSuffix("demos.jsonl:2: field 'text': missing or empty") == true
         }
         let noLabel = try directory(config: Self.config.replacingOccurrences(of: "{label: neg, text: \"Meh.\"}", with: "{text: \"Meh.\"}"))
         #expect {
             try load(noLabel, env)
         } throws: { error in
-            (error as? ProxyConfigurationError)?.field == "models[1].demonstrations.inline[0].label"
+            (error as? FileProblem)?.field == "models[1].demonstrations.inline[0].label"
         }
         let missingTask = try directory(config: Self.config.replacingOccurrences(of: "task: sentiment", with: "task: nosuch"))
         #expect {
             try load(missingTask, env)
         } throws: { error in
-            (error as? ProxyConfigurationError)?.field == "models[0].task"
+            (error as? FileProblem)?.field == "models[0].task"
         }
     }
 }
@@ -169,7 +169,7 @@ import Testing
         #expect {
             try load("          - {text: \"A ghost story set in Kyoto.\"}")
         } throws: { error in
-            (error as? ProxyConfigurationError)?.field == "models[0].demonstrations.inline[0].answer"
+            (error as? FileProblem)?.field == "models[0].demonstrations.inline[0].answer"
         }
     }
 }
@@ -205,7 +205,7 @@ import Testing
         #expect {
             try load(jobs)
         } throws: { error in
-            (error as? ProxyConfigurationError)?.field == field
+            (error as? FileProblem)?.field == field
         }
     }
 
@@ -214,7 +214,7 @@ import Testing
         #expect {
             try load("jobs: {data_dir: private, llm: [\"http://127.0.0.1:8090\"]}", config: noAdmin)
         } throws: { error in
-            (error as? ProxyConfigurationError)?.field == "jobs"
+            (error as? FileProblem)?.field == "jobs"
         }
     }
 }

@@ -1,4 +1,5 @@
 import FewShotCore
+import FewShotData
 import FewShotStore
 import FewShotTestSupport
 import Foundation
@@ -39,12 +40,12 @@ import Testing
             demonstrationSetLoader: set.map { record in { (_: String) in record } })
     }
 
-    func refusal(_ body: () throws -> ProxyConfiguration) -> ProxyConfigurationError? {
+    func refusal(_ body: () throws -> ProxyConfiguration) -> FileProblem? {
         do {
             _ = try body()
             Issue.record("a non-private source was accepted")
             return nil
-        } catch let error as ProxyConfigurationError {
+        } catch let error as FileProblem {
             return error
         } catch {
             Issue.record("unexpected error \(error)")

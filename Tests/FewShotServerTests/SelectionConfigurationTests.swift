@@ -1,4 +1,5 @@
 import FewShotCore
+import FewShotData
 import FewShotSelection
 import FewShotStore
 import Foundation
@@ -68,12 +69,12 @@ import Testing
         #expect(model.renderedDemonstrations == ProxyHarness.task.renderedDemonstrations(model.demonstrations))
     }
 
-    func refusal(_ demonstrations: String) -> ProxyConfigurationError? {
+    func refusal(_ demonstrations: String) -> FileProblem? {
         do {
             _ = try load(demonstrations)
             Issue.record("accepted \(demonstrations)")
             return nil
-        } catch let error as ProxyConfigurationError {
+        } catch let error as FileProblem {
             return error
         } catch {
             Issue.record("unexpected error \(error)")
@@ -91,7 +92,7 @@ import Testing
         let error = try #require(refusal(demonstrations))
         #expect(error.field == field)
         #expect(error.problem.contains(problem), "\(error)")
-        #expect(error.description.contains("serve.yaml: \(field): "), "\(error)")
+        #expect(error.description.contains("serve.yaml: field '\(field)': "), "\(error)")
     }
 
     @Test(arguments: [

@@ -42,8 +42,8 @@ struct ConfigurationResolution {
     var file: String
     var environment: [String: String]
 
-    func fail(_ field: String, _ problem: String) -> ProxyConfigurationError {
-        ProxyConfigurationError(file: file, field: field, problem: problem)
+    func fail(_ field: String, _ problem: String) -> FileProblem {
+        FileProblem(file: file, field: field, problem: problem)
     }
 
     func path(_ p: String) -> URL {

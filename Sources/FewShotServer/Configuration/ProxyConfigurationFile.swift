@@ -42,7 +42,7 @@ import Yams
 /// ```
 ///
 /// Guarantees: loading either yields a complete ``ProxyConfiguration`` or throws a
-/// ``ProxyConfigurationError`` naming the file, the field and the fix; nothing is served half-configured.
+/// ``FileProblem`` naming the file, the field and the fix; nothing is served half-configured.
 /// A stored set or a file that is not private (seeded noise, or epsilon = inf: no noise, so its text
 /// can copy private examples) is refused unless its model says `allow_non_private: true`; such a
 /// model carries ``ServedModel/nonPrivateReason`` and the server warns about it at startup.
@@ -153,14 +153,14 @@ public struct ProxyConfigurationFile: Sendable, Decodable {
         do {
             text = try String(contentsOf: url, encoding: .utf8)
         } catch {
-            throw ProxyConfigurationError(file: path, field: nil, problem: "cannot read the file (\(error.localizedDescription))")
+            throw FileProblem(file: path, field: nil, problem: "cannot read the file (\(error.localizedDescription))")
         }
         let file: ProxyConfigurationFile
         do {
             file = try YAMLDocument.decode(
                 ProxyConfigurationFile.self, from: text, schema: schema, whatItHolds: "server, limits, models (see the README's 'Configuration file')")
         } catch let problem as DocumentProblem {
-            throw ProxyConfigurationError(file: path, problem: problem)
+            throw FileProblem(file: path, problem: problem)
         }
         return try file.resolve(
             relativeTo: url.deletingLastPathComponent(), file: path, environment: environment,
@@ -186,34 +186,7 @@ public struct ProxyConfigurationFile: Sendable, Decodable {
     ])
 }
 
-/// A configuration problem, naming the file, the field (dotted path) and what to do.
-public struct ProxyConfigurationError: Error, CustomStringConvertible, Sendable {
-    public var file: String
-    /// Line and column in the file, where the problem has one (syntax errors, unknown keys, wrong types).
-    public var line: Int?
-    public var column: Int?
-    public var field: String?
-    public var problem: String
-
-    public init(file: String, field: String?, problem: String) {
-        self.file = file
-        self.field = field
-        self.problem = problem
-    }
-
-    init(file: String, problem: DocumentProblem) {
-        self.file = file
-        self.line = problem.line
-        self.column = problem.column
-        self.field = problem.field
-        self.problem = problem.problem
-    }
-
+extension FileProblem {
+    /// A configuration field's dotted path from a decoder's coding path.
     static func path(_ keys: [any CodingKey]) -> String { DecodingErrorDescription.path(keys) }
-
-    public var description: String {
-        var location = file
-        if let line { location += ":\(line)" + (column.map { ":\($0)" } ?? "") }
-        return "\(location): \(field.map { "\($0): " } ?? "")\(problem)"
-    }
 }
