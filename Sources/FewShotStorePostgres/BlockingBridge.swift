@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs postgres-nio's async work for the store's synchronous API (``LedgerStore`` is synchronous, as
 /// the SQLite store is). The work runs on a Dispatch-backed task executor, never on Swift's cooperative
@@ -17,19 +18,18 @@ enum BlockingBridge {
 
     static let executor = DispatchTaskExecutor()
 
-    private final class Outcome<T: Sendable>: @unchecked Sendable {
-        private let lock = NSLock()
-        private var result: Result<T, any Error>?
-        let done = DispatchSemaphore(value: 0)
+    private final class Outcome<T: Sendable>: Sendable {
+        private let result = Mutex<Result<T, any Error>?>(nil)
+        private let done = DispatchSemaphore(value: 0)
 
-        func finish(_ value: Result<T, any Error>) {
-            lock.withLock { result = value }
+        func finish(_ value: sending Result<T, any Error>) {
+            result.withLock { $0 = value }
             done.signal()
         }
 
         func get() throws -> T {
             done.wait()
-            return try lock.withLock { result! }.get()
+            return try result.withLock { $0! }.get()
         }
     }
 

@@ -29,7 +29,7 @@ extension PostgresStore {
                 INSERT INTO generation (id, dataset, status, plan, accountant, owner_host, owner_pid, owner_start, owner_token,
                                         lease_expires, subsample_key, seeded_noise, created, updated)
                 VALUES (\(id), \(dataset.fingerprint), 'running', \(planText), \(accountant.name), \(owner.host), \(owner.pid),
-                        \(owner.startTime), \(ownerToken), now() + make_interval(secs => \(lease)), \(subsampleKey),
+                        \(owner.startTime), \(ownerToken), clock_timestamp() + make_interval(secs => \(lease)), \(subsampleKey),
                         \(seededNoise), \(created), \(created))
                 """, logger: logger)
             for (position, slot) in slots.enumerated() {
@@ -97,7 +97,7 @@ extension PostgresStore {
         let lease = Double(address.leaseSeconds)
         let rows = try await client.query("""
             WITH owned AS (
-                UPDATE generation SET updated = \(Date()), lease_expires = now() + make_interval(secs => \(lease))
+                UPDATE generation SET updated = \(Date()), lease_expires = clock_timestamp() + make_interval(secs => \(lease))
                 WHERE id = \(reservation.id) AND status = 'running' AND owner_token = \(ownerToken)
                 RETURNING id)
             UPDATE demonstration_slot SET released_count = \(count), released = \(text), finished = \(finished)
@@ -225,7 +225,7 @@ extension PostgresStore {
             let owner = OwnerProcess.current
             try await connection.query("""
                 UPDATE generation SET status = 'running', owner_host = \(owner.host), owner_pid = \(owner.pid), owner_start = \(owner.startTime),
-                    owner_token = \(ownerToken), lease_expires = now() + make_interval(secs => \(lease)), failure_reason = '',
+                    owner_token = \(ownerToken), lease_expires = clock_timestamp() + make_interval(secs => \(lease)), failure_reason = '',
                     updated = \(Date()), seeded_noise = seeded_noise OR \(seededNoise)
                 WHERE id = \(generation.id)
                 """, logger: logger)
@@ -271,7 +271,7 @@ extension PostgresStore {
     static func reapEndedGenerations(_ connection: PostgresConnection, owner ownerToken: String, logger: Logger) async throws {
         try await connection.query("""
             UPDATE generation SET status = 'failed', updated = now(),
-                failure_reason = 'process ' || owner_pid || ' on ' || owner_host || ' ended while generating (its lease expired)'
+                failure_reason = 'process ' || owner_pid || ' on ' || owner_host || ' stopped renewing its lease while generating (its lease expired: it ended, hung or lost the database)'
             WHERE status = 'running' AND lease_expires < now()
             """, logger: logger)
         let local = try await connection.query("""

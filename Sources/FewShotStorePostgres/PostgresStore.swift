@@ -95,7 +95,7 @@ public final class PostgresStore: LedgerStore {
                 try? await Task.sleep(for: .milliseconds(lease * 1000 / 3))
                 if Task.isCancelled { break }
                 _ = try? await client.query("""
-                    UPDATE generation SET lease_expires = now() + make_interval(secs => \(Double(lease)))
+                    UPDATE generation SET lease_expires = clock_timestamp() + make_interval(secs => \(Double(lease)))
                     WHERE status = 'running' AND owner_token = \(ownerToken)
                     """, logger: logger)
             }

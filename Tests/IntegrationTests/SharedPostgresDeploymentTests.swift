@@ -44,8 +44,8 @@ struct SharedPostgresDeploymentTests {
         sample += #"{"text": "What is the race probe \#(UUID().uuidString) ?", "label_name": "DESC"}"# + "\n"
         try sample.write(to: data, atomically: true, encoding: .utf8)
         let schema = "race_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        // A killed replica's jobs are taken over when their 2 s lease runs out.
-        let store = base + (base.contains("?") ? "&" : "?") + "schema=\(schema)&lease_seconds=2"
+        // A killed replica's jobs are taken over when their 3 s lease runs out.
+        let store = base + (base.contains("?") ? "&" : "?") + "schema=\(schema)&lease_seconds=3"
 
         // One generation: 4 DESC demonstrations of up to 8 tokens, M = 2, N = 1, each at epsilon 4.
         let settings = ["--task", "trec", "--labels", "DESC", "--shots", "4", "--batches", "2", "--batch-size", "1",
