@@ -54,23 +54,6 @@ func demonstrationSet(labels: [String], texts: [String], seeded: Bool = false) -
 }
 
 
-/// The `FewShotStoreProbe` executable built next to the test bundle.
-func probeExecutable() throws -> URL {
-    let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-    var directory = Bundle.main.bundleURL
-    if FileManager.default.fileExists(atPath: executable.path) { directory = executable.deletingLastPathComponent() }
-    for _ in 0..<4 {
-        let candidate = directory.appendingPathComponent("FewShotStoreProbe")
-        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-        directory = directory.deletingLastPathComponent()
-    }
-    throw ProbeMissing()
-}
-
-struct ProbeMissing: Error, CustomStringConvertible {
-    var description: String { "FewShotStoreProbe not found next to the test bundle; build it (swift build) before the tests" }
-}
-
 /// A running probe process whose stdout is read line by line.
 final class ProbeProcess {
     let process = Process()
@@ -79,7 +62,7 @@ final class ProbeProcess {
     private var buffer = Data()
 
     init(_ arguments: [String]) throws {
-        process.executableURL = try probeExecutable()
+        process.executableURL = try BuiltExecutable.find("FewShotStoreProbe")
         process.arguments = arguments
         process.standardOutput = output
         process.standardError = errors

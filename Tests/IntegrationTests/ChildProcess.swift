@@ -1,3 +1,4 @@
+import FewShotTestSupport
 import Foundation
 import Synchronization
 
@@ -15,7 +16,7 @@ final class ChildProcess: Sendable {
 
     init(_ arguments: [String], environment: [String: String] = [:]) throws {
         let process = Process()
-        process.executableURL = try ChildProcess.fewshotExecutable()
+        process.executableURL = try BuiltExecutable.find("fewshot")
         process.arguments = arguments
         process.currentDirectoryURL = ChildProcess.root
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
@@ -38,21 +39,6 @@ final class ChildProcess: Sendable {
 
     /// The repository (the tests run its `fewshot` with the repository as working directory).
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
-
-    /// The `fewshot` executable built next to the test bundle (`swift build --build-tests` builds it).
-    static func fewshotExecutable() throws -> URL {
-        var directory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("fewshot")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        throw ExecutableMissing()
-    }
-
-    struct ExecutableMissing: Error, CustomStringConvertible {
-        var description: String { "the fewshot executable is not next to the test bundle; build it (swift build) before the tests" }
-    }
 
     var stdout: String { output.streams.withLock { String(decoding: $0.stdout, as: UTF8.self) } }
     var stderr: String { output.streams.withLock { String(decoding: $0.stderr, as: UTF8.self) } }
