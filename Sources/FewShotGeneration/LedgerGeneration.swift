@@ -146,8 +146,8 @@ public struct LedgerGeneration: Sendable {
         return GenerationRecord(
             task: p.task.name, dataset: ledger?.publicDatasetID(fingerprint: p.dataset.fingerprint), generation: generation,
             epsilon: claimed, epsilonPerLabel: perLabel, delta: p.delta, sigma: p.noiseMultiplier,
-            accountant: answering.sorted().joined(separator: "+"), mechanism: settings.mechanism.rawValue,
-            sampling: settings.sampling.rawValue, subsample: settings.subsampleScheme.rawValue,
+            accountant: answering.sorted().joined(separator: "+"), mechanism: settings.mechanism,
+            sampling: settings.sampling, subsample: settings.subsampleScheme,
             vocabulary: settings.vocabulary.rawValue, topK: settings.topK,
             batches: settings.batches, batchSize: settings.batchSize, maxTokens: settings.maxTokens,
             answerMaxTokens: settings.answerMaxTokens, tokensReleased: result.tokensReleased, llmCalls: result.llmCalls, model: model,

@@ -1,4 +1,5 @@
 import DPAccounting
+import FewShotCore
 import Foundation
 
 /// A stored set of synthetic demonstrations with everything needed to audit its privacy claim:
@@ -30,8 +31,8 @@ public struct DemonstrationSetRecord: Sendable, Hashable, Codable {
     public var epsilon: Double
     public var delta: Double
     public var sigma: Double
-    public var mechanism: String
-    public var sampling: String
+    public var mechanism: NoiseMechanism
+    public var sampling: SetSampling
     /// Number of private batches (M), examples per batch (N), most tokens per demonstration (T).
     public var batches: Int
     public var examplesPerBatch: Int
@@ -58,7 +59,7 @@ public struct DemonstrationSetRecord: Sendable, Hashable, Codable {
 
     public init(
         id: String = "", dataset: String = "", task: String, labels: [String], demonstrations: [Demonstration],
-        epsilon: Double, delta: Double, sigma: Double, mechanism: String, sampling: String,
+        epsilon: Double, delta: Double, sigma: Double, mechanism: NoiseMechanism, sampling: SetSampling,
         batches: Int, examplesPerBatch: Int, maxTokens: Int, model: String, created: Date = Date(),
         events: [PrivacyEvent] = [], accountant: String = "", seeded: Bool
     ) {

@@ -60,8 +60,8 @@ extension DemonstrationSetRecord {
         line.epsilon = epsilon
         line.delta = delta
         line.sigma = sigma
-        line.mechanism = mechanism
-        line.sampling = sampling
+        line.mechanism = mechanism.rawValue
+        line.sampling = sampling.description
         line.m = batches
         line.n = examplesPerBatch
         line.t = maxTokens

@@ -58,8 +58,8 @@ struct ProbeMain {
             }
         }
         try store.complete(reservation, demonstrations: DemonstrationSetRecord(
-            task: "probe", labels: labels, demonstrations: [], epsilon: 0, delta: 0, sigma: 0, mechanism: "probe",
-            sampling: "probe", batches: 1, examplesPerBatch: 1, maxTokens: tokens, model: "probe", seeded: true))
+            task: "probe", labels: labels, demonstrations: [], epsilon: 0, delta: 0, sigma: 0, mechanism: .gaussian,
+            sampling: SetSampling(mode: .partition, scheme: .poisson), batches: 1, examplesPerBatch: 1, maxTokens: tokens, model: "probe", seeded: true))
         say("completed")
     }
 
@@ -80,7 +80,7 @@ struct ProbeMain {
             try store.checkpoint(reservation, demonstration: 0, released: [Token(id: 1, text: "x")], finished: true)
             try store.complete(reservation, demonstrations: DemonstrationSetRecord(
                 task: "probe", labels: [a[2]], demonstrations: [.init(label: a[2], text: "x")], epsilon: 0, delta: 0, sigma: 0,
-                mechanism: "probe", sampling: "probe", batches: 1, examplesPerBatch: 1, maxTokens: tokens, model: "probe", seeded: true))
+                mechanism: .gaussian, sampling: SetSampling(mode: .partition, scheme: .poisson), batches: 1, examplesPerBatch: 1, maxTokens: tokens, model: "probe", seeded: true))
         }
         say("reserved \(reserved)")
     }

@@ -8,7 +8,7 @@ import Testing
     static func record(epsilon: Double, perLabel: [String: Double]) -> GenerationRecord {
         GenerationRecord(
             task: "trec", dataset: "public-id", generation: nil, epsilon: epsilon, epsilonPerLabel: perLabel,
-            delta: 1.0 / 300, sigma: nil, accountant: "pld", mechanism: "gaussian", sampling: "partition", subsample: nil,
+            delta: 1.0 / 300, sigma: nil, accountant: "pld", mechanism: .gaussian, sampling: .partition, subsample: nil,
             vocabulary: "rvp", topK: 100, batches: 10, batchSize: 1, maxTokens: 12, answerMaxTokens: nil,
             tokensReleased: [12], llmCalls: 120, model: "m", events: [:], labels: [:],
             adjacency: GenerationRecord.adjacency(subsample: .poisson), private: epsilon.isFinite, seed: nil,

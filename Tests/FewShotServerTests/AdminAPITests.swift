@@ -30,7 +30,7 @@ import Testing
         try f.store.checkpoint(reservation, demonstration: 0, released: [Token(text: "Copied.")], finished: true)
         let record = DemonstrationSetRecord(
             task: "sentiment", labels: ["pos"], demonstrations: [.init(label: "pos", text: "Copied.")],
-            epsilon: .infinity, delta: 1e-5, sigma: 0, mechanism: "gaussian", sampling: "subsample",
+            epsilon: .infinity, delta: 1e-5, sigma: 0, mechanism: .gaussian, sampling: SetSampling(mode: .subsample, scheme: .poisson),
             batches: 10, examplesPerBatch: 2, maxTokens: 2, model: "fake", seeded: false)
         return try f.store.complete(reservation, demonstrations: record).id
     }
@@ -48,7 +48,7 @@ import Testing
             try store.checkpoint(reservation, demonstration: 0, released: [Token(text: text)], finished: true)
             let record = DemonstrationSetRecord(
                 task: "sentiment", labels: ["pos"], demonstrations: [.init(label: "pos", text: text)],
-                epsilon: 1, delta: 1e-5, sigma: 1.2, mechanism: "gaussian", sampling: "subsample",
+                epsilon: 1, delta: 1e-5, sigma: 1.2, mechanism: .gaussian, sampling: SetSampling(mode: .subsample, scheme: .poisson),
                 batches: 10, examplesPerBatch: 2, maxTokens: 3, model: "fake", seeded: seeded)
             return try store.complete(reservation, demonstrations: record).id
         }

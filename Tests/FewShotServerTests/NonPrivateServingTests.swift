@@ -30,7 +30,7 @@ import Testing
         DemonstrationSetRecord(
             id: "3f2a9c00-set", dataset: "public-id", task: "sentiment", labels: ["pos"],
             demonstrations: [.init(label: "pos", text: "Fine.")], epsilon: epsilon, delta: 1e-5, sigma: 0.5,
-            mechanism: "gaussian", sampling: "partition", batches: 10, examplesPerBatch: 1, maxTokens: 5, model: "m", seeded: seeded)
+            mechanism: .gaussian, sampling: SetSampling(mode: .partition, scheme: .poisson), batches: 10, examplesPerBatch: 1, maxTokens: 5, model: "m", seeded: seeded)
     }
 
     func load(_ config: String, demos: String = "{\"label\":\"pos\",\"text\":\"Fine.\"}\n", set: DemonstrationSetRecord? = nil) throws -> ProxyConfiguration {

@@ -26,7 +26,7 @@ import Testing
     static let set = DemonstrationSetRecord(
         id: "3f2a9c00-set", dataset: "public-id", task: "sentiment", labels: ["pos", "neg"],
         demonstrations: [.init(label: "pos", text: "Fine."), .init(label: "neg", text: "Bad."), .init(label: "neg", text: "Awful.")],
-        epsilon: 4, delta: 1e-5, sigma: 0.5, mechanism: "gaussian", sampling: "partition", batches: 10, examplesPerBatch: 1,
+        epsilon: 4, delta: 1e-5, sigma: 0.5, mechanism: .gaussian, sampling: SetSampling(mode: .partition, scheme: .poisson), batches: 10, examplesPerBatch: 1,
         maxTokens: 5, model: "m", seeded: false)
 
     func load(_ demonstrations: String) throws -> ServedModel {

@@ -49,7 +49,7 @@ func demonstrationSet(labels: [String], texts: [String], seeded: Bool = false) -
     DemonstrationSetRecord(
         task: "agnews", labels: labels,
         demonstrations: zip(labels, texts).map { .init(label: $0, text: $1) },
-        epsilon: 4, delta: 1e-5, sigma: 0.39, mechanism: "gaussian", sampling: "poisson",
+        epsilon: 4, delta: 1e-5, sigma: 0.39, mechanism: .gaussian, sampling: SetSampling(mode: .partition, scheme: .poisson),
         batches: 10, examplesPerBatch: 2, maxTokens: 100, model: "smollm2-135m", seeded: seeded)
 }
 

@@ -131,8 +131,8 @@ struct SetSummary: ResponseEncodable {
         demonstrations = r.demonstrations.count
         epsilon = r.epsilon
         delta = r.delta
-        mechanism = r.mechanism
-        sampling = r.sampling
+        mechanism = r.mechanism.rawValue
+        sampling = r.sampling.description
         model = r.model
         created = r.created
         `private` = r.isPrivate
