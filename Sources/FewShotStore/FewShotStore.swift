@@ -126,6 +126,21 @@ public final class FewShotStore: Sendable {
         throw StoreError.unknownGeneration("\(reference) (ambiguous: \(rows.count) generations start with it)")
     }
 
+    /// What a reservation records before it is checked against the budget, the same on both stores: a
+    /// validated plan, a new generation id, the plan's charges under that id and a new subsample key.
+    package struct NewReservation: Sendable {
+        package var id: String
+        package var charges: [LedgerCharge]
+        package var subsampleKey: Data
+
+        package init(_ plan: GenerationPlan) throws {
+            try plan.validate()
+            id = FewShotStore.newID()
+            charges = LedgerCharge.planned(plan, generation: id)
+            subsampleKey = FewShotStore.newSubsampleKey()
+        }
+    }
+
     /// A new secret for a generation's partition subsamples: 32 bytes from the system's secure generator.
     package static func newSubsampleKey() -> Data {
         var random = SystemRandomNumberGenerator()

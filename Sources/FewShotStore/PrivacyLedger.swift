@@ -29,11 +29,9 @@ extension FewShotStore {
     public func reserve(
         dataset reference: String, plan: GenerationPlan, accountant: any PrivacyAccountant, job: String?, seededNoise: Bool
     ) throws -> Reservation {
-        try plan.validate()
-        let id = Self.newID()
-        let planCharges = LedgerCharge.planned(plan, generation: id)
-        let subsampleKey = Self.newSubsampleKey()
-        return try withBudgetCheck(dataset: reference, adding: planCharges, accountant: accountant) { db, dataset in
+        let new = try NewReservation(plan)
+        let (id, subsampleKey) = (new.id, new.subsampleKey)
+        return try withBudgetCheck(dataset: reference, adding: new.charges, accountant: accountant) { db, dataset in
             let reservation = Reservation(id: id, dataset: dataset.fingerprint, plan: plan, accountant: accountant.name, created: Date())
             let owner = OwnerProcess.current
             try db.execute(sql: """

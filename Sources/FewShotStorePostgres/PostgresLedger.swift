@@ -12,17 +12,15 @@ extension PostgresStore {
     public func reserve(
         dataset reference: String, plan: GenerationPlan, accountant: any PrivacyAccountant, job: String?, seededNoise: Bool
     ) throws -> Reservation {
-        try plan.validate()
-        let id = FewShotStore.newID()
-        let planCharges = LedgerCharge.planned(plan, generation: id)
-        let subsampleKey = FewShotStore.newSubsampleKey()
+        let new = try FewShotStore.NewReservation(plan)
+        let (id, subsampleKey) = (new.id, new.subsampleKey)
         let planText = try JSONCoding.string(plan)
         let slots = try plan.demonstrations.map {
             (label: $0.label, tokenEvent: try JSONCoding.string($0.tokenEvent), maxTokens: $0.maxTokens,
              event: try JSONCoding.string($0.plannedEvent), group: $0.group)
         }
         let lease = Double(address.leaseSeconds)
-        return try withBudgetCheck(dataset: reference, adding: planCharges, accountant: accountant) { [self] connection, dataset in
+        return try withBudgetCheck(dataset: reference, adding: new.charges, accountant: accountant) { [self] connection, dataset in
             let created = Date()
             let owner = OwnerProcess.current
             try await connection.query("""
