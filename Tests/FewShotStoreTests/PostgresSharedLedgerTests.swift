@@ -106,4 +106,39 @@ struct PostgresSharedLedgerTests {
         #expect(status.spentEpsilon == 10)
         #expect(status.activeGenerations == 0)
     }
+
+    /// A lease runs from when it is written: a reservation that waited on the data set's row lock for
+    /// longer than the lease is not born expired, so it is not reaped as failed while its owner runs.
+    /// (With the lease counted from its transaction's start, `now()`, it was.)
+    @Test func aReservationThatWaitedForTheLockLongerThanItsLeaseStillHoldsAWholeLease() async throws {
+        let place = try StorePlace(.postgres, leaseSeconds: 1)
+        let store = try place.open()
+        let dataset = randomFingerprint()
+        try store.registerDataset(fingerprint: dataset, name: "lock-wait", labelCounts: ["A": 50])
+        try store.setBudget(dataset: dataset, epsilon: 100, delta: 1e-5)
+
+        // Another session holds the data set's row lock for 2 s, as a reservation that checks the budget
+        // again under the lock does.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = ["psql", try #require(StoreBackend.postgresURL), "-v", "ON_ERROR_STOP=1", "-q", "-c", """
+            SET search_path TO \(try #require(place.schema));
+            SELECT fingerprint FROM dataset WHERE fingerprint = '\(dataset)' FOR NO KEY UPDATE;
+            SELECT pg_sleep(2);
+            """]
+        holder.standardOutput = FileHandle.nullDevice
+        try holder.run()
+        try await Task.sleep(for: .milliseconds(500))
+
+        let started = ContinuousClock.now
+        let reservation = try store.reserve(dataset: dataset, plan: purePlan(labels: ["A"], tokens: 2, perToken: 0.25), accountant: accountant)
+        let waited = ContinuousClock.now - started
+        holder.waitUntilExit()
+        try #require(holder.terminationStatus == 0, "psql could not hold the lock")
+        try #require(waited > .milliseconds(1200), "the reservation did not wait for the lock (\(waited)), so this shows nothing")
+
+        // Listing reaps expired leases; this one is whole, and its owner goes on.
+        #expect(try store.resumable(dataset: dataset).isEmpty)
+        try await store.checkpoint(reservation, demonstration: 0, released: tokens(1), finished: false)
+    }
 }

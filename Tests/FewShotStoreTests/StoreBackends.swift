@@ -42,6 +42,8 @@ final class StorePlace: @unchecked Sendable {  // immutable after init
     let directory: TemporaryDirectory
     /// The file path or the PostgreSQL URL (with `schema=`) of the store.
     let location: String
+    /// The PostgreSQL schema of the store (nil on SQLite).
+    let schema: String?
 
     init(_ backend: StoreBackend, leaseSeconds: Int? = nil) throws {
         self.backend = backend
@@ -49,10 +51,12 @@ final class StorePlace: @unchecked Sendable {  // immutable after init
         switch backend {
         case .sqlite:
             location = directory.file("fewshot.sqlite")
+            schema = nil
         case .postgres:
             guard let url = StoreBackend.postgresURL else { throw PostgresTestDatabaseMissing() }
             let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
             location = url + (url.contains("?") ? "&" : "?") + "schema=\(schema)" + (leaseSeconds.map { "&lease_seconds=\($0)" } ?? "")
+            self.schema = schema
         }
     }
 
