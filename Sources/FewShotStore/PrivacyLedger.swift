@@ -213,7 +213,7 @@ extension FewShotStore {
                 WHERE generation = ?
                 """, arguments: [id])
             try db.execute(sql: "UPDATE generation SET status = 'abandoned', updated = ? WHERE id = ?", arguments: [Date(), id])
-            return Reservation(id: id, dataset: generation.dataset, plan: generation.plan, accountant: generation.accountant, created: generation.created)
+            return generation.reservation
         }
     }
 
@@ -336,16 +336,40 @@ extension FewShotStore {
 
 // MARK: - Rows
 
-struct GenerationRow {
-    var id: String
-    var dataset: String
-    var status: GenerationStatus
-    var plan: GenerationPlan
-    var accountant: String
-    var owner: OwnerProcess
-    var failureReason: String
-    var created: Date
-    var updated: Date
+/// A generation's row as either store reads it.
+package struct GenerationRow: Sendable {
+    package var id: String
+    package var dataset: String
+    package var status: GenerationStatus
+    package var plan: GenerationPlan
+    package var accountant: String
+    package var owner: OwnerProcess
+    /// The owning process's store instance (PostgreSQL's fencing token); nil on SQLite, where the
+    /// owner's pid and start time identify it.
+    package var ownerToken: String?
+    package var failureReason: String
+    package var created: Date
+    package var updated: Date
+
+    package init(
+        id: String, dataset: String, status: GenerationStatus, plan: GenerationPlan, accountant: String, owner: OwnerProcess,
+        ownerToken: String? = nil, failureReason: String, created: Date, updated: Date
+    ) {
+        self.id = id
+        self.dataset = dataset
+        self.status = status
+        self.plan = plan
+        self.accountant = accountant
+        self.owner = owner
+        self.ownerToken = ownerToken
+        self.failureReason = failureReason
+        self.created = created
+        self.updated = updated
+    }
+
+    package var reservation: Reservation {
+        Reservation(id: id, dataset: dataset, plan: plan, accountant: accountant, created: created)
+    }
 }
 
 struct SlotRow {
@@ -470,7 +494,7 @@ extension FewShotStore {
         }
         let seeded = try Bool.fetchOne(db, sql: "SELECT seededNoise FROM generation WHERE id = ?", arguments: [id]) ?? false
         return ResumableGeneration(
-            reservation: Reservation(id: id, dataset: generation.dataset, plan: generation.plan, accountant: generation.accountant, created: generation.created),
+            reservation: generation.reservation,
             progress: progress, failureReason: generation.failureReason, updated: generation.updated, seededNoise: seeded)
     }
 }

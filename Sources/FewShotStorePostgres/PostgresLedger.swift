@@ -292,23 +292,6 @@ extension PostgresStore {
 
 // MARK: - Rows
 
-struct PostgresGenerationRow: Sendable {
-    var id: String
-    var dataset: String
-    var status: GenerationStatus
-    var plan: GenerationPlan
-    var accountant: String
-    var owner: OwnerProcess
-    var ownerToken: String
-    var failureReason: String
-    var created: Date
-    var updated: Date
-
-    var reservation: Reservation {
-        Reservation(id: id, dataset: dataset, plan: plan, accountant: accountant, created: created)
-    }
-}
-
 struct PostgresSlotRow: Sendable {
     var label: String?
     var tokenEvent: PrivacyEvent
@@ -321,18 +304,18 @@ struct PostgresSlotRow: Sendable {
 
 extension PostgresStore {
     /// The generation whose id is `reference` or starts with it (at least 4 characters); `lock` takes its row lock.
-    func fetchGeneration(_ connection: PostgresConnection, _ reference: String, lock: Bool = false) async throws -> PostgresGenerationRow {
+    func fetchGeneration(_ connection: PostgresConnection, _ reference: String, lock: Bool = false) async throws -> GenerationRow {
         let rows = try await connection.query("""
             SELECT id, dataset, status, plan, accountant, owner_host, owner_pid, owner_start, owner_token, failure_reason, created, updated
             FROM generation WHERE id = \(reference) OR (length(\(reference)) >= 4 AND substr(id, 1, length(\(reference))) = \(reference.lowercased()))
             \(unescaped: lock ? "FOR UPDATE" : "")
             """, logger: logger).collect().map { $0.cells }
         let row = try FewShotStore.pickGeneration(rows, reference) { try $0.value("id", String.self) }
-        return PostgresGenerationRow(
+        return GenerationRow(
             id: try row.value("id"), dataset: try row.value("dataset"), status: try row.generationStatus("status"),
             plan: try JSONCoding.decode(GenerationPlan.self, try row.value("plan")), accountant: try row.value("accountant"),
             owner: OwnerProcess(host: try row.value("owner_host"), pid: try row.value("owner_pid"), startTime: try row.value("owner_start")),
-            ownerToken: try row.value("owner_token"), failureReason: try row.value("failure_reason"),
+            ownerToken: try row.value("owner_token", String.self), failureReason: try row.value("failure_reason"),
             created: try row.value("created"), updated: try row.value("updated"))
     }
 

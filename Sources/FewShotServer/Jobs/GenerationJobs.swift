@@ -45,7 +45,7 @@ public actor GenerationJobs {
     func resume(_ reference: String) async throws -> JobView {
         let record = try await blocking { [store] in try store.generationJob(reference) }
         guard record.status == .failed else {
-            throw OpenAIError(status: .conflict, message: "job \(record.id) is \(JobView(record, llmCalls: nil).status); only a failed job can be resumed",
+            throw OpenAIError(status: .conflict, message: "job \(record.id) is \(JobStatus(record.status)); only a failed job can be resumed",
                               type: "invalid_request_error", code: "job_not_resumable")
         }
         guard let spec = try? JSONDecoder().decode(GenerationSpec.self, from: Data(record.request.utf8)) else {
