@@ -116,8 +116,8 @@ struct ProxyBenchmark: AsyncParsableCommand {
         let task = TaskTemplate(
             name: "bench",
             labels: [TaskLabel(name: "pos", word: "positive"), TaskLabel(name: "neg", word: "negative")],
-            generation: GenerationFormat(instruction: "Write a review.\n\n", example: "Sentiment: {label}\nReview: {text}\n\n"),
-            classification: ClassificationFormat(instruction: "Classify the review.\n\n", example: "Review: {text}\nSentiment: {label}\n\n"))
+            generation: PromptFormat(instruction: "Write a review.\n\n", example: "Sentiment: {label}\nReview: {text}\n\n"),
+            classification: PromptFormat(instruction: "Classify the review.\n\n", example: "Review: {text}\nSentiment: {label}\n\n"))
         let demonstrations = (0..<4).map { i in
             Demonstration(label: i % 2 == 0 ? "pos" : "neg", text: "A synthetic review number \(i) of moderate length, as the generator writes.")
         }

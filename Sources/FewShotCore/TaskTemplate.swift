@@ -12,17 +12,18 @@ public struct TaskTemplate: Sendable, Hashable, Codable {
     public var kind: TaskKind
     /// The task's labels; empty for an extraction task.
     public var labels: [TaskLabel]
-    public var generation: GenerationFormat
+    /// How private examples appear when the generator asks for a demonstration's next token.
+    public var generation: PromptFormat
     /// How demonstrations and a query appear when the model answers: `{text}`/`{label}` for a
     /// classification task; for an extraction task `{text}`/`{answer}` (the file's `extraction` section).
-    public var classification: ClassificationFormat
+    public var classification: PromptFormat
     /// Strings that end a generated demonstration (besides newline and the model's end of text).
     public var endMarkers: [String]
     /// The paper's settings for this task, used when the user gives none.
     public var defaults: TaskDefaults
 
     public init(
-        name: String, labels: [TaskLabel], generation: GenerationFormat, classification: ClassificationFormat,
+        name: String, labels: [TaskLabel], generation: PromptFormat, classification: PromptFormat,
         endMarkers: [String] = [], defaults: TaskDefaults = TaskDefaults(), kind: TaskKind = .classification
     ) {
         self.name = name
@@ -51,8 +52,8 @@ public struct TaskTemplate: Sendable, Hashable, Codable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
             name: try c.decode(String.self, forKey: .name), labels: try c.decode([TaskLabel].self, forKey: .labels),
-            generation: try c.decode(GenerationFormat.self, forKey: .generation),
-            classification: try c.decode(ClassificationFormat.self, forKey: .classification),
+            generation: try c.decode(PromptFormat.self, forKey: .generation),
+            classification: try c.decode(PromptFormat.self, forKey: .classification),
             endMarkers: try c.decode([String].self, forKey: .endMarkers), defaults: try c.decode(TaskDefaults.self, forKey: .defaults),
             kind: try c.decodeIfPresent(TaskKind.self, forKey: .kind) ?? .classification)
     }
@@ -91,24 +92,16 @@ public struct TaskLabel: Sendable, Hashable, Codable {
     }
 }
 
-/// How examples appear in a generation prompt. `example` holds `{label}` and `{text}` (classification)
-/// or `{text}` and then `{answer}` (extraction); the header for a new demonstration is `example` up
-/// to `{text}`, with trailing spaces removed so the model chooses its own leading space. For
-/// extraction the answer's header is the text between `{text}` and `{answer}`, trimmed the same way.
-public struct GenerationFormat: Sendable, Hashable, Codable {
-    public var instruction: String
-    public var example: String
-
-    public init(instruction: String, example: String) {
-        self.instruction = instruction
-        self.example = example
-    }
-}
-
-/// How demonstrations and a query appear in a classification (or extraction) prompt. `example` holds
-/// `{text}` and `{label}` (or `{answer}`); the query is `example` up to `{label}` (or `{answer}`),
-/// with trailing spaces removed.
-public struct ClassificationFormat: Sendable, Hashable, Codable {
+/// How examples appear in a prompt: an instruction, then one `example` per demonstration. A task has
+/// two, with the same shape and different roles:
+/// - ``TaskTemplate/generation`` (generating demonstrations): `example` holds `{label}` and `{text}`
+///   (classification) or `{text}` and then `{answer}` (extraction); the header for a new demonstration
+///   is `example` up to `{text}`, with trailing spaces removed so the model chooses its own leading
+///   space. For extraction the answer's header is the text between `{text}` and `{answer}`, trimmed
+///   the same way.
+/// - ``TaskTemplate/classification`` (answering): `example` holds `{text}` and `{label}` (or
+///   `{answer}`); the query is `example` up to `{label}` (or `{answer}`), with trailing spaces removed.
+public struct PromptFormat: Sendable, Hashable, Codable {
     public var instruction: String
     public var example: String
 

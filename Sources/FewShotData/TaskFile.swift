@@ -176,9 +176,9 @@ struct TaskFileContents: Decodable {
     var kind: TaskKind?
     var name: String
     var labels: [TaskLabel]?
-    var generation: GenerationFormat
-    var classification: ClassificationFormat?
-    var extraction: ClassificationFormat?
+    var generation: PromptFormat
+    var classification: PromptFormat?
+    var extraction: PromptFormat?
     var end_markers: [String]?
     var defaults: Defaults?
 
@@ -187,7 +187,7 @@ struct TaskFileContents: Decodable {
 
     func template(file: String) throws -> TaskTemplate {
         let kind = self.kind ?? .classification
-        let format: ClassificationFormat
+        let format: PromptFormat
         switch kind {
         case .classification:
             guard labels != nil else { throw FileProblem(file: file, problem: "missing field 'labels'") }

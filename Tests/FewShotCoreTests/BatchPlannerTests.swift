@@ -7,9 +7,9 @@ import Testing
     static let agnews = TaskTemplate(
         name: "agnews",
         labels: ["World", "Sports", "Business", "Sci/Tech"].map { TaskLabel(name: $0, word: $0) },
-        generation: GenerationFormat(instruction: "Given a label of news type, generate the chosen type of news article.\n\n",
+        generation: PromptFormat(instruction: "Given a label of news type, generate the chosen type of news article.\n\n",
                                      example: "News Type: {label}\nText: {text}\n\n"),
-        classification: ClassificationFormat(instruction: "Classify.\n\n", example: "Article: {text}\nAnswer: {label}\n\n"))
+        classification: PromptFormat(instruction: "Classify.\n\n", example: "Article: {text}\nAnswer: {label}\n\n"))
 
     static func agnewsSettings() -> GenerationSettings {
         GenerationSettings(

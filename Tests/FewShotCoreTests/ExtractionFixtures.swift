@@ -4,8 +4,8 @@ import FewShotTestSupport
 /// An extraction task whose prompts are easy to read in assertions.
 let movieTask = TaskTemplate(
     name: "movie", labels: [],
-    generation: GenerationFormat(instruction: "Write about films.\n\n", example: "Sentence: {text}\nGenre: {answer}\n\n"),
-    classification: ClassificationFormat(instruction: "", example: "Sentence: {text}\nGenre: {answer}\n\n"),
+    generation: PromptFormat(instruction: "Write about films.\n\n", example: "Sentence: {text}\nGenre: {answer}\n\n"),
+    classification: PromptFormat(instruction: "", example: "Sentence: {text}\nGenre: {answer}\n\n"),
     endMarkers: ["<END>"], defaults: TaskDefaults(batches: 4, batchSize: 2, maxTokens: 5, answerMaxTokens: 3),
     kind: .extraction)
 

@@ -5,8 +5,8 @@ import FewShotTestSupport
 let toyTask = TaskTemplate(
     name: "toy",
     labels: [TaskLabel(name: "pos", word: "Positive"), TaskLabel(name: "neg", word: "Negative")],
-    generation: GenerationFormat(instruction: "Write a review.\n\n", example: "Label: {label}\nText: {text}\n\n"),
-    classification: ClassificationFormat(instruction: "Classify.\n\n", example: "Text: {text}\nLabel: {label}\n\n"),
+    generation: PromptFormat(instruction: "Write a review.\n\n", example: "Label: {label}\nText: {text}\n\n"),
+    classification: PromptFormat(instruction: "Classify.\n\n", example: "Text: {text}\nLabel: {label}\n\n"),
     endMarkers: ["<END>"]
 )
 

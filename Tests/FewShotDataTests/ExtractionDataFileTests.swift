@@ -5,8 +5,8 @@ import Testing
 
 let extractionTask = TaskTemplate(
     name: "movie", labels: [],
-    generation: GenerationFormat(instruction: "", example: "S: {text}\nG: {answer}\n\n"),
-    classification: ClassificationFormat(instruction: "", example: "S: {text}\nG: {answer}\n\n"),
+    generation: PromptFormat(instruction: "", example: "S: {text}\nG: {answer}\n\n"),
+    classification: PromptFormat(instruction: "", example: "S: {text}\nG: {answer}\n\n"),
     defaults: TaskDefaults(answerMaxTokens: 10), kind: .extraction)
 
 @Suite struct ExtractionDataFileTests {

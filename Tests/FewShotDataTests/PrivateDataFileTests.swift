@@ -5,8 +5,8 @@ import Testing
 
 let twoLabels = TaskTemplate(
     name: "toy", labels: [TaskLabel(name: "pos", word: "Positive"), TaskLabel(name: "neg", word: "Negative")],
-    generation: GenerationFormat(instruction: "", example: "L: {label}\nT: {text}\n\n"),
-    classification: ClassificationFormat(instruction: "", example: "T: {text}\nL: {label}\n\n"))
+    generation: PromptFormat(instruction: "", example: "L: {label}\nT: {text}\n\n"),
+    classification: PromptFormat(instruction: "", example: "T: {text}\nL: {label}\n\n"))
 
 func write(_ contents: String, ext: String = "jsonl") throws -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("fewshot-\(UUID().uuidString).\(ext)")

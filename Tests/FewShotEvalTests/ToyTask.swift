@@ -7,8 +7,8 @@ enum Toy {
     static let task = TaskTemplate(
         name: "toy",
         labels: [TaskLabel(name: "World", word: "World"), TaskLabel(name: "Sports", word: "Sports")],
-        generation: GenerationFormat(instruction: "Write a news line.\n\n", example: "Topic: {label}\nText: {text}\n\n"),
-        classification: ClassificationFormat(instruction: "Classify the news.\n\n", example: "Text: {text}\nAnswer: {label}\n\n"),
+        generation: PromptFormat(instruction: "Write a news line.\n\n", example: "Topic: {label}\nText: {text}\n\n"),
+        classification: PromptFormat(instruction: "Classify the news.\n\n", example: "Text: {text}\nAnswer: {label}\n\n"),
         defaults: TaskDefaults(batches: 2, batchSize: 1, maxTokens: 8)
     )
 

@@ -137,8 +137,8 @@ import Testing
 @Suite struct InlineExtractionDemonstrationTests {
     static let movie = TaskTemplate(
         name: "movie", labels: [],
-        generation: GenerationFormat(instruction: "Write about films.\n\n", example: "Sentence: {text}\nGenre: {answer}\n\n"),
-        classification: ClassificationFormat(instruction: "", example: "Sentence: {text}\nGenre: {answer}\n\n"),
+        generation: PromptFormat(instruction: "Write about films.\n\n", example: "Sentence: {text}\nGenre: {answer}\n\n"),
+        classification: PromptFormat(instruction: "", example: "Sentence: {text}\nGenre: {answer}\n\n"),
         kind: .extraction)
 
     func load(_ demonstrations: String) throws -> ProxyConfiguration {

@@ -14,8 +14,8 @@ struct ProxyHarness: Sendable {
     static let task = TaskTemplate(
         name: "sentiment",
         labels: [TaskLabel(name: "pos", word: "positive"), TaskLabel(name: "neg", word: "negative")],
-        generation: GenerationFormat(instruction: "Write a review.\n\n", example: "Sentiment: {label}\nReview: {text}\n\n"),
-        classification: ClassificationFormat(instruction: "Classify the review.\n\n", example: "Review: {text}\nSentiment: {label}\n\n"))
+        generation: PromptFormat(instruction: "Write a review.\n\n", example: "Sentiment: {label}\nReview: {text}\n\n"),
+        classification: PromptFormat(instruction: "Classify the review.\n\n", example: "Review: {text}\nSentiment: {label}\n\n"))
     static let demonstrations = [
         Demonstration(label: "pos", text: "A warm, funny film."),
         Demonstration(label: "neg", text: "Dull and far too long."),
