@@ -24,29 +24,22 @@ public enum EvalCondition: Sendable, Hashable, Codable, Comparable, CustomString
         [.zeroShot, .publicOnly] + epsilons.sorted().map { .privateGenerated(epsilon: $0) } + [.nonPrivateGenerated, .realExamples]
     }
 
-    /// File-name and CSV-safe identifier: `zero-shot`, `eps-0`, `eps-4`, `eps-0.5`, `eps-inf`, `real-4-shot`.
-    public var id: String {
-        switch self {
-        case .zeroShot: return "zero-shot"
-        case .publicOnly: return "eps-0"
-        case .privateGenerated(let epsilon): return "eps-\(Self.format(epsilon))"
-        case .nonPrivateGenerated: return "eps-inf"
-        case .realExamples: return "real-shots"
-        case .poolSelected(let epsilon): return "pool-knn-\(Self.format(epsilon))"
-        case .poolRandom(let epsilon): return "pool-random-\(Self.format(epsilon))"
-        }
-    }
+    /// File-name and CSV-safe identifier: `zero-shot`, `eps-0`, `eps-4`, `eps-0.5`, `eps-inf`, `real-shots`.
+    public var id: String { names.id }
 
     /// Column title in the markdown table.
-    public var title: String {
+    public var title: String { names.title }
+
+    /// The ``id`` and ``title`` side by side, so that a condition is named in one place.
+    private var names: (id: String, title: String) {
         switch self {
-        case .zeroShot: return "0-shot"
-        case .publicOnly: return "ε=0"
-        case .privateGenerated(let epsilon): return "ε=\(Self.format(epsilon))"
-        case .nonPrivateGenerated: return "ε=∞"
-        case .realExamples: return "real (non-private)"
-        case .poolSelected(let epsilon): return "pool ε=\(Self.format(epsilon)), selected"
-        case .poolRandom(let epsilon): return "pool ε=\(Self.format(epsilon)), random"
+        case .zeroShot: ("zero-shot", "0-shot")
+        case .publicOnly: ("eps-0", "ε=0")
+        case .privateGenerated(let epsilon): ("eps-\(Self.format(epsilon))", "ε=\(Self.format(epsilon))")
+        case .nonPrivateGenerated: ("eps-inf", "ε=∞")
+        case .realExamples: ("real-shots", "real (non-private)")
+        case .poolSelected(let epsilon): ("pool-knn-\(Self.format(epsilon))", "pool ε=\(Self.format(epsilon)), selected")
+        case .poolRandom(let epsilon): ("pool-random-\(Self.format(epsilon))", "pool ε=\(Self.format(epsilon)), random")
         }
     }
 
