@@ -233,22 +233,13 @@ public struct PlannedDemonstration: Sendable, Hashable, Codable {
         tokenEvent == .noOp || tokenEvent == .nonPrivate ? tokenEvent : .selfComposed(event: tokenEvent, count: tokens)
     }
 
-    enum CodingKeys: String, CodingKey { case label, tokenEvent, maxTokens, event, group }
+    enum CodingKeys: String, CodingKey { case label, tokenEvent, maxTokens, plannedEvent = "event", group }
 
     /// Plans stored before per-demonstration events decode with `selfComposed(tokenEvent, maxTokens)`.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(label: try c.decodeIfPresent(String.self, forKey: .label), tokenEvent: try c.decode(PrivacyEvent.self, forKey: .tokenEvent),
-                  maxTokens: try c.decode(Int.self, forKey: .maxTokens), event: try c.decodeIfPresent(PrivacyEvent.self, forKey: .event),
+                  maxTokens: try c.decode(Int.self, forKey: .maxTokens), event: try c.decodeIfPresent(PrivacyEvent.self, forKey: .plannedEvent),
                   group: try c.decodeIfPresent(Int.self, forKey: .group))
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encodeIfPresent(label, forKey: .label)
-        try c.encode(tokenEvent, forKey: .tokenEvent)
-        try c.encode(maxTokens, forKey: .maxTokens)
-        try c.encode(plannedEvent, forKey: .event)
-        try c.encodeIfPresent(group, forKey: .group)
     }
 }
