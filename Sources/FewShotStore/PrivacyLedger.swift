@@ -166,17 +166,8 @@ extension FewShotStore {
                 UPDATE demonstration_slot SET chargedTokens = CASE WHEN releasedCount > 0 OR finished THEN maxTokens ELSE 0 END
                 WHERE generation = ?
                 """, arguments: [reservation.id])
-            var stored = record
-            stored.id = reservation.id
-            stored.dataset = reservation.dataset
-            stored.accountant = reservation.accountant
-            stored.events = try Self.slots(db, generation: reservation.id).compactMap { slot in
-                guard let charged = slot.chargedTokens, charged > 0 else { return nil }
-                return slot.event ?? PrivacyEvent.selfComposed(event: slot.tokenEvent, count: charged)
-            }
-            if try Bool.fetchOne(db, sql: "SELECT seededNoise FROM generation WHERE id = ?", arguments: [reservation.id]) == true {
-                stored.seeded = true
-            }
+            let seeded = try Bool.fetchOne(db, sql: "SELECT seededNoise FROM generation WHERE id = ?", arguments: [reservation.id]) == true
+            var stored = record.completed(by: reservation, slots: try Self.slots(db, generation: reservation.id), seededNoise: seeded)
             try db.execute(sql: "INSERT INTO demonstration_set (id, dataset, created, record) VALUES (?, ?, ?, ?)",
                            arguments: [stored.id, stored.dataset, stored.created, try JSONCoding.string(stored)])
             try db.execute(sql: "UPDATE generation SET status = 'completed', updated = ? WHERE id = ?", arguments: [Date(), reservation.id])
@@ -334,95 +325,6 @@ extension FewShotStore {
     }
 }
 
-// MARK: - Rows
-
-/// A generation's row as either store reads it.
-package struct GenerationRow: Sendable {
-    package var id: String
-    package var dataset: String
-    package var status: GenerationStatus
-    package var plan: GenerationPlan
-    package var accountant: String
-    package var owner: OwnerProcess
-    /// The owning process's store instance (PostgreSQL's fencing token); nil on SQLite, where the
-    /// owner's pid and start time identify it.
-    package var ownerToken: String?
-    package var failureReason: String
-    package var created: Date
-    package var updated: Date
-
-    package init(
-        id: String, dataset: String, status: GenerationStatus, plan: GenerationPlan, accountant: String, owner: OwnerProcess,
-        ownerToken: String? = nil, failureReason: String, created: Date, updated: Date
-    ) {
-        self.id = id
-        self.dataset = dataset
-        self.status = status
-        self.plan = plan
-        self.accountant = accountant
-        self.owner = owner
-        self.ownerToken = ownerToken
-        self.failureReason = failureReason
-        self.created = created
-        self.updated = updated
-    }
-
-    package var reservation: Reservation {
-        Reservation(id: id, dataset: dataset, plan: plan, accountant: accountant, created: created)
-    }
-}
-
-struct SlotRow {
-    var position: Int
-    var label: String?
-    var tokenEvent: PrivacyEvent
-    /// The demonstration's whole planned event (nil for slots recorded before per-demonstration events).
-    var event: PrivacyEvent?
-    var maxTokens: Int
-    var released: [Token]
-    var releasedCount: Int
-    var finished: Bool
-    var chargedTokens: Int?
-}
-
-/// A slot's charge two ways: what is irrevocably spent, and spent plus still reserved.
-package struct SlotCharge: Sendable {
-    package var spent: LedgerCharge
-    package var committed: LedgerCharge
-
-    init(spent: LedgerCharge, committed: LedgerCharge) {
-        self.spent = spent
-        self.committed = committed
-    }
-
-    /// The charge of one planned demonstration slot as stored (see ``FewShotStore/charges(_:dataset:)``).
-    /// A slot with a per-demonstration `event` is charged all of it once started (a checkpointed token,
-    /// or finished) and nothing before; an older slot is charged its token event per token.
-    package init(
-        generation: String, label: String?, group: Int?, event: PrivacyEvent?, tokenEvent: PrivacyEvent,
-        maxTokens: Int, releasedCount: Int, finished: Bool, chargedTokens: Int?
-    ) {
-        if let event {
-            let started = releasedCount > 0 || finished
-            let spent = chargedTokens.map { $0 > 0 } ?? started
-            let committed = chargedTokens.map { $0 > 0 } ?? true
-            self.init(
-                spent: LedgerCharge(label: label, event: event, count: spent ? 1 : 0, generation: generation, group: group),
-                committed: LedgerCharge(label: label, event: event, count: committed ? 1 : 0, generation: generation, group: group))
-        } else {
-            self.init(
-                spent: LedgerCharge(label: label, event: tokenEvent, count: chargedTokens ?? (finished ? maxTokens : releasedCount)),
-                committed: LedgerCharge(label: label, event: tokenEvent, count: chargedTokens ?? maxTokens))
-        }
-    }
-
-    /// The charge of a data set's label-count release: once, to every label.
-    package init(labelCountRelease release: LabelCountRelease) {
-        let charge = LedgerCharge(label: nil, event: release.event, count: 1)
-        self.init(spent: charge, committed: charge)
-    }
-}
-
 extension FewShotStore {
     /// The generation whose id is `reference` or starts with it (at least 4 characters).
     static func fetchGeneration(_ db: Database, _ reference: String) throws -> GenerationRow {
@@ -450,11 +352,11 @@ extension FewShotStore {
     static func slots(_ db: Database, generation id: String) throws -> [SlotRow] {
         try Row.fetchAll(db, sql: "SELECT * FROM demonstration_slot WHERE generation = ? ORDER BY position", arguments: [id]).map { row in
             SlotRow(
-                position: row["position"], label: row["label"],
+                label: row["label"],
                 tokenEvent: try JSONCoding.decode(PrivacyEvent.self, row["tokenEvent"]),
                 event: try (row["event"] as String?).map { try JSONCoding.decode(PrivacyEvent.self, $0) },
                 maxTokens: row["maxTokens"], released: try JSONCoding.decode([Token].self, row["released"]),
-                releasedCount: row["releasedCount"], finished: row["finished"], chargedTokens: row["chargedTokens"])
+                finished: row["finished"], chargedTokens: row["chargedTokens"])
         }
     }
 
@@ -489,9 +391,7 @@ extension FewShotStore {
 
     static func resumableGeneration(_ db: Database, _ id: String) throws -> ResumableGeneration {
         let generation = try fetchGeneration(db, id)
-        let progress = try slots(db, generation: id).map {
-            DemonstrationProgress(label: $0.label, maxTokens: $0.maxTokens, released: $0.released, finished: $0.finished)
-        }
+        let progress = try slots(db, generation: id).map(\.progress)
         let seeded = try Bool.fetchOne(db, sql: "SELECT seededNoise FROM generation WHERE id = ?", arguments: [id]) ?? false
         return ResumableGeneration(
             reservation: generation.reservation,

@@ -133,16 +133,10 @@ extension PostgresStore {
         var stored = try transaction { [self] connection in
             try await requireOwnedRunning(connection, reservation.id, operation: "complete")
             try await chargeStartedDemonstrations(connection, reservation.id)
-            var stored = record
-            stored.id = reservation.id
-            stored.dataset = reservation.dataset
-            stored.accountant = reservation.accountant
-            stored.events = try await slots(connection, generation: reservation.id).compactMap { slot in
-                guard let charged = slot.chargedTokens, charged > 0 else { return nil }
-                return slot.event ?? PrivacyEvent.selfComposed(event: slot.tokenEvent, count: charged)
-            }
             let seeded = try await connection.query("SELECT seeded_noise FROM generation WHERE id = \(reservation.id)", logger: logger).collect()
-            if try seeded.first?.cells.value("seeded_noise", Bool.self) == true { stored.seeded = true }
+            let stored = record.completed(
+                by: reservation, slots: try await slots(connection, generation: reservation.id),
+                seededNoise: try seeded.first?.cells.value("seeded_noise", Bool.self) == true)
             try await connection.query("""
                 INSERT INTO demonstration_set (id, dataset, created, record)
                 VALUES (\(stored.id), \(stored.dataset), \(stored.created), \(try JSONCoding.string(stored)))
@@ -292,16 +286,6 @@ extension PostgresStore {
 
 // MARK: - Rows
 
-struct PostgresSlotRow: Sendable {
-    var label: String?
-    var tokenEvent: PrivacyEvent
-    var event: PrivacyEvent?
-    var maxTokens: Int
-    var released: [Token]
-    var finished: Bool
-    var chargedTokens: Int?
-}
-
 extension PostgresStore {
     /// The generation whose id is `reference` or starts with it (at least 4 characters); `lock` takes its row lock.
     func fetchGeneration(_ connection: PostgresConnection, _ reference: String, lock: Bool = false) async throws -> GenerationRow {
@@ -330,13 +314,13 @@ extension PostgresStore {
         }
     }
 
-    func slots(_ connection: PostgresConnection, generation id: String) async throws -> [PostgresSlotRow] {
+    func slots(_ connection: PostgresConnection, generation id: String) async throws -> [SlotRow] {
         try await connection.query("""
             SELECT label, token_event, event, max_tokens, released, finished, charged_tokens
             FROM demonstration_slot WHERE generation = \(id) ORDER BY position
             """, logger: logger).collect().map { row in
             let cells = row.cells
-            return PostgresSlotRow(
+            return SlotRow(
                 label: try cells.value("label"), tokenEvent: try JSONCoding.decode(PrivacyEvent.self, try cells.value("token_event")),
                 event: try (try cells.value("event", String?.self)).map { try JSONCoding.decode(PrivacyEvent.self, $0) },
                 maxTokens: try cells.value("max_tokens"), released: try JSONCoding.decode([Token].self, try cells.value("released")),
@@ -372,9 +356,7 @@ extension PostgresStore {
 
     func resumableGeneration(_ connection: PostgresConnection, _ id: String) async throws -> ResumableGeneration {
         let generation = try await fetchGeneration(connection, id)
-        let progress = try await slots(connection, generation: id).map {
-            DemonstrationProgress(label: $0.label, maxTokens: $0.maxTokens, released: $0.released, finished: $0.finished)
-        }
+        let progress = try await slots(connection, generation: id).map(\.progress)
         let seeded = try await connection.query("SELECT seeded_noise FROM generation WHERE id = \(id)", logger: logger).collect()
         return ResumableGeneration(
             reservation: generation.reservation, progress: progress, failureReason: generation.failureReason,
