@@ -345,17 +345,13 @@ public struct LocalLLMInstaller: Sendable {
 }
 
 /// A model of the `LocalModel` table whose verified GGUF file is in the cache directory.
-public struct InstalledModel: Sendable, Equatable, Codable {
+public struct InstalledModel: Sendable, Equatable {
     public var name: String
     public var path: URL
     public var bytes: Int64
+}
 
-    public init(name: String, path: URL, bytes: Int64) {
-        self.name = name
-        self.path = path
-        self.bytes = bytes
-    }
-
+extension InstalledModel: Codable {
     private enum CodingKeys: String, CodingKey { case name, path, bytes }
 
     public init(from decoder: any Decoder) throws {
@@ -376,7 +372,7 @@ public struct InstalledModel: Sendable, Equatable, Codable {
 /// What `LocalLLMInstaller.inspect()` found; nil fields are missing or broken.
 /// Encodes file locations as plain paths (`{"serverBinary": "/...", "model": "/...", "models": [...]}`);
 /// `model` and `modelBytes` are the default model's, for readers that know only one model.
-public struct LocalLLMInstallation: Sendable, Equatable, Codable {
+public struct LocalLLMInstallation: Sendable, Equatable {
     public var serverBinary: URL
     /// nil when the binary is missing or does not run.
     public var serverVersion: String?
@@ -390,13 +386,9 @@ public struct LocalLLMInstallation: Sendable, Equatable, Codable {
 
     /// llama-server runs and the default model is installed.
     public var isComplete: Bool { serverVersion != nil && model != nil }
+}
 
-    public init(serverBinary: URL, serverVersion: String?, models: [InstalledModel]) {
-        self.serverBinary = serverBinary
-        self.serverVersion = serverVersion
-        self.models = models
-    }
-
+extension LocalLLMInstallation: Codable {
     private enum CodingKeys: String, CodingKey { case serverBinary, serverVersion, model, modelBytes, models }
 
     public init(from decoder: any Decoder) throws {

@@ -23,22 +23,6 @@ public struct RunningServer: Sendable, Equatable, Codable {
     public var modelDescription: String {
         modelName.map { "\($0) (\(model))" } ?? model
     }
-
-    public init(
-        url: URL, port: Int, pid: Int32, modelName: String? = nil, model: String, serverBinary: String,
-        parallelSlots: Int, contextSize: Int, logFile: String, startedAt: Date
-    ) {
-        self.url = url
-        self.port = port
-        self.pid = pid
-        self.modelName = modelName
-        self.model = model
-        self.serverBinary = serverBinary
-        self.parallelSlots = parallelSlots
-        self.contextSize = contextSize
-        self.logFile = logFile
-        self.startedAt = startedAt
-    }
 }
 
 /// Reading and writing the state JSON and PID file of a `RunningServer`.
