@@ -1,5 +1,7 @@
 import ArgumentParser
 import DPAccounting
+import FewShotCore
+import FewShotGeneration
 import Foundation
 
 /// `fewshot account`: epsilon for a noise multiplier, or the smallest noise multiplier for an
@@ -8,18 +10,10 @@ struct Account: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compute epsilon for a noise multiplier (--sigma), or the smallest noise multiplier for a target epsilon (--epsilon).")
 
-    enum AccountantChoice: String, ExpressibleByArgument, CaseIterable {
-        case pld, rdp
-    }
-
     enum Sampling: String, ExpressibleByArgument, CaseIterable {
         case poisson
         case withoutReplacement = "without-replacement"
         case none
-    }
-
-    enum Mechanism: String, ExpressibleByArgument, CaseIterable {
-        case gaussian, exponential
     }
 
     @Option(help: "Noise multiplier (noise scale / sensitivity); prints epsilon.")
@@ -28,8 +22,8 @@ struct Account: ParsableCommand {
     @Option(help: "Target epsilon; prints the smallest noise multiplier that meets it.")
     var epsilon: Double?
 
-    @Option(help: "Accountant: pld or rdp (default: pld where it applies, otherwise rdp).")
-    var accountant: AccountantChoice?
+    @Option(help: "Accountant: auto (PLD where it applies, else RDP), pld or rdp.")
+    var accountant: AccountantChoice = .auto
 
     @Option(help: "How each step selects private records: poisson, without-replacement or none.")
     var sampling: Sampling = .poisson
@@ -50,7 +44,7 @@ struct Account: ParsableCommand {
     var delta: Double?
 
     @Option(help: "Noise mechanism per step: gaussian or exponential (Gumbel report-noisy-max).")
-    var mechanism: Mechanism = .gaussian
+    var mechanism: NoiseMechanism = .gaussian
 
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
@@ -132,12 +126,9 @@ struct Account: ParsableCommand {
         return .selfComposed(event: sampled, count: steps)
     }
 
+    /// The accountant asked for; for `auto`, the one that answers for this event (so its name is printed).
     private var chosenAccountant: any PrivacyAccountant {
-        switch accountant {
-        case .pld: return PLDAccountant()
-        case .rdp: return RDPAccountant()
-        case nil: return DefaultAccountant().accountant(for: event(sigma: sigma ?? 1))
-        }
+        accountant == .auto ? DefaultAccountant().accountant(for: event(sigma: sigma ?? 1)) : accountant.accountant
     }
 
     struct Result: Encodable {
