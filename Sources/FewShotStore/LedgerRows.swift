@@ -126,3 +126,18 @@ package struct SlotCharge: Sendable {
         self.init(spent: charge, committed: charge)
     }
 }
+
+/// Decodes stored privacy events, each distinct JSON text once: a data set's slots repeat a few
+/// events many times, and both backends read them all for every budget check.
+package struct StoredEventDecoder {
+    private var known: [String: PrivacyEvent] = [:]
+
+    package init() {}
+
+    package mutating func decode(_ text: String) throws -> PrivacyEvent {
+        if let event = known[text] { return event }
+        let event = try JSONCoding.decode(PrivacyEvent.self, text)
+        known[text] = event
+        return event
+    }
+}

@@ -372,18 +372,12 @@ extension FewShotStore {
             FROM demonstration_slot s JOIN generation g ON g.id = s.generation
             WHERE g.dataset = ? ORDER BY g.created, s.generation, s.position
             """, arguments: [fingerprint])
-        var decoded: [String: PrivacyEvent] = [:]
-        func decode(_ text: String) throws -> PrivacyEvent {
-            if let known = decoded[text] { return known }
-            let event = try JSONCoding.decode(PrivacyEvent.self, text)
-            decoded[text] = event
-            return event
-        }
+        var events = StoredEventDecoder()
         let release = try labelCountCharge(db, fingerprint).map { [$0] } ?? []
         return try release + rows.map { row in
             try SlotCharge(
                 generation: row["generation"], label: row["label"], group: row["exampleGroup"],
-                event: (row["event"] as String?).map(decode), tokenEvent: decode(row["tokenEvent"]),
+                event: (row["event"] as String?).map { try events.decode($0) }, tokenEvent: events.decode(row["tokenEvent"]),
                 maxTokens: row["maxTokens"], releasedCount: row["releasedCount"], finished: row["finished"],
                 chargedTokens: row["chargedTokens"])
         }

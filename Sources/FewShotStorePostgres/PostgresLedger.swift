@@ -336,19 +336,13 @@ extension PostgresStore {
             FROM demonstration_slot s JOIN generation g ON g.id = s.generation
             WHERE g.dataset = \(fingerprint) ORDER BY g.created, s.generation, s.position
             """, logger: logger).collect()
-        var decoded: [String: PrivacyEvent] = [:]
-        func decode(_ text: String) throws -> PrivacyEvent {
-            if let known = decoded[text] { return known }
-            let event = try JSONCoding.decode(PrivacyEvent.self, text)
-            decoded[text] = event
-            return event
-        }
+        var events = StoredEventDecoder()
         let release = try await fetchLabelCountRelease(connection, fingerprint).map { [SlotCharge(labelCountRelease: $0)] } ?? []
         return try release + rows.map { row in
             let cells = row.cells
             return SlotCharge(
                 generation: try cells.value("generation"), label: try cells.value("label"), group: try cells.value("example_group"),
-                event: try (try cells.value("event", String?.self)).map(decode), tokenEvent: try decode(try cells.value("token_event")),
+                event: try (try cells.value("event", String?.self)).map { try events.decode($0) }, tokenEvent: try events.decode(try cells.value("token_event")),
                 maxTokens: try cells.value("max_tokens"), releasedCount: try cells.value("released_count"),
                 finished: try cells.value("finished"), chargedTokens: try cells.value("charged_tokens"))
         }
