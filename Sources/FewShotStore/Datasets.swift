@@ -91,13 +91,7 @@ extension FewShotStore {
         let rows = try Row.fetchAll(db, sql: """
             SELECT * FROM dataset WHERE publicID = ? OR name = ? OR (length(?) >= 4 AND substr(publicID, 1, length(?)) = ?)
             """, arguments: [reference.lowercased(), reference, reference, reference, reference.lowercased()])
-        if let exact = rows.first(where: { $0["publicID"] == reference.lowercased() }) { return try decodeDataset(exact) }
-        let matches = try rows.map(decodeDataset)
-        switch matches.count {
-        case 1: return matches[0]
-        case 0: throw StoreError.unknownDataset(reference)
-        default: throw StoreError.ambiguousDataset(reference, matches: matches.map { "\($0.name) (\($0.publicID.prefix(12)))" })
-        }
+        return try pickDataset(rows.map(decodeDataset), reference)
     }
 
     static func decodeDataset(_ row: Row) throws -> DatasetRecord {

@@ -116,6 +116,18 @@ public final class FewShotStore: Sendable {
 
     package static func newID() -> String { UUID().uuidString.lowercased() }
 
+    /// The data set `reference` names among `matches` (those whose public id, name or public-id prefix
+    /// matched it), the same on both stores: the exact public id, else the only match; none or
+    /// several are refused by name.
+    package static func pickDataset(_ matches: [DatasetRecord], _ reference: String) throws -> DatasetRecord {
+        if let exact = matches.first(where: { $0.publicID == reference.lowercased() }) { return exact }
+        switch matches.count {
+        case 1: return matches[0]
+        case 0: throw StoreError.unknownDataset(reference)
+        default: throw StoreError.ambiguousDataset(reference, matches: matches.map { "\($0.name) (\($0.publicID.prefix(12)))" })
+        }
+    }
+
     /// The row among `rows` (fetched for id `reference` or ids starting with it) that `reference`
     /// names: the exact id, else the only prefix match. Throws ``StoreError/unknownGeneration(_:)`` when
     /// none or several match. Both stores resolve generation references with it.

@@ -42,7 +42,9 @@ public protocol LedgerStore: AnyObject, Sendable {
     func checkpoint(_ reservation: Reservation, demonstration position: Int, released: [Token], finished: Bool) async throws
     @discardableResult
     func complete(_ reservation: Reservation, demonstrations record: DemonstrationSetRecord) throws -> DemonstrationSetRecord
-    func abandon(_ reservation: Reservation) throws
+    /// Gives up a generation that is failed or run by this process (id or unique prefix): every
+    /// started demonstration (finished or interrupted mid-way) stays charged in full, one never started
+    /// is returned.
     @discardableResult
     func abandon(generation reference: String) throws -> Reservation
     func markFailed(_ reservation: Reservation, reason: String) throws
@@ -85,6 +87,8 @@ extension LedgerStore {
     public func reserve(dataset reference: String, plan: GenerationPlan, accountant: any PrivacyAccountant, seededNoise: Bool) throws -> Reservation {
         try reserve(dataset: reference, plan: plan, accountant: accountant, job: nil, seededNoise: seededNoise)
     }
+
+    public func abandon(_ reservation: Reservation) throws { try abandon(generation: reservation.id) }
 
     public func resumable() throws -> [ResumableGeneration] { try resumable(dataset: nil) }
 

@@ -134,22 +134,11 @@ extension FewShotStore {
 
     static func checkpoint(_ db: Database, _ reservation: Reservation, position: Int, released: [Token], finished: Bool) throws {
         try Self.requireOwnedRunning(db, reservation.id, operation: "checkpoint")
-        guard let row = try Row.fetchOne(db, sql: "SELECT maxTokens, releasedCount, finished FROM demonstration_slot WHERE generation = ? AND position = ?",
-                                         arguments: [reservation.id, position]) else {
-            throw StoreError.invalidCheckpoint("generation \(reservation.id) has no demonstration \(position)")
-        }
-        let maxTokens: Int = row["maxTokens"]
-        let releasedCount: Int = row["releasedCount"]
-        let wasFinished: Bool = row["finished"]
-        guard !wasFinished else {
-            throw StoreError.invalidCheckpoint("demonstration \(position) of generation \(reservation.id) already finished")
-        }
-        guard released.count >= releasedCount else {
-            throw StoreError.invalidCheckpoint("demonstration \(position) already released \(releasedCount) tokens; a checkpoint of \(released.count) would take some back")
-        }
-        guard released.count <= maxTokens else {
-            throw StoreError.invalidCheckpoint("demonstration \(position) planned at most \(maxTokens) tokens, got \(released.count)")
-        }
+        let slot = try Row.fetchOne(
+            db, sql: "SELECT maxTokens, releasedCount, finished FROM demonstration_slot WHERE generation = ? AND position = ?",
+            arguments: [reservation.id, position]
+        ).map { CheckpointedSlot(maxTokens: $0["maxTokens"], releasedCount: $0["releasedCount"], finished: $0["finished"]) }
+        try CheckpointedSlot.validate(slot, generation: reservation.id, position: position, count: released.count)
         try db.execute(sql: """
             UPDATE demonstration_slot SET releasedCount = ?, released = ?, finished = ? WHERE generation = ? AND position = ?
             """, arguments: [released.count, try JSONCoding.string(released), finished, reservation.id, position])
@@ -177,28 +166,15 @@ extension FewShotStore {
         }
     }
 
-    /// Gives up a generation that is failed or run by this process: every started demonstration
-    /// (finished or interrupted mid-way) stays charged in full, one never started is returned.
-    public func abandon(_ reservation: Reservation) throws {
-        _ = try abandon(generation: reservation.id)
-    }
-
-    /// ``abandon(_:)`` by generation id or a unique prefix of it (for commands acting on a failed generation).
+    /// Gives up a generation that is failed or run by this process (id or unique prefix): every started
+    /// demonstration (finished or interrupted mid-way) stays charged in full, one never started is returned.
     @discardableResult
     public func abandon(generation reference: String) throws -> Reservation {
         try reapEndedGenerations()
         return try pool.write { db in
             let generation = try Self.fetchGeneration(db, reference)
             let id = generation.id
-            switch generation.status {
-            case .failed: break
-            case .running:
-                guard generation.owner == OwnerProcess.current else {
-                    throw StoreError.generationOwnedByLiveProcess(id: id, host: generation.owner.host, pid: generation.owner.pid)
-                }
-            case .completed, .abandoned:
-                throw StoreError.generationNotActive(id: id, status: generation.status, operation: "abandon")
-            }
+            try generation.permit("abandon", ours: generation.owner == OwnerProcess.current, failedToo: true)
             try db.execute(sql: """
                 UPDATE demonstration_slot SET chargedTokens = CASE WHEN releasedCount > 0 OR finished THEN maxTokens ELSE 0 END
                 WHERE generation = ?
@@ -239,12 +215,7 @@ extension FewShotStore {
         return try pool.write { db in
             let generation = try Self.fetchGeneration(db, reference)
             let id = generation.id
-            guard generation.status == .failed else {
-                if generation.status == .running {
-                    throw StoreError.generationOwnedByLiveProcess(id: id, host: generation.owner.host, pid: generation.owner.pid)
-                }
-                throw StoreError.generationNotActive(id: id, status: generation.status, operation: "resume")
-            }
+            try generation.permitResume()
             let owner = OwnerProcess.current
             try db.execute(sql: """
                 UPDATE generation SET status = 'running', ownerHost = ?, ownerPID = ?, ownerStart = ?, failureReason = '', updated = ?,
@@ -341,12 +312,7 @@ extension FewShotStore {
 
     static func requireOwnedRunning(_ db: Database, _ id: String, operation: String) throws {
         let generation = try fetchGeneration(db, id)
-        guard generation.status == .running else {
-            throw StoreError.generationNotActive(id: id, status: generation.status, operation: operation)
-        }
-        guard generation.owner == OwnerProcess.current else {
-            throw StoreError.generationOwnedByLiveProcess(id: id, host: generation.owner.host, pid: generation.owner.pid)
-        }
+        try generation.permit(operation, ours: generation.owner == OwnerProcess.current)
     }
 
     static func slots(_ db: Database, generation id: String) throws -> [SlotRow] {

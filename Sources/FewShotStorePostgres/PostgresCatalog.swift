@@ -232,12 +232,7 @@ extension PostgresStore {
             SELECT \(unescaped: Self.datasetColumns) FROM dataset
             WHERE public_id = \(lowered) OR name = \(reference) OR (length(\(reference)) >= 4 AND substr(public_id, 1, length(\(reference))) = \(lowered))
             """, logger: logger).collect().map(Self.decodeDataset)
-        if let exact = matches.first(where: { $0.publicID == lowered }) { return exact }
-        switch matches.count {
-        case 1: return matches[0]
-        case 0: throw StoreError.unknownDataset(reference)
-        default: throw StoreError.ambiguousDataset(reference, matches: matches.map { "\($0.name) (\($0.publicID.prefix(12)))" })
-        }
+        return try FewShotStore.pickDataset(matches, reference)
     }
 
     static func decodeDataset(_ row: PostgresRow) throws -> DatasetRecord {

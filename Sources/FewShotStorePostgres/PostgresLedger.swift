@@ -110,20 +110,12 @@ extension PostgresStore {
                 SELECT max_tokens, released_count, finished FROM demonstration_slot
                 WHERE generation = \(reservation.id) AND position = \(position)
                 """, logger: logger).collect()
-            guard let slot = slots.first?.cells else {
-                throw StoreError.invalidCheckpoint("generation \(reservation.id) has no demonstration \(position)")
+            let slot = try slots.first.map { row in
+                let cells = row.cells
+                return CheckpointedSlot(
+                    maxTokens: try cells.value("max_tokens"), releasedCount: try cells.value("released_count"), finished: try cells.value("finished"))
             }
-            let maxTokens = try slot.value("max_tokens", Int.self)
-            let releasedCount = try slot.value("released_count", Int.self)
-            guard try !slot.value("finished", Bool.self) else {
-                throw StoreError.invalidCheckpoint("demonstration \(position) of generation \(reservation.id) already finished")
-            }
-            guard count >= releasedCount else {
-                throw StoreError.invalidCheckpoint("demonstration \(position) already released \(releasedCount) tokens; a checkpoint of \(count) would take some back")
-            }
-            guard count <= maxTokens else {
-                throw StoreError.invalidCheckpoint("demonstration \(position) planned at most \(maxTokens) tokens, got \(count)")
-            }
+            try CheckpointedSlot.validate(slot, generation: reservation.id, position: position, count: count)
             throw StoreError.invalidCheckpoint("demonstration \(position) of generation \(reservation.id) changed while checkpointing")
         }
     }
@@ -156,24 +148,12 @@ extension PostgresStore {
             """, logger: logger)
     }
 
-    public func abandon(_ reservation: Reservation) throws {
-        _ = try abandon(generation: reservation.id)
-    }
-
     @discardableResult
     public func abandon(generation reference: String) throws -> Reservation {
         try reapEndedGenerations()
         return try transaction { [self] connection in
             let generation = try await fetchGeneration(connection, reference, lock: true)
-            switch generation.status {
-            case .failed: break
-            case .running:
-                guard generation.ownerToken == ownerToken else {
-                    throw StoreError.generationOwnedByLiveProcess(id: generation.id, host: generation.owner.host, pid: generation.owner.pid)
-                }
-            case .completed, .abandoned:
-                throw StoreError.generationNotActive(id: generation.id, status: generation.status, operation: "abandon")
-            }
+            try generation.permit("abandon", ours: generation.ownerToken == ownerToken, failedToo: true)
             try await chargeStartedDemonstrations(connection, generation.id)
             try await connection.query("UPDATE generation SET status = 'abandoned', updated = \(Date()) WHERE id = \(generation.id)", logger: logger)
             return generation.reservation
@@ -208,12 +188,7 @@ extension PostgresStore {
         let lease = Double(address.leaseSeconds)
         return try transaction { [self] connection in
             let generation = try await fetchGeneration(connection, reference, lock: true)
-            guard generation.status == .failed else {
-                if generation.status == .running {
-                    throw StoreError.generationOwnedByLiveProcess(id: generation.id, host: generation.owner.host, pid: generation.owner.pid)
-                }
-                throw StoreError.generationNotActive(id: generation.id, status: generation.status, operation: "resume")
-            }
+            try generation.permitResume()
             let owner = OwnerProcess.current
             try await connection.query("""
                 UPDATE generation SET status = 'running', owner_host = \(owner.host), owner_pid = \(owner.pid), owner_start = \(owner.startTime),
@@ -306,12 +281,7 @@ extension PostgresStore {
     /// Locks the generation's row and checks that this process runs it.
     func requireOwnedRunning(_ connection: PostgresConnection, _ id: String, operation: String) async throws {
         let generation = try await fetchGeneration(connection, id, lock: true)
-        guard generation.status == .running else {
-            throw StoreError.generationNotActive(id: id, status: generation.status, operation: operation)
-        }
-        guard generation.ownerToken == ownerToken else {
-            throw StoreError.generationOwnedByLiveProcess(id: id, host: generation.owner.host, pid: generation.owner.pid)
-        }
+        try generation.permit(operation, ours: generation.ownerToken == ownerToken)
     }
 
     func slots(_ connection: PostgresConnection, generation id: String) async throws -> [SlotRow] {
