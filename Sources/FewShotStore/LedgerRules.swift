@@ -23,22 +23,14 @@ extension GenerationRow {
     package func permitResume() throws { try permit("resume", ours: false, failedToo: true) }
 }
 
-/// A demonstration slot as a checkpoint finds it.
-package struct CheckpointedSlot: Sendable {
-    package var maxTokens: Int
-    package var releasedCount: Int
-    package var finished: Bool
-
-    package init(maxTokens: Int, releasedCount: Int, finished: Bool) {
-        self.maxTokens = maxTokens
-        self.releasedCount = releasedCount
-        self.finished = finished
-    }
+extension FewShotStore {
+    /// The state of a demonstration slot that a checkpoint reads.
+    package typealias CheckpointedSlot = (maxTokens: Int, releasedCount: Int, finished: Bool)
 
     /// Refuses a checkpoint of `count` released tokens for demonstration `position` of generation
     /// `id` that the slot (nil: no such demonstration) cannot take: one after it finished, one that
     /// would take back released tokens, or more tokens than were planned (and charged).
-    package static func validate(_ slot: CheckpointedSlot?, generation id: String, position: Int, count: Int) throws {
+    package static func validateCheckpoint(_ slot: CheckpointedSlot?, generation id: String, position: Int, count: Int) throws {
         guard let slot else { throw StoreError.invalidCheckpoint("generation \(id) has no demonstration \(position)") }
         guard !slot.finished else {
             throw StoreError.invalidCheckpoint("demonstration \(position) of generation \(id) already finished")

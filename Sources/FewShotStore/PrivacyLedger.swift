@@ -137,8 +137,8 @@ extension FewShotStore {
         let slot = try Row.fetchOne(
             db, sql: "SELECT maxTokens, releasedCount, finished FROM demonstration_slot WHERE generation = ? AND position = ?",
             arguments: [reservation.id, position]
-        ).map { CheckpointedSlot(maxTokens: $0["maxTokens"], releasedCount: $0["releasedCount"], finished: $0["finished"]) }
-        try CheckpointedSlot.validate(slot, generation: reservation.id, position: position, count: released.count)
+        ).map { (maxTokens: $0["maxTokens"] as Int, releasedCount: $0["releasedCount"] as Int, finished: $0["finished"] as Bool) }
+        try validateCheckpoint(slot, generation: reservation.id, position: position, count: released.count)
         try db.execute(sql: """
             UPDATE demonstration_slot SET releasedCount = ?, released = ?, finished = ? WHERE generation = ? AND position = ?
             """, arguments: [released.count, try JSONCoding.string(released), finished, reservation.id, position])

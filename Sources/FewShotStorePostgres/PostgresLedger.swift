@@ -112,10 +112,10 @@ extension PostgresStore {
                 """, logger: logger).collect()
             let slot = try slots.first.map { row in
                 let cells = row.cells
-                return CheckpointedSlot(
-                    maxTokens: try cells.value("max_tokens"), releasedCount: try cells.value("released_count"), finished: try cells.value("finished"))
+                return (maxTokens: try cells.value("max_tokens", Int.self), releasedCount: try cells.value("released_count", Int.self),
+                        finished: try cells.value("finished", Bool.self))
             }
-            try CheckpointedSlot.validate(slot, generation: reservation.id, position: position, count: count)
+            try FewShotStore.validateCheckpoint(slot, generation: reservation.id, position: position, count: count)
             throw StoreError.invalidCheckpoint("demonstration \(position) of generation \(reservation.id) changed while checkpointing")
         }
     }

@@ -152,11 +152,16 @@ import Testing
         let (store, dataset) = try makeStore(directory)
         let reservation = try store.reserve(dataset: dataset, plan: purePlan(labels: ["A"], tokens: 5, perToken: 0.25), accountant: accountant)
         try store.checkpoint(reservation, demonstration: 0, released: tokens(3), finished: false)
-        #expect(throws: StoreError.self) { try store.checkpoint(reservation, demonstration: 0, released: tokens(2), finished: false) }
-        #expect(throws: StoreError.self) { try store.checkpoint(reservation, demonstration: 0, released: tokens(6), finished: false) }
-        #expect(throws: StoreError.self) { try store.checkpoint(reservation, demonstration: 1, released: tokens(1), finished: false) }
+        /// The refusal of a checkpoint, which both backends word with the same rule.
+        func refusal(_ position: Int, _ count: Int, finished: Bool = false) -> String {
+            let error = #expect(throws: StoreError.self) { try store.checkpoint(reservation, demonstration: position, released: tokens(count), finished: finished) }
+            return error.map { "\($0)" } ?? ""
+        }
+        #expect(refusal(0, 2) == "invalid checkpoint: demonstration 0 already released 3 tokens; a checkpoint of 2 would take some back")
+        #expect(refusal(0, 6) == "invalid checkpoint: demonstration 0 planned at most 5 tokens, got 6")
+        #expect(refusal(1, 1) == "invalid checkpoint: generation \(reservation.id) has no demonstration 1")
         try store.checkpoint(reservation, demonstration: 0, released: tokens(5), finished: true)
-        #expect(throws: StoreError.self) { try store.checkpoint(reservation, demonstration: 0, released: tokens(5), finished: true) }
+        #expect(refusal(0, 5, finished: true) == "invalid checkpoint: demonstration 0 of generation \(reservation.id) already finished")
         try store.complete(reservation, demonstrations: demonstrationSet(labels: ["A"], texts: ["x"]))
         #expect(throws: StoreError.self) { try store.complete(reservation, demonstrations: demonstrationSet(labels: ["A"], texts: ["x"])) }
     }
