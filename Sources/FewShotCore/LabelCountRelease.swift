@@ -36,7 +36,10 @@ public struct LabelCountRelease: Sendable, Hashable, Codable {
     }
 
     /// The event charged for the release (one Gaussian query of sensitivity 1 on the count vector).
-    public var event: PrivacyEvent { .gaussian(noiseMultiplier: noiseMultiplier) }
+    public var event: PrivacyEvent { Self.event(noiseMultiplier: noiseMultiplier) }
+
+    /// The event charged for a release at `noiseMultiplier`, before there is one to ask.
+    public static func event(noiseMultiplier: Double) -> PrivacyEvent { .gaussian(noiseMultiplier: noiseMultiplier) }
 
     /// Draws the release: for each of `labels` (a label without examples counts 0 before noise),
     /// max(1, round(|D_y| + noiseMultiplier * Z)).

@@ -28,7 +28,7 @@ extension FewShotStore {
         accountant: any PrivacyAccountant, draw: (Double) -> LabelCountRelease
     ) throws -> LabelCountRelease {
         if let known = try releasedLabelCounts(dataset: reference) { return known }
-        let charge = LedgerCharge(label: nil, event: .gaussian(noiseMultiplier: noiseMultiplier), count: 1)
+        let charge = LedgerCharge.labelCountRelease(noiseMultiplier: noiseMultiplier)
         // A release recorded meanwhile by another process changes the ledger's charges, so the check
         // starts over and the transaction below finds it.
         return try withBudgetCheck(dataset: reference, adding: [charge], accountant: accountant) { db, dataset in

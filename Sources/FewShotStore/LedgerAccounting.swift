@@ -1,4 +1,5 @@
 import DPAccounting
+import FewShotCore
 
 /// The privacy events charged to one label part of a data set, and how they compose: `count`
 /// sequential runs of `event` (one whole demonstration's planned event, or for slots recorded before
@@ -22,6 +23,13 @@ package struct LedgerCharge: Sendable, Hashable {
         self.count = count
         self.generation = generation
         self.group = group
+    }
+
+    /// What a data set's label-count release at `noiseMultiplier` charges: its event once, to every
+    /// label (the counts read every example). Both stores charge a new release, and read a stored one
+    /// back, with it.
+    package static func labelCountRelease(noiseMultiplier: Double) -> LedgerCharge {
+        LedgerCharge(label: nil, event: LabelCountRelease.event(noiseMultiplier: noiseMultiplier), count: 1)
     }
 
     /// What reserving `plan` as generation `id` charges: each demonstration its planned event; a

@@ -122,7 +122,7 @@ package struct SlotCharge: Sendable {
 
     /// The charge of a data set's label-count release: once, to every label.
     package init(labelCountRelease release: LabelCountRelease) {
-        let charge = LedgerCharge(label: nil, event: release.event, count: 1)
+        let charge = LedgerCharge.labelCountRelease(noiseMultiplier: release.noiseMultiplier)
         self.init(spent: charge, committed: charge)
     }
 }

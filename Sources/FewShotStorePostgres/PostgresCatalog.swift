@@ -76,7 +76,7 @@ extension PostgresStore {
         dataset reference: String, noiseMultiplier: Double, accountant: any PrivacyAccountant, draw: (Double) -> LabelCountRelease
     ) throws -> LabelCountRelease {
         if let known = try releasedLabelCounts(dataset: reference) { return known }
-        let charge = LedgerCharge(label: nil, event: .gaussian(noiseMultiplier: noiseMultiplier), count: 1)
+        let charge = LedgerCharge.labelCountRelease(noiseMultiplier: noiseMultiplier)
         let snapshot = try withConnection { [self] in try await ledgerSnapshot($0, reference) }
         try FewShotStore.checkBudget(snapshot, adding: [charge], accountant: accountant)
         let release = draw(noiseMultiplier)
