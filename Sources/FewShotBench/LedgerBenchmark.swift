@@ -29,12 +29,10 @@ struct LedgerBenchmark: ParsableCommand {
     }
 
     func run() throws {
-        let path = store ?? NSTemporaryDirectory() + "fewshot-ledger-bench-\(UUID().uuidString).sqlite"
-        defer { if store == nil { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } } }
+        let path = store ?? BenchLedger.scratchPath("fewshot-ledger-bench")
+        defer { if store == nil { BenchLedger.removeSQLite(path) } }
         let ledger: any LedgerStore = PostgresStoreAddress.isPostgres(path) ? try PostgresStore(url: path) : try FewShotStore(path: path)
-        let fingerprint = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
-        try ledger.registerDataset(fingerprint: fingerprint, name: "bench.jsonl", labelCounts: ["A": 30000])
-        try ledger.setBudget(dataset: fingerprint, epsilon: 1000, delta: 1e-5)
+        let fingerprint = try BenchLedger.dataset(ledger, examples: 30000, epsilon: 1000)
         let accountant = PLDAccountant()
         func plan(_ sigma: Double, tokens: Int = 100) -> GenerationPlan {
             GenerationPlan(demonstrations: [.init(label: "A", tokenEvent: .gaussian(noiseMultiplier: sigma), maxTokens: tokens, event: Self.demonstration(sigma: sigma))])

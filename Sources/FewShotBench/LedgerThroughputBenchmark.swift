@@ -29,16 +29,16 @@ struct LedgerThroughputBenchmark: ParsableCommand {
     var sqlite: String?
 
     func run() throws {
-        let temporary = NSTemporaryDirectory() + "fewshot-ledger-throughput-\(UUID().uuidString).sqlite"
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: temporary + suffix) } }
+        let temporary = BenchLedger.scratchPath("fewshot-ledger-throughput")
+        defer { BenchLedger.removeSQLite(temporary) }
         var stores: [(name: String, open: () throws -> any LedgerStore)] = [("sqlite", { [sqlite] in try FewShotStore(path: sqlite ?? temporary) })]
         let url = postgres ?? ProcessInfo.processInfo.environment["FEWSHOT_BENCH_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
         if let url { stores.append(("postgres", { try PostgresStore(url: url) })) }
         print("ledger throughput: \(clients) concurrent clients, \(seconds) s per measurement, basic-composition accountant")
         for (name, open) in stores {
             let store = try open()
-            let shared = try Self.dataset(store, budget: 1e9)
-            let own = try (0..<clients).map { _ in try Self.dataset(store, budget: 1e9) }
+            let shared = try BenchLedger.dataset(store, examples: 1000, epsilon: 1e9)
+            let own = try (0..<clients).map { _ in try BenchLedger.dataset(store, examples: 1000, epsilon: 1e9) }
             let oneDataset = try measureReservations(store) { _ in shared }
             let ownDataset = try measureReservations(store) { own[$0] }
             let checkpoints = try measureCheckpoints(store, dataset: shared)
@@ -48,13 +48,6 @@ struct LedgerThroughputBenchmark: ParsableCommand {
             print("    per-token checkpoints, \(clients) generations:   \(LatencySamples.summary(checkpoints))")
             try store.close()
         }
-    }
-
-    static func dataset(_ store: any LedgerStore, budget: Double) throws -> String {
-        let fingerprint = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
-        try store.registerDataset(fingerprint: fingerprint, name: "bench-\(fingerprint.prefix(6)).jsonl", labelCounts: ["A": 1000])
-        try store.setBudget(dataset: fingerprint, epsilon: budget, delta: 1e-5)
-        return fingerprint
     }
 
     static let plan = GenerationPlan(demonstrations: [.init(label: "A", tokenEvent: .pureDP(epsilon: 0.001), maxTokens: 10)])
