@@ -35,12 +35,8 @@ public struct LlamaCppBackend: LanguageModel {
         configuration: TransportConfiguration = TransportConfiguration(),
         logger: Logger = Logger(label: "fewshot.llm-backends")
     ) async throws -> LlamaCppBackend {
-        let transport = try HTTPTransport(upstreams: upstreams, configuration: configuration, logger: logger)
-        do {
-            return try await connect(transport: transport)
-        } catch {
-            try? await transport.shutdown()
-            throw error
+        try await HTTPTransport.connecting(upstreams: upstreams, configuration: configuration, logger: logger) { transport in
+            try await connect(transport: transport)
         }
     }
 

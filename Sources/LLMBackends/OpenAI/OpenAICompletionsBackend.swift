@@ -35,8 +35,7 @@ public struct OpenAICompletionsBackend: LanguageModel {
         configuration: TransportConfiguration = TransportConfiguration(),
         logger: Logger = Logger(label: "fewshot.llm-backends")
     ) async throws -> OpenAICompletionsBackend {
-        let transport = try HTTPTransport(upstreams: upstreams, configuration: configuration, logger: logger)
-        do {
+        try await HTTPTransport.connecting(upstreams: upstreams, configuration: configuration, logger: logger) { transport in
             var name = model
             if name == nil {
                 name = try await ServedModel.fetch(
@@ -46,9 +45,6 @@ public struct OpenAICompletionsBackend: LanguageModel {
             return OpenAICompletionsBackend(
                 transport: transport, model: name!, apiKey: apiKey, sendsLlamaCppOptions: sendsLlamaCppOptions
             )
-        } catch {
-            try? await transport.shutdown()
-            throw error
         }
     }
 

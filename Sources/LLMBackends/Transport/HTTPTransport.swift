@@ -69,6 +69,21 @@ public final class HTTPTransport: Sendable {
         }
     }
 
+    /// Runs `body` on a new transport over `upstreams` (as ``init(upstreams:configuration:headers:httpClient:logger:)``)
+    /// and returns what it builds on it; if `body` throws, the transport is shut down first. The
+    /// backends' `connect` functions build themselves with it.
+    static func connecting<T>(
+        upstreams: [String], configuration: TransportConfiguration, logger: Logger, _ body: (HTTPTransport) async throws -> T
+    ) async throws -> T {
+        let transport = try HTTPTransport(upstreams: upstreams, configuration: configuration, logger: logger)
+        do {
+            return try await body(transport)
+        } catch {
+            try? await transport.shutdown()
+            throw error
+        }
+    }
+
     public func get(_ path: String, headers extra: [(String, String)] = []) async throws -> Response {
         try await send(verb: .get, path: path, body: nil, extraHeaders: extra)
     }
