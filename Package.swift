@@ -42,8 +42,9 @@ let package = Package(
             // suites in 22 s and 42 s instead of 41 s and 54 s (README, Layout).
             .unsafeFlags(["-O"]),
         ]),
-        // DPAccounting's FFT inner loops (butterflies, pointwise powers) in C: unoptimised C stays
-        // within ~2-3x of optimised, where unoptimised Swift is 5-10x slower.
+        // DPAccounting's numeric inner loops (FFT butterflies, pointwise powers, the subsampled
+        // Gaussian's discretisation) in C: unoptimised C stays within ~2-3x of optimised, where
+        // unoptimised Swift is 5-10x slower.
         .target(name: "CPrivacyLossKernels"),
         // The DP few-shot method: tasks, samplers, candidate vocabulary, aggregation, noisy argmax, generator.
         .target(name: "FewShotCore", dependencies: ["DPAccounting"]),

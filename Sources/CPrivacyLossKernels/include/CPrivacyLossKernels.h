@@ -3,7 +3,8 @@
 
 #include <stddef.h>
 
-// DPAccounting's numeric inner loops (FFT convolution), in C so that they run at close
+// DPAccounting's numeric inner loops (FFT convolution, the subsampled Gaussian's discretisation
+// and the normal-distribution and log-space arithmetic they use), in C so that they run at close
 // to full speed in debug builds too: SwiftPM compiles debug builds unoptimised, and unoptimised
 // Swift runs such loops 5-10x slower than optimised (subscripts, generic min/max/abs and swaps are
 // calls), unoptimised C about 2-3x.
@@ -45,5 +46,46 @@ void plk_packed_powers(const double *zr, const double *zi, double *wr, double *w
 
 /// For k in [0, size): unpacks A, B from Z = A + i B as `plk_packed_powers` and writes W[k] = A[k] B[k].
 void plk_packed_product(const double *zr, const double *zi, double *wr, double *wi, ptrdiff_t size);
+
+/// P(Z <= x) for a standard normal Z.
+double plk_normal_cdf(double x);
+
+/// log P(Z <= x), without underflow for very negative x (as scipy's `log_ndtr`).
+double plk_normal_log_cdf(double x);
+
+/// log(exp(a) + exp(b)).
+double plk_log_add(double a, double b);
+
+/// log |exp(a) - exp(b)| (-infinity when a == b).
+double plk_log_abs_difference(double a, double b);
+
+/// The privacy loss of the Poisson-subsampled Gaussian mechanism for one direction (see
+/// SubsampledGaussianLoss.swift), with the constants of its hot loop.
+typedef struct {
+    double sigma;
+    double q;
+    /// 0 for the remove direction, 1 for add.
+    int add;
+    double log_q;             // log q
+    double log1m_q;           // log(1 - q)
+    double log_odds_inverse;  // log(1/q - 1)
+    double inverse_sigma;     // 1 / sigma
+} PLKSubsampledGaussian;
+
+/// The largest x whose privacy loss under `g` is at least `loss`.
+double plk_subsampled_gaussian_inverse_loss(PLKSubsampledGaussian g, double loss);
+
+/// The exact hockey-stick divergence of `g` at `epsilon`, clipped to [0, 1].
+double plk_subsampled_gaussian_delta(PLKSubsampledGaussian g, double epsilon);
+
+/// deltas[i] = the hockey-stick divergence of `g` at epsilon = (first + i) * interval, for i < count.
+void plk_subsampled_gaussian_deltas(PLKSubsampledGaussian g, ptrdiff_t first, ptrdiff_t count,
+                                    double interval, double *deltas);
+
+/// Pessimistic "connect the dots" probabilities (Doroshenko et al. 2022) on the grid `interval * k`
+/// from the hockey-stick divergences `deltas` at `count` >= 2 consecutive grid points: first makes
+/// `deltas` non-increasing (each at most the one before), then writes `probabilities[0 ..< count]`
+/// (negative ones, from rounding, as 0). The mass above the last point is deltas[count - 1].
+void plk_connect_the_dots(double *deltas, ptrdiff_t count, double interval, double *probabilities);
 
 #endif
