@@ -10,7 +10,6 @@
 typedef double double2 __attribute__((vector_size(16)));
 // The same for loads and stores at any index: aligned as a double, and allowed to alias doubles.
 typedef double double2u __attribute__((vector_size(16), aligned(8), may_alias));
-// Macros, not functions: unoptimised builds do not inline.
 
 void plk_fft_bit_reverse(PLKFFTData data) {
     double *re = data.re, *im = data.im;
@@ -29,6 +28,7 @@ void plk_fft_bit_reverse(PLKFFTData data) {
     }
 }
 
+// Two neighbouring doubles as one vector; macros, not functions, as unoptimised builds do not inline.
 #define LOAD2(p) (*(const double2u *)(p))
 #define STORE2(p, v) (*(double2u *)(p) = (v))
 

@@ -7,7 +7,8 @@ import Synchronization
 /// have none). Used for convolving privacy loss distributions, so it favours accuracy: twiddle
 /// factors come from cos directly (by symmetry), never from a recurrence. For speed, two radix-2
 /// stages share each pass over memory, small stages run block by block in cache, and large
-/// transforms use two threads (the two halves are independent until the last stage).
+/// transforms use two threads (the two halves are independent until the last stage). The loops are
+/// in C (CPrivacyLossKernels, FFTKernels.c), so that debug builds run them near full speed.
 struct FFT {
     let size: Int
     private let tables: Twiddles
