@@ -11,20 +11,25 @@ typedef double double2 __attribute__((vector_size(16)));
 // The same for loads and stores at any index: aligned as a double, and allowed to alias doubles.
 typedef double double2u __attribute__((vector_size(16), aligned(8), may_alias));
 
-void plk_fft_bit_reverse(PLKFFTData data) {
+void plk_fft_bit_reverse(PLKFFTData data, ptrdiff_t from, ptrdiff_t to) {
     double *re = data.re, *im = data.im;
-    ptrdiff_t n = data.n, j = 0;
-    for (ptrdiff_t i = 1; i < n; i++) {
+    const ptrdiff_t n = data.n;
+    // j = the bit reversal of i (log2 n bits), first computed directly, then counted up.
+    ptrdiff_t j = 0;
+    for (ptrdiff_t bit = 1, reversed = n >> 1; bit < n; bit <<= 1, reversed >>= 1) {
+        if (from & bit) j |= reversed;
+    }
+    for (ptrdiff_t i = from; i < to; i++) {
+        if (i < j) {  // Each pair is swapped once, by the range holding its smaller index.
+            double t = re[i]; re[i] = re[j]; re[j] = t;
+            t = im[i]; im[i] = im[j]; im[j] = t;
+        }
         ptrdiff_t bit = n >> 1;
         while (j & bit) {
             j ^= bit;
             bit >>= 1;
         }
         j |= bit;
-        if (i < j) {
-            double t = re[i]; re[i] = re[j]; re[j] = t;
-            t = im[i]; im[i] = im[j]; im[j] = t;
-        }
     }
 }
 
@@ -93,14 +98,16 @@ static void two_stages(const PLKFFTData *data, ptrdiff_t from, ptrdiff_t to, ptr
         return;
     }
     const double2 sign2 = {sign, sign};
-    for (ptrdiff_t start = from; start < to; start += length << 1) {
+    // Offsets outside, blocks inside, so that each pair of offsets loads its twiddles once (the
+    // blocks touch disjoint points, so the order does not change any result).
+    for (ptrdiff_t offset = 0; offset < half; offset += 2) {
+        const ptrdiff_t i1 = offset * stride1, i2 = offset * stride2, i3 = (offset + half) * stride2;
+        const double2 w1r = {cs[i1], cs[i1 + stride1]}, w1i = sign2 * (double2){sn[i1], sn[i1 + stride1]};
+        const double2 w2r = {cs[i2], cs[i2 + stride2]}, w2i = sign2 * (double2){sn[i2], sn[i2 + stride2]};
+        const double2 w3r = {cs[i3], cs[i3 + stride2]}, w3i = sign2 * (double2){sn[i3], sn[i3 + stride2]};
         // The same butterflies as above for offsets offset and offset + 1 (half is even).
-        for (ptrdiff_t offset = 0; offset < half; offset += 2) {
+        for (ptrdiff_t start = from; start < to; start += length << 1) {
             double *ra = re + start + offset, *ia = im + start + offset;
-            const ptrdiff_t i1 = offset * stride1, i2 = offset * stride2, i3 = (offset + half) * stride2;
-            const double2 w1r = {cs[i1], cs[i1 + stride1]}, w1i = sign2 * (double2){sn[i1], sn[i1 + stride1]};
-            const double2 w2r = {cs[i2], cs[i2 + stride2]}, w2i = sign2 * (double2){sn[i2], sn[i2 + stride2]};
-            const double2 w3r = {cs[i3], cs[i3 + stride2]}, w3i = sign2 * (double2){sn[i3], sn[i3 + stride2]};
             const double2 rav = LOAD2(ra), iav = LOAD2(ia), rbv = LOAD2(ra + half), ibv = LOAD2(ia + half);
             const double2 rcv = LOAD2(ra + length), icv = LOAD2(ia + length);
             const double2 rdv = LOAD2(ra + length + half), idv = LOAD2(ia + length + half);

@@ -7,8 +7,9 @@ import Synchronization
 /// have none). Used for convolving privacy loss distributions, so it favours accuracy: twiddle
 /// factors come from cos directly (by symmetry), never from a recurrence. For speed, two radix-2
 /// stages share each pass over memory, small stages run block by block in cache, and large
-/// transforms use two threads (the two halves are independent until the last stage). The loops are
-/// in C (CPrivacyLossKernels, FFTKernels.c), so that debug builds run them near full speed.
+/// transforms use two threads (for the bit-reversal permutation, then for the two halves, which are
+/// independent until the last stage). The loops are in C (CPrivacyLossKernels, FFTKernels.c), so
+/// that debug builds run them near full speed.
 struct FFT {
     let size: Int
     private let tables: Twiddles
@@ -38,8 +39,10 @@ struct FFT {
                     tables.sin.withUnsafeBufferPointer { st in
                         let data = Buffers(raw: PLKFFTData(re: rp.baseAddress, im: ip.baseAddress, cos: ct.baseAddress,
                                                            sin: st.baseAddress, n: n, sign: inverse ? -1 : 1))
-                        plk_fft_bit_reverse(data.raw)
                         if n >= 1 << 15 {
+                            DispatchQueue.concurrentPerform(iterations: 2) { half in
+                                plk_fft_bit_reverse(data.raw, half * n / 2, (half + 1) * n / 2)
+                            }
                             DispatchQueue.concurrentPerform(iterations: 2) { half in
                                 plk_fft_stages(data.raw, half * n / 2, (half + 1) * n / 2, n / 2)
                             }
@@ -47,6 +50,7 @@ struct FFT {
                                 plk_fft_stage(data.raw, n, 0, half * n / 4, (half + 1) * n / 4)
                             }
                         } else {
+                            plk_fft_bit_reverse(data.raw, 0, n)
                             plk_fft_stages(data.raw, 0, n, n)
                         }
                         if inverse { plk_scale(rp.baseAddress, ip.baseAddress, n, 1 / Double(n)) }

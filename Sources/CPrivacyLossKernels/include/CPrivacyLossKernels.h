@@ -25,8 +25,10 @@ typedef struct {
     double sign;
 } PLKFFTData;
 
-/// Permutes `re` and `im` into bit-reversed index order (the first step of an in-place radix-2 FFT).
-void plk_fft_bit_reverse(PLKFFTData data);
+/// Permutes `re` and `im` into bit-reversed index order (the first step of an in-place radix-2 FFT):
+/// swaps each pair (i, reversed i) whose smaller index is in [from, to). Calls on disjoint ranges
+/// touch disjoint points, so together they make the whole permutation.
+void plk_fft_bit_reverse(PLKFFTData data, ptrdiff_t from, ptrdiff_t to);
 
 /// All radix-2 stages of length 2 ... `max_length` on the points [from, to) (aligned to
 /// `max_length`); stages up to 2^13 points run block by block, so each block stays in cache, and
