@@ -22,22 +22,28 @@ struct DiscretePrivacyLoss: Sendable {
     /// point (a higher loss), the high end goes to infinity (dp_accounting's `_truncate_tails`).
     func truncatingTails(_ tailMass: Double) -> DiscretePrivacyLoss {
         if tailMass == 0 || probabilities.isEmpty { return self }
+        // Plain loops on a buffer pointer: this runs after every composition, also in debug builds.
+        let (left, right, leftMass, rightMass) = probabilities.withUnsafeBufferPointer { p in
+            var left = p.count, sum = 0.0
+            for i in 0..<p.count {
+                sum += p[i]
+                if sum > tailMass / 2 { left = i; break }
+            }
+            var rightCut = p.count
+            sum = 0
+            var i = p.count - 1
+            while i >= 0 {
+                sum += p[i]
+                if sum > tailMass / 2 { rightCut = p.count - 1 - i; break }
+                i -= 1
+            }
+            let right = max(p.count - rightCut, left + 1)
+            var leftMass = 0.0, rightMass = 0.0
+            for i in 0..<min(left, p.count) { leftMass += p[i] }
+            if right < p.count { for i in right..<p.count { rightMass += p[i] } }
+            return (left, right, leftMass, rightMass)
+        }
         let p = probabilities
-        var left = p.count, sum = 0.0
-        for i in 0..<p.count {
-            sum += p[i]
-            if sum > tailMass / 2 { left = i; break }
-        }
-        var rightCut = p.count
-        sum = 0
-        for i in stride(from: p.count - 1, through: 0, by: -1) {
-            sum += p[i]
-            if sum > tailMass / 2 { rightCut = p.count - 1 - i; break }
-        }
-        var right = p.count - rightCut
-        right = max(right, left + 1)
-        let leftMass = p[0..<min(left, p.count)].reduce(0, +)
-        let rightMass = right < p.count ? p[right...].reduce(0, +) : 0
         var kept = Array(p[min(left, p.count - 1)..<min(right, p.count)])
         if kept.isEmpty { kept = [0] }
         kept[0] += leftMass
@@ -62,15 +68,24 @@ struct DiscretePrivacyLoss: Sendable {
         if points > Self.maximumGridPoints { throw Self.tooLarge(points) }
         let probs: [Double]
         if probabilities.count == 1 {
-            probs = other.probabilities.map { $0 * probabilities[0] }
+            probs = Self.scaled(other.probabilities, by: probabilities[0])
         } else if other.probabilities.count == 1 {
-            probs = probabilities.map { $0 * other.probabilities[0] }
+            probs = Self.scaled(probabilities, by: other.probabilities[0])
         } else {
             probs = RealConvolution.convolve(probabilities, other.probabilities)
         }
         let inf = infinityMass + other.infinityMass - infinityMass * other.infinityMass
         return DiscretePrivacyLoss(interval: interval, lowerIndex: lowerIndex + other.lowerIndex,
                                    probabilities: probs, infinityMass: inf).truncatingTails(tailMass)
+    }
+
+    /// Each of `values` times `factor`.
+    private static func scaled(_ values: [Double], by factor: Double) -> [Double] {
+        var out = values
+        out.withUnsafeMutableBufferPointer { v in
+            for i in 0..<v.count { v[i] *= factor }
+        }
+        return out
     }
 
     /// Index range [lower, upper] (relative to `count * lowerIndex`) outside which the `count`-fold
@@ -86,7 +101,11 @@ struct DiscretePrivacyLoss: Sendable {
         let blockSize = 16
         let blocks = (n + blockSize - 1) / blockSize
         var mass = [Double](repeating: 0, count: blocks)
-        for (i, p) in probabilities.enumerated() { mass[i / blockSize] += p }
+        probabilities.withUnsafeBufferPointer { p in
+            mass.withUnsafeMutableBufferPointer { m in
+                for i in 0..<p.count { m[i / blockSize] += p[i] }
+            }
+        }
         let orders = (Array(-20...(-1)) + Array(1...20)).map { Double($0) / Double(n) }
         mass.withUnsafeBufferPointer { m in
             for order in orders {
@@ -130,8 +149,10 @@ struct DiscretePrivacyLoss: Sendable {
         func extract(_ source: DiscretePrivacyLoss, _ bounds: (lower: Int, upper: Int), _ circular: [Double]) -> DiscretePrivacyLoss {
             let length = bounds.upper - bounds.lower + 1
             var out = [Double](repeating: 0, count: length)
-            for i in 0..<length {
-                out[i] = circular[((bounds.lower + i) % size + size) % size]
+            circular.withUnsafeBufferPointer { c in
+                out.withUnsafeMutableBufferPointer { o in
+                    for i in 0..<length { o[i] = c[((bounds.lower + i) % size + size) % size] }
+                }
             }
             let inf = tailMass - expm1(Double(count) * log1p(-source.infinityMass))
             return DiscretePrivacyLoss(interval: source.interval, lowerIndex: source.lowerIndex * count + bounds.lower,
@@ -173,9 +194,11 @@ struct DiscretePrivacyLoss: Sendable {
     /// The hockey-stick divergence at `epsilon`: the delta for which the mechanism is (epsilon, delta)-DP.
     func delta(forEpsilon epsilon: Double) -> Double {
         var total = infinityMass
-        for (i, prob) in probabilities.enumerated() {
-            let loss = Double(lowerIndex + i) * interval
-            if loss > epsilon { total += -expm1(epsilon - loss) * prob }
+        probabilities.withUnsafeBufferPointer { p in
+            for i in 0..<p.count {
+                let loss = Double(lowerIndex + i) * interval
+                if loss > epsilon { total += -expm1(epsilon - loss) * p[i] }
+            }
         }
         return total
     }

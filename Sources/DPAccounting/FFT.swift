@@ -1,3 +1,4 @@
+import CPrivacyLossKernels
 import Dispatch
 import Foundation
 import Synchronization
@@ -6,7 +7,9 @@ import Synchronization
 /// have none). Used for convolving privacy loss distributions, so it favours accuracy: twiddle
 /// factors come from cos directly (by symmetry), never from a recurrence. For speed, two radix-2
 /// stages share each pass over memory, small stages run block by block in cache, and large
-/// transforms use two threads (the two halves are independent until the last stage).
+/// transforms use two threads (for the bit-reversal permutation, then for the two halves, which are
+/// independent until the last stage). The loops are in C (CPrivacyLossKernels, FFTKernels.c), so
+/// that debug builds run them near full speed.
 struct FFT {
     let size: Int
     private let tables: Twiddles
@@ -34,25 +37,23 @@ struct FFT {
             im.withUnsafeMutableBufferPointer { ip in
                 tables.cos.withUnsafeBufferPointer { ct in
                     tables.sin.withUnsafeBufferPointer { st in
-                        let data = Buffers(re: rp, im: ip, cos: ct, sin: st, n: n, sign: inverse ? -1 : 1)
-                        data.bitReverse()
+                        let data = Buffers(raw: PLKFFTData(re: rp.baseAddress, im: ip.baseAddress, cos: ct.baseAddress,
+                                                           sin: st.baseAddress, n: n, sign: inverse ? -1 : 1))
                         if n >= 1 << 15 {
                             DispatchQueue.concurrentPerform(iterations: 2) { half in
-                                data.stages(from: half * n / 2, to: (half + 1) * n / 2, upTo: n / 2)
+                                plk_fft_bit_reverse(data.raw, half * n / 2, (half + 1) * n / 2)
                             }
                             DispatchQueue.concurrentPerform(iterations: 2) { half in
-                                data.stage(length: n, start: 0, pFrom: half * n / 4, pTo: (half + 1) * n / 4)
+                                plk_fft_stages(data.raw, half * n / 2, (half + 1) * n / 2, n / 2)
+                            }
+                            DispatchQueue.concurrentPerform(iterations: 2) { half in
+                                plk_fft_stage(data.raw, n, 0, half * n / 4, (half + 1) * n / 4)
                             }
                         } else {
-                            data.stages(from: 0, to: n, upTo: n)
+                            plk_fft_bit_reverse(data.raw, 0, n)
+                            plk_fft_stages(data.raw, 0, n, n)
                         }
-                        if inverse {
-                            let scale = 1 / Double(n)
-                            for i in 0..<n {
-                                rp[i] *= scale
-                                ip[i] *= scale
-                            }
-                        }
+                        if inverse { plk_scale(rp.baseAddress, ip.baseAddress, n, 1 / Double(n)) }
                     }
                 }
             }
@@ -97,118 +98,19 @@ struct FFT {
         }
     }
 
-    /// Raw views of one transform's data; each thread touches a disjoint index range.
+    /// Raw views of one transform's data (the kernels are in CPrivacyLossKernels); each thread
+    /// touches a disjoint index range.
     private struct Buffers: @unchecked Sendable {
-        let re: UnsafeMutableBufferPointer<Double>
-        let im: UnsafeMutableBufferPointer<Double>
-        let cos: UnsafeBufferPointer<Double>
-        let sin: UnsafeBufferPointer<Double>
-        let n: Int
-        let sign: Double
-
-        func bitReverse() {
-            var j = 0
-            for i in 1..<n {
-                var bit = n >> 1
-                while j & bit != 0 {
-                    j ^= bit
-                    bit >>= 1
-                }
-                j |= bit
-                if i < j {
-                    re.swapAt(i, j)
-                    im.swapAt(i, j)
-                }
-            }
-        }
-
-        /// All stages of length 2...maxLength on [from, to) (aligned to maxLength); stages up to
-        /// 2^13 points run block by block so the block stays in cache.
-        func stages(from: Int, to: Int, upTo maxLength: Int) {
-            let block = min(maxLength, 1 << 13)
-            var blockStart = from
-            while blockStart < to {
-                run(from: blockStart, to: blockStart + block, lengths: 2, upTo: block)
-                blockStart += block
-            }
-            if block < maxLength { run(from: from, to: to, lengths: block << 1, upTo: maxLength) }
-        }
-
-        private func run(from: Int, to: Int, lengths first: Int, upTo last: Int) {
-            var length = first
-            while length <= last {
-                if length << 1 <= last {
-                    twoStages(from: from, to: to, length: length)
-                    length <<= 2
-                } else {
-                    var start = from
-                    while start < to {
-                        stage(length: length, start: start, pFrom: 0, pTo: length >> 1)
-                        start += length
-                    }
-                    length <<= 1
-                }
-            }
-        }
-
-        /// One radix-2 stage of `length` on the block at `start`, butterflies pFrom..<pTo.
-        @inline(__always)
-        func stage(length: Int, start: Int, pFrom: Int, pTo: Int) {
-            let half = length >> 1
-            let stride = n / length
-            for offset in pFrom..<pTo {
-                let wr = cos[offset * stride], wi = sign * sin[offset * stride]
-                let p = start + offset, q = p + half
-                let xr = re[q] * wr - im[q] * wi
-                let xi = re[q] * wi + im[q] * wr
-                re[q] = re[p] - xr
-                im[q] = im[p] - xi
-                re[p] += xr
-                im[p] += xi
-            }
-        }
-
-        /// Stages `length` and `2 * length` in one pass (a radix-4 step on blocks of 2 * length).
-        @inline(__always)
-        func twoStages(from: Int, to: Int, length: Int) {
-            let half = length >> 1
-            let stride1 = n / length, stride2 = n / (length << 1)
-            var start = from
-            while start < to {
-                for offset in 0..<half {
-                    let a = start + offset, b = a + half, c = a + length, d = c + half
-                    let w1r = cos[offset * stride1], w1i = sign * sin[offset * stride1]
-                    let w2r = cos[offset * stride2], w2i = sign * sin[offset * stride2]
-                    let w3r = cos[(offset + half) * stride2], w3i = sign * sin[(offset + half) * stride2]
-                    // Stage `length`: (a, b) and (c, d), both with w1.
-                    let tbr = re[b] * w1r - im[b] * w1i, tbi = re[b] * w1i + im[b] * w1r
-                    let tdr = re[d] * w1r - im[d] * w1i, tdi = re[d] * w1i + im[d] * w1r
-                    let a1r = re[a] + tbr, a1i = im[a] + tbi
-                    let b1r = re[a] - tbr, b1i = im[a] - tbi
-                    let c1r = re[c] + tdr, c1i = im[c] + tdi
-                    let d1r = re[c] - tdr, d1i = im[c] - tdi
-                    // Stage `2 * length`: (a, c) with w2, (b, d) with w3.
-                    let ur = c1r * w2r - c1i * w2i, ui = c1r * w2i + c1i * w2r
-                    let vr = d1r * w3r - d1i * w3i, vi = d1r * w3i + d1i * w3r
-                    re[a] = a1r + ur; im[a] = a1i + ui
-                    re[c] = a1r - ur; im[c] = a1i - ui
-                    re[b] = b1r + vr; im[b] = b1i + vi
-                    re[d] = b1r - vr; im[d] = b1i - vi
-                }
-                start += length << 1
-            }
-        }
+        let raw: PLKFFTData
     }
 }
 
 /// Convolutions of real sequences, two at a time: packing two real inputs into one complex
-/// transform halves the work.
+/// transform halves the work. The pointwise work on the spectra is in CPrivacyLossKernels.
 enum RealConvolution {
     /// Circular `exponent`-fold self-convolutions of `a` and `b` (each zero-padded to `size`, a power of two).
     static func selfConvolve(_ a: [Double], _ b: [Double], exponent: Int, size: Int) -> ([Double], [Double]) {
-        var re = [Double](repeating: 0, count: size), im = [Double](repeating: 0, count: size)
-        for (i, v) in a.enumerated() { re[i] = v }
-        for (i, v) in b.enumerated() { im[i] = v }
+        var re = zeroPadded(a, to: size), im = zeroPadded(b, to: size)
         let fft = FFT(size: size)
         fft.transform(&re, &im)
         var outRe = [Double](repeating: 0, count: size), outIm = [Double](repeating: 0, count: size)
@@ -216,10 +118,11 @@ enum RealConvolution {
             im.withUnsafeBufferPointer { zi in
                 outRe.withUnsafeMutableBufferPointer { wr in
                     outIm.withUnsafeMutableBufferPointer { wi in
-                        let views = PowerViews(zr: zr, zi: zi, wr: wr, wi: wi, size: size, exponent: exponent)
+                        let views = PowerViews(zr: zr.baseAddress!, zi: zi.baseAddress!, wr: wr.baseAddress!, wi: wi.baseAddress!)
                         let parts = size >= 1 << 15 ? 2 : 1
                         DispatchQueue.concurrentPerform(iterations: parts) { part in
-                            views.run(from: part * size / parts, to: (part + 1) * size / parts)
+                            plk_packed_powers(views.zr, views.zi, views.wr, views.wi, size, exponent,
+                                              part * size / parts, (part + 1) * size / parts)
                         }
                     }
                 }
@@ -231,59 +134,32 @@ enum RealConvolution {
 
     /// Raw views for the pointwise powers; each thread writes a disjoint range of `wr`/`wi`.
     private struct PowerViews: @unchecked Sendable {
-        let zr: UnsafeBufferPointer<Double>
-        let zi: UnsafeBufferPointer<Double>
-        let wr: UnsafeMutableBufferPointer<Double>
-        let wi: UnsafeMutableBufferPointer<Double>
-        let size: Int
-        let exponent: Int
+        let zr: UnsafePointer<Double>
+        let zi: UnsafePointer<Double>
+        let wr: UnsafeMutablePointer<Double>
+        let wi: UnsafeMutablePointer<Double>
+    }
 
-        func run(from: Int, to: Int) {
-            for k in from..<to {
-                let m = (size - k) & (size - 1)
-                // A = (Z[k] + conj(Z[m])) / 2, B = (Z[k] - conj(Z[m])) / (2i).
-                let ar = 0.5 * (zr[k] + zr[m]), ai = 0.5 * (zi[k] - zi[m])
-                let br = 0.5 * (zi[k] + zi[m]), bi = -0.5 * (zr[k] - zr[m])
-                let (pr, pi) = RealConvolution.power(ar, ai, exponent)
-                let (qr, qi) = RealConvolution.power(br, bi, exponent)
-                // W = A^T + i B^T.
-                wr[k] = pr - qi
-                wi[k] = pi + qr
-            }
+    /// `values` followed by zeros up to `size` (>= values.count) points; a byte copy, not an
+    /// element loop, so it is fast in debug builds too.
+    private static func zeroPadded(_ values: [Double], to size: Int) -> [Double] {
+        var out = [Double](repeating: 0, count: size)
+        values.withUnsafeBytes { source in
+            out.withUnsafeMutableBytes { $0.copyMemory(from: source) }
         }
+        return out
     }
 
     /// Linear convolution of `a` and `b`.
     static func convolve(_ a: [Double], _ b: [Double]) -> [Double] {
         let outCount = a.count + b.count - 1
         let size = FFT.size(atLeast: outCount)
-        var re = [Double](repeating: 0, count: size), im = [Double](repeating: 0, count: size)
-        for (i, v) in a.enumerated() { re[i] = v }
-        for (i, v) in b.enumerated() { im[i] = v }
+        var re = zeroPadded(a, to: size), im = zeroPadded(b, to: size)
         let fft = FFT(size: size)
         fft.transform(&re, &im)
         var outRe = [Double](repeating: 0, count: size), outIm = [Double](repeating: 0, count: size)
-        for k in 0..<size {
-            let m = (size - k) & (size - 1)
-            let ar = 0.5 * (re[k] + re[m]), ai = 0.5 * (im[k] - im[m])
-            let br = 0.5 * (im[k] + im[m]), bi = -0.5 * (re[k] - re[m])
-            outRe[k] = ar * br - ai * bi
-            outIm[k] = ar * bi + ai * br
-        }
+        plk_packed_product(re, im, &outRe, &outIm, size)
         fft.transform(&outRe, &outIm, inverse: true)
         return Array(outRe[0..<outCount])
-    }
-
-    /// (re + i im)^n by repeated squaring.
-    static func power(_ re: Double, _ im: Double, _ n: Int) -> (Double, Double) {
-        var rr = 1.0, ri = 0.0, br = re, bi = im, e = n
-        while e > 0 {
-            if e & 1 == 1 {
-                (rr, ri) = (rr * br - ri * bi, rr * bi + ri * br)
-            }
-            e >>= 1
-            if e > 0 { (br, bi) = (br * br - bi * bi, 2 * br * bi) }
-        }
-        return (rr, ri)
     }
 }

@@ -1,20 +1,18 @@
+import CPrivacyLossKernels
 import Foundation
 
 /// Arithmetic on numbers stored as their natural logarithms, so sums of huge or tiny terms
-/// neither overflow nor underflow.
+/// neither overflow nor underflow. Addition and subtraction are in CPrivacyLossKernels (LogSpace.c),
+/// shared with the subsampled Gaussian's discretisation.
 enum LogSpace {
     /// log(exp(a) + exp(b)).
     static func add(_ a: Double, _ b: Double) -> Double {
-        let lo = min(a, b), hi = max(a, b)
-        if lo == -.infinity { return hi }
-        return log1p(exp(lo - hi)) + hi
+        plk_log_add(a, b)
     }
 
     /// (sign, log|exp(a) - exp(b)|), sign true when exp(a) >= exp(b).
     static func subtractWithSign(_ a: Double, _ b: Double) -> (positive: Bool, log: Double) {
-        if a > b { return (true, a + log1p(-exp(b - a))) }
-        if a < b { return (false, b + log1p(-exp(a - b))) }
-        return (true, -.infinity)
+        (!(a < b), plk_log_abs_difference(a, b))
     }
 
     /// log of the binomial coefficient C(n, k) for real n, k (log |Gamma| as scipy's gammaln).

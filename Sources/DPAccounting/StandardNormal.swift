@@ -1,26 +1,19 @@
+import CPrivacyLossKernels
 import Foundation
 
 /// The standard normal distribution's CDF, log-CDF and quantile, accurate far into the tails
 /// (the accountants evaluate them at 40+ standard deviations). Public for the method's noise-scale
-/// computations (FewShotCore), so there is one implementation.
+/// computations (FewShotCore), so there is one implementation (the CDF and log-CDF are in
+/// CPrivacyLossKernels, StandardNormal.c, shared with the subsampled Gaussian's discretisation).
 public enum StandardNormal {
     /// P(Z <= x).
     public static func cdf(_ x: Double) -> Double {
-        0.5 * erfc(-x / 2.0.squareRoot())
+        plk_normal_cdf(x)
     }
 
     /// log P(Z <= x) without underflow for very negative x (as scipy's `log_ndtr`).
     static func logCDF(_ x: Double) -> Double {
-        if x > 6 { return log1p(-0.5 * erfc(x / 2.0.squareRoot())) }
-        if x > -35 { return log(0.5 * erfc(-x / 2.0.squareRoot())) }
-        // Asymptotic expansion of the Mills ratio; at |x| >= 35 the series' terms are < 1e-12.
-        let x2 = x * x
-        var term = 1.0, series = 1.0
-        for k in 1...8 {
-            term *= -Double(2 * k - 1) / x2
-            series += term
-        }
-        return -0.5 * x2 - log(-x) - 0.5 * log(2 * Double.pi) + log(series)
+        plk_normal_log_cdf(x)
     }
 
     /// log erfc(x), as dp_accounting's `_log_erfc`.

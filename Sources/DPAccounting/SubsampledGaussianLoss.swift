@@ -1,3 +1,4 @@
+import CPrivacyLossKernels
 import Foundation
 
 /// The privacy loss of the Gaussian mechanism (noise multiplier `sigma`, L2 sensitivity 1) run on a
@@ -5,27 +6,26 @@ import Foundation
 /// (dp_accounting's `GaussianPrivacyLoss`). With mu = N(0, sigma^2):
 /// - remove: upper = (1 - q) mu + q mu(. + 1), lower = mu;
 /// - add:    upper = mu, lower = (1 - q) mu + q mu(. - 1).
-/// The loss ln(upper(x) / lower(x)) is non-increasing in x.
+/// The loss ln(upper(x) / lower(x)) is non-increasing in x. The inverse loss and the hockey-stick
+/// divergence, evaluated at every grid point by `discretized`, are in CPrivacyLossKernels
+/// (SubsampledGaussianDeltas.c).
 struct SubsampledGaussianLoss {
     enum Direction { case remove, add }
 
     let sigma: Double
     let q: Double
     let direction: Direction
-    // Constants of the hot loop in `discretized`: log q, log(1 - q), log(1/q - 1), 1/sigma.
-    private let logQ: Double
-    private let log1mQ: Double
-    private let logOddsInverse: Double
-    private let inverseSigma: Double
+    /// The parameters for the C functions, with the constants of the hot loop in `discretized`:
+    /// log q, log(1 - q), log(1/q - 1), 1/sigma.
+    private let kernel: PLKSubsampledGaussian
 
     init(sigma: Double, q: Double, direction: Direction) {
         self.sigma = sigma
         self.q = q
         self.direction = direction
-        logQ = log(q)
-        log1mQ = log1p(-q)
-        logOddsInverse = log1p(-q) - log(q)
-        inverseSigma = 1 / sigma
+        kernel = PLKSubsampledGaussian(sigma: sigma, q: q, add: direction == .add ? 1 : 0, log_q: log(q),
+                                       log1m_q: log1p(-q), log_odds_inverse: log1p(-q) - log(q),
+                                       inverse_sigma: 1 / sigma)
     }
 
     /// ln of the noise mass dropped at each end before discretising (dp_accounting's default).
@@ -50,57 +50,12 @@ struct SubsampledGaussianLoss {
 
     /// The largest x whose privacy loss is at least `loss`.
     func inverseLoss(_ loss: Double) -> Double {
-        let s2 = sigma * sigma
-        switch direction {
-        case .remove:
-            if q == 1 { return -0.5 - loss * s2 }
-            if isClose(loss, log1mQ) { return .infinity }
-            // log(e^loss / q - (1/q - 1)).
-            let base = LogSpace.subtractWithSign(loss - logQ, logOddsInverse).log
-            return -0.5 - base * s2
-        case .add:
-            if q == 1 { return 1 + (-0.5 - loss * s2) }
-            if isClose(loss, -log1mQ) { return -.infinity }
-            let base = -LogSpace.subtractWithSign(-loss - logQ, logOddsInverse).log
-            return 1 + (-0.5 - base * s2)
-        }
-    }
-
-    private func isClose(_ a: Double, _ b: Double) -> Bool {
-        abs(a - b) <= 1e-9 * max(abs(a), abs(b))
-    }
-
-    /// (upper CDF at x, log of lower CDF at x); Phi(x / sigma), needed by both, is computed once.
-    private func cdfs(_ x: Double) -> (upper: Double, lowerLog: Double) {
-        let z = x * inverseSigma
-        if q == 1 {
-            switch direction {
-            case .remove: return (StandardNormal.cdf(z + inverseSigma), StandardNormal.logCDF(z))
-            case .add: return (StandardNormal.cdf(z), StandardNormal.logCDF(z - inverseSigma))
-            }
-        }
-        let phi = StandardNormal.cdf(z)
-        // log Phi(z) from phi where that is accurate; the tails need logCDF's own branches.
-        let logPhi = z > -35 && z <= 6 ? log(phi) : StandardNormal.logCDF(z)
-        switch direction {
-        case .remove:
-            return ((1 - q) * phi + q * StandardNormal.cdf(z + inverseSigma), logPhi)
-        case .add:
-            return (phi, LogSpace.add(log1mQ + logPhi, logQ + StandardNormal.logCDF(z - inverseSigma)))
-        }
+        plk_subsampled_gaussian_inverse_loss(kernel, loss)
     }
 
     /// The exact hockey-stick divergence at `epsilon`, clipped to [0, 1].
     func delta(forEpsilon epsilon: Double) -> Double {
-        if q < 1 {
-            switch direction {
-            case .add: if epsilon >= -log1mQ { return 0 }
-            case .remove: if epsilon <= log1mQ { return min(1, max(0, -expm1(epsilon))) }
-            }
-        }
-        let (upper, lowerLog) = cdfs(inverseLoss(epsilon))
-        let d = upper - exp(epsilon + lowerLog)
-        return min(1, max(0, d))
+        plk_subsampled_gaussian_delta(kernel, epsilon)
     }
 
     /// Noise truncation points: outside [lowerX, upperX] each shifted Gaussian has mass
@@ -124,25 +79,15 @@ struct SubsampledGaussianLoss {
         let (first, last) = gridRange(interval: interval)
         let n = last - first + 1
         var deltas = [Double](repeating: 0, count: n)
-        for i in 0..<n {
-            deltas[i] = delta(forEpsilon: Double(first + i) * interval)
-        }
+        deltas.withUnsafeMutableBufferPointer { plk_subsampled_gaussian_deltas(kernel, first, n, interval, $0.baseAddress) }
         if n == 1 {
             return DiscretePrivacyLoss(interval: interval, lowerIndex: first, probabilities: [1 - deltas[0]],
                                        infinityMass: deltas[0])
         }
-        for i in 1..<n where deltas[i] > deltas[i - 1] { deltas[i] = deltas[i - 1] }
-        let em1 = expm1(interval), e = exp(interval), emm1 = expm1(-interval)
         var probs = [Double](repeating: 0, count: n)
-        probs[0] = 1 - deltas[0] + (deltas[1] - deltas[0]) / em1
-        if n > 2 {
-            for i in 1..<(n - 1) {
-                let next = deltas[i + 1] - deltas[i], previous = deltas[i] - deltas[i - 1]
-                probs[i] = (next - previous * e) / em1
-            }
+        deltas.withUnsafeMutableBufferPointer { deltas in
+            probs.withUnsafeMutableBufferPointer { plk_connect_the_dots(deltas.baseAddress, n, interval, $0.baseAddress) }
         }
-        probs[n - 1] = (deltas[n - 1] - deltas[n - 2]) / emm1
-        for i in 0..<n where probs[i] < 0 { probs[i] = 0 }
         return DiscretePrivacyLoss(interval: interval, lowerIndex: first, probabilities: probs,
                                    infinityMass: deltas[n - 1])
     }
