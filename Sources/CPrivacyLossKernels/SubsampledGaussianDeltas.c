@@ -15,7 +15,8 @@ static int is_close(double a, double b) {
     return fabs(a - b) <= 1e-9 * SWIFT_MAX(fa, fb);
 }
 
-double plk_subsampled_gaussian_inverse_loss(PLKSubsampledGaussian g, double loss) {
+/// The largest x whose privacy loss under `g` is at least `loss`.
+static double inverse_loss(PLKSubsampledGaussian g, double loss) {
     const double s2 = g.sigma * g.sigma;
     if (!g.add) {
         if (g.q == 1) return -0.5 - loss * s2;
@@ -56,7 +57,8 @@ static void cdfs(PLKSubsampledGaussian g, double x, double *upper, double *lower
     }
 }
 
-double plk_subsampled_gaussian_delta(PLKSubsampledGaussian g, double epsilon) {
+/// The exact hockey-stick divergence of `g` at `epsilon`, clipped to [0, 1].
+static double delta(PLKSubsampledGaussian g, double epsilon) {
     if (g.q < 1) {
         if (g.add && epsilon >= -g.log1m_q) return 0;
         if (!g.add && epsilon <= g.log1m_q) {
@@ -65,7 +67,7 @@ double plk_subsampled_gaussian_delta(PLKSubsampledGaussian g, double epsilon) {
         }
     }
     double upper, lower_log;
-    cdfs(g, plk_subsampled_gaussian_inverse_loss(g, epsilon), &upper, &lower_log);
+    cdfs(g, inverse_loss(g, epsilon), &upper, &lower_log);
     const double d = upper - exp(epsilon + lower_log), clipped = SWIFT_MAX(0.0, d);
     return SWIFT_MIN(1.0, clipped);
 }
@@ -73,7 +75,7 @@ double plk_subsampled_gaussian_delta(PLKSubsampledGaussian g, double epsilon) {
 void plk_subsampled_gaussian_deltas(PLKSubsampledGaussian g, ptrdiff_t first, ptrdiff_t count,
                                     double interval, double *deltas) {
     for (ptrdiff_t i = 0; i < count; i++) {
-        deltas[i] = plk_subsampled_gaussian_delta(g, (double)(first + i) * interval);
+        deltas[i] = delta(g, (double)(first + i) * interval);
     }
 }
 

@@ -48,16 +48,6 @@ struct SubsampledGaussianLoss {
         }
     }
 
-    /// The largest x whose privacy loss is at least `loss`.
-    func inverseLoss(_ loss: Double) -> Double {
-        plk_subsampled_gaussian_inverse_loss(kernel, loss)
-    }
-
-    /// The exact hockey-stick divergence at `epsilon`, clipped to [0, 1].
-    func delta(forEpsilon epsilon: Double) -> Double {
-        plk_subsampled_gaussian_delta(kernel, epsilon)
-    }
-
     /// Noise truncation points: outside [lowerX, upperX] each shifted Gaussian has mass
     /// below 0.5 * exp(logMassTruncationBound).
     var truncation: (lowerX: Double, upperX: Double) {

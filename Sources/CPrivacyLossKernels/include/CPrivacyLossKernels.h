@@ -74,13 +74,8 @@ typedef struct {
     double inverse_sigma;     // 1 / sigma
 } PLKSubsampledGaussian;
 
-/// The largest x whose privacy loss under `g` is at least `loss`.
-double plk_subsampled_gaussian_inverse_loss(PLKSubsampledGaussian g, double loss);
-
-/// The exact hockey-stick divergence of `g` at `epsilon`, clipped to [0, 1].
-double plk_subsampled_gaussian_delta(PLKSubsampledGaussian g, double epsilon);
-
-/// deltas[i] = the hockey-stick divergence of `g` at epsilon = (first + i) * interval, for i < count.
+/// deltas[i] = the exact hockey-stick divergence of `g` at epsilon = (first + i) * interval, clipped
+/// to [0, 1], for i < count.
 void plk_subsampled_gaussian_deltas(PLKSubsampledGaussian g, ptrdiff_t first, ptrdiff_t count,
                                     double interval, double *deltas);
 
