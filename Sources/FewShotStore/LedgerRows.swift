@@ -16,10 +16,12 @@ package struct GenerationRow: Sendable {
     package var failureReason: String
     package var created: Date
     package var updated: Date
+    /// Whether any run of the generation used seeded noise (its set is then recorded as not private).
+    package var seededNoise: Bool
 
     package init(
         id: String, dataset: String, status: GenerationStatus, plan: GenerationPlan, accountant: String, owner: OwnerProcess,
-        ownerToken: String? = nil, failureReason: String, created: Date, updated: Date
+        ownerToken: String? = nil, failureReason: String, created: Date, updated: Date, seededNoise: Bool
     ) {
         self.id = id
         self.dataset = dataset
@@ -31,6 +33,7 @@ package struct GenerationRow: Sendable {
         self.failureReason = failureReason
         self.created = created
         self.updated = updated
+        self.seededNoise = seededNoise
     }
 
     package var reservation: Reservation {

@@ -150,13 +150,10 @@ extension FewShotStore {
     @discardableResult
     public func complete(_ reservation: Reservation, demonstrations record: DemonstrationSetRecord) throws -> DemonstrationSetRecord {
         try pool.write { db in
-            try Self.requireOwnedRunning(db, reservation.id, operation: "complete")
-            try db.execute(sql: """
-                UPDATE demonstration_slot SET chargedTokens = CASE WHEN releasedCount > 0 OR finished THEN maxTokens ELSE 0 END
-                WHERE generation = ?
-                """, arguments: [reservation.id])
-            let seeded = try Bool.fetchOne(db, sql: "SELECT seededNoise FROM generation WHERE id = ?", arguments: [reservation.id]) == true
-            var stored = record.completed(by: reservation, slots: try Self.slots(db, generation: reservation.id), seededNoise: seeded)
+            let generation = try Self.requireOwnedRunning(db, reservation.id, operation: "complete")
+            try Self.chargeStartedDemonstrations(db, reservation.id)
+            var stored = record.completed(
+                by: reservation, slots: try Self.slots(db, generation: reservation.id), seededNoise: generation.seededNoise)
             try db.execute(sql: "INSERT INTO demonstration_set (id, dataset, created, record) VALUES (?, ?, ?, ?)",
                            arguments: [stored.id, stored.dataset, stored.created, try JSONCoding.string(stored)])
             try db.execute(sql: "UPDATE generation SET status = 'completed', updated = ? WHERE id = ?", arguments: [Date(), reservation.id])
@@ -175,10 +172,7 @@ extension FewShotStore {
             let generation = try Self.fetchGeneration(db, reference)
             let id = generation.id
             try generation.permit("abandon", ours: generation.owner == OwnerProcess.current, failedToo: true)
-            try db.execute(sql: """
-                UPDATE demonstration_slot SET chargedTokens = CASE WHEN releasedCount > 0 OR finished THEN maxTokens ELSE 0 END
-                WHERE generation = ?
-                """, arguments: [id])
+            try Self.chargeStartedDemonstrations(db, id)
             try db.execute(sql: "UPDATE generation SET status = 'abandoned', updated = ? WHERE id = ?", arguments: [Date(), id])
             return generation.reservation
         }
@@ -307,12 +301,24 @@ extension FewShotStore {
             id: row["id"], dataset: row["dataset"], status: row["status"],
             plan: try JSONCoding.decode(GenerationPlan.self, row["plan"]), accountant: row["accountant"],
             owner: OwnerProcess(host: row["ownerHost"], pid: row["ownerPID"], startTime: row["ownerStart"]),
-            failureReason: row["failureReason"], created: row["created"], updated: row["updated"])
+            failureReason: row["failureReason"], created: row["created"], updated: row["updated"], seededNoise: row["seededNoise"])
     }
 
-    static func requireOwnedRunning(_ db: Database, _ id: String, operation: String) throws {
+    /// The generation `id`, once it is checked to be running in this process.
+    @discardableResult
+    static func requireOwnedRunning(_ db: Database, _ id: String, operation: String) throws -> GenerationRow {
         let generation = try fetchGeneration(db, id)
         try generation.permit(operation, ours: generation.owner == OwnerProcess.current)
+        return generation
+    }
+
+    /// Charges every started demonstration of generation `id` its full planned event, and one never
+    /// started nothing (as ``SlotCharge`` reads `chargedTokens`), when the generation closes.
+    static func chargeStartedDemonstrations(_ db: Database, _ id: String) throws {
+        try db.execute(sql: """
+            UPDATE demonstration_slot SET chargedTokens = CASE WHEN releasedCount > 0 OR finished THEN maxTokens ELSE 0 END
+            WHERE generation = ?
+            """, arguments: [id])
     }
 
     static func slots(_ db: Database, generation id: String) throws -> [SlotRow] {
@@ -352,9 +358,8 @@ extension FewShotStore {
     static func resumableGeneration(_ db: Database, _ id: String) throws -> ResumableGeneration {
         let generation = try fetchGeneration(db, id)
         let progress = try slots(db, generation: id).map(\.progress)
-        let seeded = try Bool.fetchOne(db, sql: "SELECT seededNoise FROM generation WHERE id = ?", arguments: [id]) ?? false
         return ResumableGeneration(
             reservation: generation.reservation,
-            progress: progress, failureReason: generation.failureReason, updated: generation.updated, seededNoise: seeded)
+            progress: progress, failureReason: generation.failureReason, updated: generation.updated, seededNoise: generation.seededNoise)
     }
 }

@@ -123,12 +123,10 @@ extension PostgresStore {
     @discardableResult
     public func complete(_ reservation: Reservation, demonstrations record: DemonstrationSetRecord) throws -> DemonstrationSetRecord {
         var stored = try transaction { [self] connection in
-            try await requireOwnedRunning(connection, reservation.id, operation: "complete")
+            let generation = try await requireOwnedRunning(connection, reservation.id, operation: "complete")
             try await chargeStartedDemonstrations(connection, reservation.id)
-            let seeded = try await connection.query("SELECT seeded_noise FROM generation WHERE id = \(reservation.id)", logger: logger).collect()
             let stored = record.completed(
-                by: reservation, slots: try await slots(connection, generation: reservation.id),
-                seededNoise: try seeded.first?.cells.value("seeded_noise", Bool.self) == true)
+                by: reservation, slots: try await slots(connection, generation: reservation.id), seededNoise: generation.seededNoise)
             try await connection.query("""
                 INSERT INTO demonstration_set (id, dataset, created, record)
                 VALUES (\(stored.id), \(stored.dataset), \(stored.created), \(try JSONCoding.string(stored)))
@@ -265,7 +263,8 @@ extension PostgresStore {
     /// The generation whose id is `reference` or starts with it (at least 4 characters); `lock` takes its row lock.
     func fetchGeneration(_ connection: PostgresConnection, _ reference: String, lock: Bool = false) async throws -> GenerationRow {
         let rows = try await connection.query("""
-            SELECT id, dataset, status, plan, accountant, owner_host, owner_pid, owner_start, owner_token, failure_reason, created, updated
+            SELECT id, dataset, status, plan, accountant, owner_host, owner_pid, owner_start, owner_token, failure_reason, created, updated,
+                   seeded_noise
             FROM generation WHERE id = \(reference) OR (length(\(reference)) >= 4 AND substr(id, 1, length(\(reference))) = \(reference.lowercased()))
             \(unescaped: lock ? "FOR UPDATE" : "")
             """, logger: logger).collect().map { $0.cells }
@@ -275,13 +274,15 @@ extension PostgresStore {
             plan: try JSONCoding.decode(GenerationPlan.self, try row.value("plan")), accountant: try row.value("accountant"),
             owner: OwnerProcess(host: try row.value("owner_host"), pid: try row.value("owner_pid"), startTime: try row.value("owner_start")),
             ownerToken: try row.value("owner_token", String.self), failureReason: try row.value("failure_reason"),
-            created: try row.value("created"), updated: try row.value("updated"))
+            created: try row.value("created"), updated: try row.value("updated"), seededNoise: try row.value("seeded_noise"))
     }
 
-    /// Locks the generation's row and checks that this process runs it.
-    func requireOwnedRunning(_ connection: PostgresConnection, _ id: String, operation: String) async throws {
+    /// Locks the generation's row, checks that this process runs it, and returns it.
+    @discardableResult
+    func requireOwnedRunning(_ connection: PostgresConnection, _ id: String, operation: String) async throws -> GenerationRow {
         let generation = try await fetchGeneration(connection, id, lock: true)
         try generation.permit(operation, ours: generation.ownerToken == ownerToken)
+        return generation
     }
 
     func slots(_ connection: PostgresConnection, generation id: String) async throws -> [SlotRow] {
@@ -321,10 +322,9 @@ extension PostgresStore {
     func resumableGeneration(_ connection: PostgresConnection, _ id: String) async throws -> ResumableGeneration {
         let generation = try await fetchGeneration(connection, id)
         let progress = try await slots(connection, generation: id).map(\.progress)
-        let seeded = try await connection.query("SELECT seeded_noise FROM generation WHERE id = \(id)", logger: logger).collect()
         return ResumableGeneration(
             reservation: generation.reservation, progress: progress, failureReason: generation.failureReason,
-            updated: generation.updated, seededNoise: try seeded.first?.cells.value("seeded_noise", Bool.self) ?? false)
+            updated: generation.updated, seededNoise: generation.seededNoise)
     }
 }
 
