@@ -10,7 +10,7 @@ struct Account: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compute epsilon for a noise multiplier (--sigma), or the smallest noise multiplier for a target epsilon (--epsilon).")
 
-    enum Sampling: String, ExpressibleByArgument, CaseIterable {
+    enum Sampling: String, ExpressibleByArgument, CaseIterable, Encodable {
         case poisson
         case withoutReplacement = "without-replacement"
         case none
@@ -21,9 +21,6 @@ struct Account: ParsableCommand {
 
     @Option(help: "Target epsilon; prints the smallest noise multiplier that meets it.")
     var epsilon: Double?
-
-    @Option(help: "Accountant: auto (PLD where it applies, else RDP), pld or rdp.")
-    var accountant: AccountantChoice = .auto
 
     @Option(help: "How each step selects private records: poisson, without-replacement or none.")
     var sampling: Sampling = .poisson
@@ -43,8 +40,7 @@ struct Account: ParsableCommand {
     @Option(help: "Target delta in (0, 1) (default: 1 / --dataset-size).")
     var delta: Double?
 
-    @Option(help: "Noise mechanism per step: gaussian or exponential (Gumbel report-noisy-max).")
-    var mechanism: NoiseMechanism = .gaussian
+    @OptionGroup var noise: MechanismOptions
 
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
@@ -84,7 +80,7 @@ struct Account: ParsableCommand {
             if sampleSize == nil {
                 throw ValidationError("--sampling without-replacement needs --dataset-size and --sample-size.")
             }
-            if accountant == .pld {
+            if noise.accountant == .pld {
                 throw ValidationError("--accountant pld does not support sampling without replacement (replace-one adjacency); use --accountant rdp.")
             }
         case .none:
@@ -114,7 +110,7 @@ struct Account: ParsableCommand {
     }
 
     private func event(sigma: Double) -> PrivacyEvent {
-        let step: PrivacyEvent = mechanism == .gaussian
+        let step: PrivacyEvent = noise.mechanism == .gaussian
             ? .gaussian(noiseMultiplier: sigma) : ExponentialMechanism.event(noiseMultiplier: sigma)
         let sampled: PrivacyEvent
         switch sampling {
@@ -128,7 +124,7 @@ struct Account: ParsableCommand {
 
     /// The accountant asked for; for `auto`, the one that answers for this event (so its name is printed).
     private var chosenAccountant: any PrivacyAccountant {
-        accountant == .auto ? DefaultAccountant().accountant(for: event(sigma: sigma ?? 1)) : accountant.accountant
+        noise.accountant == .auto ? DefaultAccountant().accountant(for: event(sigma: sigma ?? 1)) : noise.accountant.accountant
     }
 
     struct Result: Encodable {
@@ -137,8 +133,8 @@ struct Account: ParsableCommand {
         let sigma: Double
         let steps: Int
         let samplingRate: Double
-        let sampling: String
-        let mechanism: String
+        let sampling: Sampling
+        let mechanism: NoiseMechanism
         let accountant: String
 
         enum CodingKeys: String, CodingKey {
@@ -159,8 +155,8 @@ struct Account: ParsableCommand {
             resultEpsilon = try used.epsilon(for: event(sigma: resultSigma), delta: delta)
         }
         let result = Result(epsilon: resultEpsilon, delta: delta, sigma: resultSigma, steps: steps,
-                            samplingRate: samplingProbability, sampling: sampling.rawValue,
-                            mechanism: mechanism.rawValue, accountant: used.name)
+                            samplingRate: samplingProbability, sampling: sampling,
+                            mechanism: noise.mechanism, accountant: used.name)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
@@ -177,6 +173,6 @@ struct Account: ParsableCommand {
     }
 
     private func describe(_ r: Result) -> String {
-        "\(r.steps) steps, \(r.mechanism) mechanism, \(r.sampling) sampling at rate \(r.samplingRate), \(r.accountant) accountant"
+        "\(r.steps) steps, \(r.mechanism.rawValue) mechanism, \(r.sampling.rawValue) sampling at rate \(r.samplingRate), \(r.accountant) accountant"
     }
 }

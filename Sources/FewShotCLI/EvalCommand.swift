@@ -156,7 +156,7 @@ struct Eval: AsyncParsableCommand {
                 if let plan { warn("eval: task \(template.name): \(plan.reason)") }
                 let dpSource = GeneratedDemonstrationSource(
                     task: template, model: connected.model, privateData: trainSet.examples, settings: generation,
-                    reproducibleNoise: reproducibleNoise, accountant: generator.accountant.accountant, poolGroups: poolGroups,
+                    reproducibleNoise: reproducibleNoise, accountant: generator.noise.accountant.accountant, poolGroups: poolGroups,
                     delta: delta, progress: Evaluation.standardError)
                 let source = TaskDemonstrationSource(
                     task: template, train: trainSet.examples, model: connected.model, shotsPerLabel: shots,

@@ -29,9 +29,6 @@ struct GeneratorOptions: ParsableArguments {
     @Option(help: "T_answer: most tokens of each answer, for extraction tasks (default: the task's).")
     var answerMaxTokens: Int?
 
-    @Option(help: "Noisy argmax: gaussian or exponential.")
-    var mechanism: NoiseMechanism = .gaussian
-
     @Option(name: .customLong("vocab"), help: "Candidate tokens: rvp (public prompt's top-k) or full (default: the task's).")
     var vocabulary: VocabularyMode?
 
@@ -44,13 +41,12 @@ struct GeneratorOptions: ParsableArguments {
     @Option(help: "How examples are sampled: poisson (amplified, tight PLD accounting) or without-replacement (no amplification in partition mode).")
     var subsample: SubsampleScheme = .poisson
 
-    @Option(help: "Accountant: auto (PLD where it applies, else RDP), pld or rdp.")
-    var accountant: AccountantChoice = .auto
+    @OptionGroup var noise: MechanismOptions
 
     var overrides: GeneratorOverrides {
         GeneratorOverrides(
-            batches: batches, batchSize: batchSize, maxTokens: maxTokens, answerMaxTokens: answerMaxTokens, mechanism: mechanism, vocabulary: vocabulary,
-            topK: topK, sampling: sampling, subsample: subsample, accountant: accountant,
+            batches: batches, batchSize: batchSize, maxTokens: maxTokens, answerMaxTokens: answerMaxTokens, mechanism: noise.mechanism, vocabulary: vocabulary,
+            topK: topK, sampling: sampling, subsample: subsample, accountant: noise.accountant,
             computeLimitMinutes: computeLimit, llmTokensPerSecond: llmTokensPerSecond, maxExampleTokens: maxExampleTokens,
             llmSecondsPerRequest: llmSecondsPerRequest)
     }
@@ -105,11 +101,9 @@ func namingOptions(_ work: () async throws -> Void) async throws {
     }
 }
 
-extension AccountantChoice: ExpressibleByArgument {}
 extension BatchCount: ExpressibleByArgument {
     public init?(argument: String) { self.init(parsing: argument) }
 }
-extension NoiseMechanism: ExpressibleByArgument {}
 extension VocabularyMode: ExpressibleByArgument {}
 extension SamplingMode: ExpressibleByArgument {}
 extension SubsampleScheme: ExpressibleByArgument {}
