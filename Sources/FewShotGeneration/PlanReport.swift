@@ -39,8 +39,8 @@ public struct PlanReport: Sendable, Encodable {
     public var epsilon: Double
     public var delta: Double
     public var accountant: String
-    public var mechanism: String
-    public var sampling: String
+    public var mechanism: NoiseMechanism
+    public var sampling: SetSampling
     public var events: [String: PrivacyEvent]
     public var demonstrations: Int
     /// G: disjoint example groups, one set each (1: one set).
@@ -82,8 +82,8 @@ public struct PlanReport: Sendable, Encodable {
         self.epsilon = epsilon
         self.delta = prepared.delta
         self.accountant = Set(events.values.map { prepared.accountant.answering(for: $0) }).sorted().joined(separator: "+")
-        self.mechanism = settings.mechanism.rawValue
-        self.sampling = "\(settings.sampling.rawValue)/\(settings.subsampleScheme.rawValue)"
+        self.mechanism = settings.mechanism
+        self.sampling = SetSampling(mode: settings.sampling, scheme: settings.subsampleScheme)
         self.events = events
         self.demonstrations = settings.labels.count
         self.groups = settings.groups
@@ -121,7 +121,7 @@ public struct PlanReport: Sendable, Encodable {
     /// The plan for people: one line per label and the total.
     public var summary: String {
         let pool = groups > 1 ? " (a pool: \(groups) disjoint groups, the privacy cost of one set)" : ""
-        var lines = ["plan for task \(task): \(demonstrations) demonstrations\(pool), (epsilon = \(epsilon.isFinite ? String(format: "%.3f", epsilon) : "inf"), delta = \(String(format: "%.3g", delta))), \(accountant), \(mechanism), \(sampling)"]
+        var lines = ["plan for task \(task): \(demonstrations) demonstrations\(pool), (epsilon = \(epsilon.isFinite ? String(format: "%.3f", epsilon) : "inf"), delta = \(String(format: "%.3g", delta))), \(accountant), \(mechanism.rawValue), \(sampling)"]
         for (label, l) in labels.sorted(by: { $0.key < $1.key }) {
             let noise = l.sigma.map { String(format: "sigma %.3f, noise std %.4f", $0, l.noiseStd ?? 0) } ?? "no noise"
             lines.append("  \(label.isEmpty ? "(all)" : label): M = \(l.m), N = \(l.n), q = \(String(format: "%.3g", l.q)), \(noise); ~\(l.estimatedLLMTokens / 1000)k LLM tokens, ~\(String(format: "%.1f", l.estimatedMinutes)) min")

@@ -187,6 +187,7 @@ final class RecordingModel: LanguageModel, @unchecked Sendable {
         #expect((object["epsilon"] as? Double).map { $0 <= 4 && $0 > 3.9 } == true)
         #expect(object["delta"] as? Double == 1.0 / 60)
         #expect(object["demonstrations"] as? Int == 2)
+        #expect(object["mechanism"] as? String == "gaussian" && object["sampling"] as? String == "partition/poisson")
         #expect((object["events"] as? [String: Any])?.keys.sorted() == ["DESC", "HUM"])
         let labels = try #require(object["labels"] as? [String: [String: Any]])
         let desc = try #require(labels["DESC"])

@@ -104,6 +104,8 @@ import Testing
             #expect(Set(list.compactMap { $0["id"] as? String }) == [f.privateSet, f.seededSet])
             let seeded = try #require(list.first { $0["id"] as? String == f.seededSet })
             #expect(seeded["private"] as? Bool == false)
+            // Typed in the response, written as the strings the store and demonstration files use.
+            #expect(seeded["mechanism"] as? String == "gaussian" && seeded["sampling"] as? String == "subsample/poisson")
             #expect(list.allSatisfy { $0["items"] == nil })
 
             let detail = try #require(try json(try await client.execute(uri: "/admin/sets/\(f.privateSet.prefix(8))", method: .get, headers: Self.admin)) as? [String: Any])

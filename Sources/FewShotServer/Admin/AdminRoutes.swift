@@ -1,4 +1,5 @@
 import DPAccounting
+import FewShotCore
 import FewShotStore
 import Foundation
 import Hummingbird
@@ -116,8 +117,8 @@ struct SetSummary: ResponseEncodable {
     var demonstrations: Int
     var epsilon: Double
     var delta: Double
-    var mechanism: String
-    var sampling: String
+    var mechanism: NoiseMechanism
+    var sampling: SetSampling
     var model: String
     var created: Date
     /// False when noise was seeded or epsilon is infinite: see ``DemonstrationSetRecord/isPrivate``.
@@ -131,8 +132,8 @@ struct SetSummary: ResponseEncodable {
         demonstrations = r.demonstrations.count
         epsilon = r.epsilon
         delta = r.delta
-        mechanism = r.mechanism.rawValue
-        sampling = r.sampling.description
+        mechanism = r.mechanism
+        sampling = r.sampling
         model = r.model
         created = r.created
         `private` = r.isPrivate
