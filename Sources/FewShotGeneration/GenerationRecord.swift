@@ -20,7 +20,7 @@ public struct GenerationRecord: Sendable, Encodable {
     public var mechanism: NoiseMechanism
     public var sampling: SamplingMode
     public var subsample: SubsampleScheme?
-    public var vocabulary: String
+    public var vocabulary: VocabularyMode
     public var topK: Int
     public var batches: Int
     public var batchSize: Int
@@ -91,7 +91,7 @@ public struct GenerationRecord: Sendable, Encodable {
             ? "(epsilon = \(epsilonText), delta = \(String(format: "%.3g", delta)))-DP"
             : (seededNoise ? "NOT PRIVATE (seeded noise)" : "NOT PRIVATE (epsilon = \(epsilonText))")
         lines.append("\(demonstrations.count) demonstrations for task \(task), \(privacy)")
-        lines.append("  accountant \(accountant); mechanism \(mechanism.rawValue); sampling \(sampling.rawValue)\(subsample.map { " (\($0.rawValue))" } ?? ""); vocabulary \(vocabulary) top-\(topK)")
+        lines.append("  accountant \(accountant); mechanism \(mechanism.rawValue); sampling \(sampling.rawValue)\(subsample.map { " (\($0.rawValue))" } ?? ""); vocabulary \(vocabulary.rawValue) top-\(topK)")
         lines.append("  M = \(batches), N = \(batchSize), T = \(maxTokens)\(answerMaxTokens.map { " + \($0) for the answer" } ?? ""), sigma = \(sigma.map { String(format: "%.4f", $0) } ?? "none"); \(llmCalls) LLM calls in \(elapsed.formatted(.units(allowed: [.minutes, .seconds], width: .narrow)))")
         let perLabel = labels.sorted { $0.key < $1.key }.filter { $0.value.sigma != nil }
         if Set(perLabel.map(\.value.m)).count > 1 || Set(perLabel.compactMap(\.value.sigma)).count > 1 {

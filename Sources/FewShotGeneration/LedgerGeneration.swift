@@ -148,7 +148,7 @@ public struct LedgerGeneration: Sendable {
             epsilon: claimed, epsilonPerLabel: perLabel, delta: p.delta, sigma: p.noiseMultiplier,
             accountant: answering.sorted().joined(separator: "+"), mechanism: settings.mechanism,
             sampling: settings.sampling, subsample: settings.subsampleScheme,
-            vocabulary: settings.vocabulary.rawValue, topK: settings.topK,
+            vocabulary: settings.vocabulary, topK: settings.topK,
             batches: settings.batches, batchSize: settings.batchSize, maxTokens: settings.maxTokens,
             answerMaxTokens: settings.answerMaxTokens, tokensReleased: result.tokensReleased, llmCalls: result.llmCalls, model: model,
             events: result.eventsByLabel, labels: PlanReport(p).labels, labelCounts: p.settings.labelCounts.map(GenerationRecord.LabelCounts.init),

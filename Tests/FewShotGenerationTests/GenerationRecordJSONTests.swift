@@ -9,7 +9,7 @@ import Testing
         GenerationRecord(
             task: "trec", dataset: "public-id", generation: nil, epsilon: epsilon, epsilonPerLabel: perLabel,
             delta: 1.0 / 300, sigma: nil, accountant: "pld", mechanism: .gaussian, sampling: .partition, subsample: nil,
-            vocabulary: "rvp", topK: 100, batches: 10, batchSize: 1, maxTokens: 12, answerMaxTokens: nil,
+            vocabulary: .rvp, topK: 100, batches: 10, batchSize: 1, maxTokens: 12, answerMaxTokens: nil,
             tokensReleased: [12], llmCalls: 120, model: "m", events: [:], labels: [:],
             adjacency: GenerationRecord.adjacency(subsample: .poisson), private: epsilon.isFinite, seed: nil,
             seededNoise: false)
@@ -25,6 +25,7 @@ import Testing
         #expect(head["epsilon"] as? Double == 3.5)
         #expect(head["epsilon_per_label"] as? [String: Double] == ["NUM": 3.5, "LOC": 2.25])
         #expect(head["type"] as? String == "privacy" && head["M"] as? Int == 10 && head["private"] as? Bool == true)
+        #expect(head["vocabulary"] as? String == "rvp" && head["mechanism"] as? String == "gaussian" && head["sampling"] as? String == "partition")
     }
 
     @Test func anUnboundedEpsilonIsTheStringInf() throws {

@@ -63,7 +63,7 @@ public actor GenerationJobs {
             await job.task?.value
         } else if record.status == .failed {
             _ = try await blocking { [store] in try store.abandon(generation: record.id) }
-            metrics.recordGenerationJob(state: "cancelled")
+            metrics.recordGenerationJob(.cancelled)
         } else if record.status == .running {
             // Run by another process: ask it through the store. If the job ended meanwhile, say so.
             let asked = try await blocking { [store] in try store.requestCancel(generation: record.id) }
@@ -141,7 +141,7 @@ public actor GenerationJobs {
         let id = start.reservation!.id
         let job = RunningJob()
         running[id] = job
-        metrics.recordGenerationJob(state: resume == nil ? "started" : "resumed")
+        metrics.recordGenerationJob(resume == nil ? .started : .resumed)
         logger.info("generation job started", metadata: [
             "job": .string(id), "task": .string(prepared.task.name),
             "dataset": .string(String(store.publicDatasetID(fingerprint: prepared.dataset.fingerprint).prefix(16))),
@@ -160,26 +160,26 @@ public actor GenerationJobs {
     private nonisolated func execute(id: String, generation: LedgerGeneration, start: GenerationStart, model: ConnectedModel, job: RunningJob) async {
         let dataset = String(store.publicDatasetID(fingerprint: generation.prepared.dataset.fingerprint).prefix(16))
         let metrics = self.metrics
-        let state: String
+        let state: ServerMetrics.GenerationJobEvent
         do {
             _ = try await generation.run(
                 start, model: model.model,
                 onToken: { _ in metrics.recordTokensReleased(dataset: dataset, count: 1) },
                 onProgress: { progress in job.llmCalls = progress.llmCalls })
-            state = "completed"
+            state = .completed
             logger.info("generation job completed", metadata: ["job": .string(id)])
         } catch {
             if job.cancelRequested {
                 _ = try? await blocking { [store] in try store.abandon(generation: id) }
-                state = "cancelled"
+                state = .cancelled
             } else {
-                state = "failed"
+                state = .failed
             }
-            logger.warning("generation job stopped", metadata: ["job": .string(id), "state": .string(state), "reason": .string(error is CancellationError ? "interrupted" : "\(error)")])
+            logger.warning("generation job stopped", metadata: ["job": .string(id), "state": .string(state.rawValue), "reason": .string(error is CancellationError ? "interrupted" : "\(error)")])
         }
         job.watcher?.cancel()
         try? await model.shutdown()
-        metrics.recordGenerationJob(state: state)
+        metrics.recordGenerationJob(state)
         await finished(id)
     }
 

@@ -53,9 +53,14 @@ public struct ServerMetrics: Sendable {
         CoreMetrics.Counter(label: "fewshot_upstream_overload_total", dimensions: [("model", model)], factory: factory).increment()
     }
 
-    /// A generation job changed state (`started`, `completed`, `failed`, `cancelled`).
-    public func recordGenerationJob(state: String) {
-        CoreMetrics.Counter(label: "fewshot_generation_jobs_total", dimensions: [("state", state)], factory: factory).increment()
+    /// What happened to a generation job: the `state` label of `fewshot_generation_jobs_total`.
+    public enum GenerationJobEvent: String, Sendable {
+        case started, resumed, completed, failed, cancelled
+    }
+
+    /// A generation job started, resumed or ended.
+    public func recordGenerationJob(_ event: GenerationJobEvent) {
+        CoreMetrics.Counter(label: "fewshot_generation_jobs_total", dimensions: [("state", event.rawValue)], factory: factory).increment()
     }
 
     /// Tokens released by the DP generator for a data set.
