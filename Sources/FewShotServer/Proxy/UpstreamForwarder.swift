@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
+import LLMBackends
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -185,11 +186,8 @@ public struct UpstreamForwarder: Sendable {
 
     /// `error.message` of an upstream's JSON error body (read up to 64 KiB), if it has one.
     static func errorMessage(in body: HTTPClientResponse.Body) async -> String? {
-        guard let buffer = try? await body.collect(upTo: 64 * 1024),
-              let object = try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any]
-        else { return nil }
-        let message = (object["error"] as? [String: Any])?["message"] as? String ?? object["error"] as? String
-        return message.map { String($0.prefix(300)) }
+        guard let buffer = try? await body.collect(upTo: 64 * 1024) else { return nil }
+        return UpstreamErrorBody(json: Data(buffer.readableBytesView))?.message.map { String($0.prefix(300)) }
     }
 
     static func host(of url: String) -> String { URL(string: url)?.host.map { h in URL(string: url)?.port.map { "\(h):\($0)" } ?? h } ?? "?" }

@@ -201,10 +201,7 @@ public final class HTTPTransport: Sendable {
     /// The `error.type` of an OpenAI-style error body when it is one of the well-known kinds; nil
     /// otherwise. Nothing else of the body is read: it may echo the prompt.
     static func errorKind(of body: Data) -> String? {
-        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
-              let type = (object["error"] as? [String: Any])?["type"] as? String,
-              BackendError.knownErrorKinds.contains(type)
-        else { return nil }
+        guard let type = UpstreamErrorBody(json: body)?.type, BackendError.knownErrorKinds.contains(type) else { return nil }
         return type
     }
 }
