@@ -162,14 +162,10 @@ struct Account: ParsableCommand {
             encoder.outputFormatting = [.sortedKeys]
             print(String(decoding: try encoder.encode(result), as: UTF8.self))
         } else if sigma != nil {
-            print("epsilon = \(format(resultEpsilon)) at delta = \(delta) for sigma = \(resultSigma), \(describe(result))")
+            print("epsilon = \(EpsilonText.format(resultEpsilon, "%.4f")) at delta = \(delta) for sigma = \(resultSigma), \(describe(result))")
         } else {
-            print("sigma = \(format(resultSigma)) (epsilon = \(format(resultEpsilon)) at delta = \(delta)), \(describe(result))")
+            print("sigma = \(EpsilonText.format(resultSigma, "%.4f")) (epsilon = \(EpsilonText.format(resultEpsilon, "%.4f")) at delta = \(delta)), \(describe(result))")
         }
-    }
-
-    private func format(_ x: Double) -> String {
-        x.isFinite ? String(format: "%.4f", x) : "inf"
     }
 
     private func describe(_ r: Result) -> String {

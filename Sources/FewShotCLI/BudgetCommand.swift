@@ -47,19 +47,18 @@ struct Budget: ParsableCommand {
         }
 
         static func render(_ status: BudgetStatus) -> String {
-            func f(_ x: Double) -> String { x.isFinite ? String(format: "%.4g", x) : "inf" }
             var lines = ["\(status.dataset.name)  \(status.dataset.publicID)"]
             if let budget = status.budget {
-                lines.append("  budget     epsilon \(f(budget.epsilon))  delta \(f(budget.delta))")
+                lines.append("  budget     epsilon \(EpsilonText.format(budget.epsilon))  delta \(EpsilonText.format(budget.delta))")
             } else {
-                lines.append("  budget     none (generations are recorded but never refused); epsilon at delta \(f(status.delta))")
+                lines.append("  budget     none (generations are recorded but never refused); epsilon at delta \(EpsilonText.format(status.delta))")
             }
-            lines.append("  spent      epsilon \(f(status.spentEpsilon))")
-            lines.append("  committed  epsilon \(f(status.committedEpsilon))  (spent + reserved by \(status.activeGenerations) running or resumable generations)")
-            if let remaining = status.remainingEpsilon { lines.append("  remaining  epsilon \(f(remaining))") }
+            lines.append("  spent      epsilon \(EpsilonText.format(status.spentEpsilon))")
+            lines.append("  committed  epsilon \(EpsilonText.format(status.committedEpsilon))  (spent + reserved by \(status.activeGenerations) running or resumable generations)")
+            if let remaining = status.remainingEpsilon { lines.append("  remaining  epsilon \(EpsilonText.format(remaining))") }
             for label in status.labels {
                 let count = label.label.flatMap { status.dataset.labelCounts[$0] }.map { " (\($0) examples)" } ?? ""
-                lines.append("    label \(label.label ?? "(none)")\(count): spent \(f(label.spentEpsilon)), committed \(f(label.committedEpsilon))")
+                lines.append("    label \(label.label ?? "(none)")\(count): spent \(EpsilonText.format(label.spentEpsilon)), committed \(EpsilonText.format(label.committedEpsilon))")
             }
             lines.append("  accountant \(status.accountant)")
             return lines.joined(separator: "\n")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DPAccounting
 import FewShotStore
 import Foundation
 
@@ -9,7 +10,6 @@ struct Demos: ParsableCommand {
         abstract: "List, show, export or delete stored demonstration sets (deleting never returns privacy budget).",
         subcommands: [List.self, Show.self, Export.self, Delete.self])
 
-    static func f(_ x: Double) -> String { x.isFinite ? String(format: "%.4g", x) : "inf" }
 
     /// `fewshot demos list`
     struct List: ParsableCommand {
@@ -26,7 +26,7 @@ struct Demos: ParsableCommand {
             if sets.isEmpty { print("No demonstration sets."); return }
             let dates = ISO8601DateFormatter()
             for set in sets {
-                let privacy = set.seeded ? "NOT PRIVATE (seeded)" : set.isPrivate ? "epsilon \(f(set.epsilon)) delta \(f(set.delta))" : "NOT PRIVATE (epsilon inf)"
+                let privacy = set.seeded ? "NOT PRIVATE (seeded)" : set.isPrivate ? "epsilon \(EpsilonText.format(set.epsilon)) delta \(EpsilonText.format(set.delta))" : "NOT PRIVATE (epsilon inf)"
                 print("\(set.id)  \(dates.string(from: set.created))  \(set.task)  \(set.demonstrations.count) demos  \(privacy)  \(set.model)  data \(set.dataset.prefix(12))")
             }
         }
@@ -48,9 +48,9 @@ struct Demos: ParsableCommand {
             if let reason = set.nonPrivateReason {
                 print("privacy     \(reason)")
             } else {
-                print("privacy     epsilon \(f(set.epsilon))  delta \(f(set.delta))  (accountant \(set.accountant))")
+                print("privacy     epsilon \(EpsilonText.format(set.epsilon))  delta \(EpsilonText.format(set.delta))  (accountant \(set.accountant))")
             }
-            print("mechanism   \(set.mechanism)  sigma \(f(set.sigma))  sampling \(set.sampling)  M \(set.batches)  N \(set.examplesPerBatch)  T \(set.maxTokens)")
+            print("mechanism   \(set.mechanism)  sigma \(EpsilonText.format(set.sigma))  sampling \(set.sampling)  M \(set.batches)  N \(set.examplesPerBatch)  T \(set.maxTokens)")
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             print("events      \(String(decoding: try encoder.encode(set.events), as: UTF8.self))")

@@ -1,3 +1,5 @@
+import DPAccounting
+
 /// The privacy ledger as the evaluation harness sees it: the budget of a data set, looked up by the
 /// SHA-256 fingerprint of its content, and the public id to name it by. The store provides it.
 public protocol EvalLedger: Sendable {
@@ -67,12 +69,11 @@ public struct BudgetedDataRefusal: Error, Sendable, Hashable, CustomStringConver
                 + "no budget for it; to spend its budget on DP demonstrations, use `fewshot gen`, which charges the ledger"
             : "Evaluate on a test file that has no budget, or point --store at a store that holds none for it"
         return "eval: task \(task): the \(role) file \(file) is data set \(dataset.prefix(12)), which has a privacy budget "
-            + "(epsilon \(Self.format(budgetEpsilon)), delta \(Self.format(budgetDelta))) in the store; "
+            + "(epsilon \(EpsilonText.format(budgetEpsilon)), delta \(EpsilonText.format(budgetDelta))) in the store; "
             + "\(conditions.joined(separator: ", ")) would read its private examples without charging the ledger, so the run is refused. "
             + fix + "."
     }
 
-    static func format(_ x: Double) -> String { x.isFinite ? String(format: "%.4g", x) : "inf" }
 }
 
 extension EvalCondition {

@@ -83,7 +83,7 @@ public struct GenerationRecord: Sendable, Encodable {
         }
     }
 
-    public var epsilonText: String { epsilon.isFinite ? String(format: "%.3f", epsilon) : "inf" }
+    public var epsilonText: String { EpsilonText.format(epsilon, "%.3f") }
 
     public func summary(_ demonstrations: [Demonstration], elapsed: Duration) -> String {
         var lines: [String] = []

@@ -121,7 +121,7 @@ public struct PlanReport: Sendable, Encodable {
     /// The plan for people: one line per label and the total.
     public var summary: String {
         let pool = groups > 1 ? " (a pool: \(groups) disjoint groups, the privacy cost of one set)" : ""
-        var lines = ["plan for task \(task): \(demonstrations) demonstrations\(pool), (epsilon = \(epsilon.isFinite ? String(format: "%.3f", epsilon) : "inf"), delta = \(String(format: "%.3g", delta))), \(accountant), \(mechanism.rawValue), \(sampling)"]
+        var lines = ["plan for task \(task): \(demonstrations) demonstrations\(pool), (epsilon = \(EpsilonText.format(epsilon, "%.3f")), delta = \(String(format: "%.3g", delta))), \(accountant), \(mechanism.rawValue), \(sampling)"]
         for (label, l) in labels.sorted(by: { $0.key < $1.key }) {
             let noise = l.sigma.map { String(format: "sigma %.3f, noise std %.4f", $0, l.noiseStd ?? 0) } ?? "no noise"
             lines.append("  \(label.isEmpty ? "(all)" : label): M = \(l.m), N = \(l.n), q = \(String(format: "%.3g", l.q)), \(noise); ~\(l.estimatedLLMTokens / 1000)k LLM tokens, ~\(String(format: "%.1f", l.estimatedMinutes)) min")

@@ -53,7 +53,7 @@ public struct DemonstrationSetRecord: Sendable, Hashable, Codable {
     /// Why the set is not private, in words for an error or a listing; nil when it is private.
     public var nonPrivateReason: String? {
         if seeded { return "was generated with seeded noise (--seed): reproducible, NOT private" }
-        if !epsilon.isFinite { return "was generated without noise (epsilon = \(epsilon.isNaN ? "nan" : "inf")): NOT private" }
+        if !epsilon.isFinite { return "was generated without noise (epsilon = \(EpsilonText.format(epsilon))): NOT private" }
         return nil
     }
 
