@@ -15,6 +15,8 @@ enum AnalyticGaussian {
 
     /// The smallest epsilon >= 0 with delta(epsilon) <= `delta`, to within 1e-12 (rounded up).
     static func epsilon(sigma: Double, delta: Double) -> Double {
+        // No noise (FlatComposition never passes it; here the formulas below would give NaN, read as 0).
+        guard sigma > 0 else { return .infinity }
         let target = log(delta)
         if logDelta(sigma: sigma, epsilon: 0) <= target { return 0 }
         var lo = 0.0, hi = 1.0

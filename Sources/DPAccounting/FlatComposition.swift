@@ -27,6 +27,13 @@ struct FlatComposition {
 
     init(_ event: PrivacyEvent, accountant: String) throws {
         try add(event, count: 1, accountant: accountant)
+        // A noise multiplier so small that 1/sigma^2 overflows (below about 1e-154, or a sum of many)
+        // adds no noise that a Double can express: the release is not private. Without this the
+        // effective sigma would be 0, and 0 turns the Gaussian formulas into NaN and epsilon into 0.
+        if gaussianPrecision.isInfinite {
+            nonPrivate = true
+            gaussianPrecision = 0
+        }
     }
 
     private mutating func record(_ mechanism: Mechanism, _ count: Int) throws {
@@ -107,7 +114,8 @@ struct FlatComposition {
             }
         }
         try walk(event, 1)
-        if nonPrivate { return .nonPrivate }
+        // Overflowed: no noise a Double can express, or an unbounded pure-DP sum (see init).
+        if nonPrivate || precision.isInfinite || pure.isInfinite { return .nonPrivate }
         if precision > 0 && pure > 0 {
             throw AccountingError.unsupportedEvent(accountant: accountant,
                 reason: "a sampled event must run only Gaussian or only pure-DP steps, not both")

@@ -178,6 +178,17 @@ final class RecordingModel: LanguageModel, @unchecked Sendable {
 
 /// `fewshot gen --dry-run --json`: the plan as one JSON object, from the prepared generation alone.
 @Suite struct PlanReportTests {
+    /// `--sigma 1e-200` adds no noise a Double can hold. Where the plan takes every example (q = 1,
+    /// so the steps are unsampled Gaussians) the accountant used to price it at epsilon 0.
+    @Test func aSigmaTooSmallToBeNoiseIsPlannedAsUnbounded() throws {
+        let data = try PartitionResumeTests.dataFile()
+        let spec = GenerationSpec(task: "trec", data: data.path, epsilon: .epsilon(4), sigma: 1e-200, labels: ["DESC", "HUM"])
+        let prepared = try PreparedGeneration.prepare(spec, prompts: PartitionResumeTests.root.appendingPathComponent("prompts"))
+        let report = PlanReport(prepared)
+        #expect(report.labels["DESC"]?.q == 1)
+        #expect(report.epsilon == .infinity)
+    }
+
     @Test func theDryRunObjectHasTheIssuesFields() throws {
         let data = try PartitionResumeTests.dataFile()
         let spec = GenerationSpec(task: "trec", data: data.path, epsilon: .epsilon(4), labels: ["DESC", "HUM"])
