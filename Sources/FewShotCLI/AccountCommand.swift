@@ -160,6 +160,7 @@ struct Account: ParsableCommand {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
+            encoder.nonConformingFloatEncodingStrategy = EpsilonJSON.encoding
             print(String(decoding: try encoder.encode(result), as: UTF8.self))
         } else if sigma != nil {
             print("epsilon = \(EpsilonText.format(resultEpsilon, "%.4f")) at delta = \(delta) for sigma = \(resultSigma), \(describe(result))")

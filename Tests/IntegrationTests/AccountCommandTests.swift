@@ -20,7 +20,9 @@ import Testing
     static func account(_ arguments: [String]) async throws -> Output {
         let result = try await ChildProcess.run(["account"] + arguments + ["--json"])
         try #require(result.status == 0, "fewshot account \(arguments.joined(separator: " ")): \(result.stderr)")
-        return try JSONDecoder().decode(Output.self, from: Data(result.stdout.utf8))
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = EpsilonJSON.decoding
+        return try decoder.decode(Output.self, from: Data(result.stdout.utf8))
     }
 
     @Test func epsilonForASigmaIsThePLDAccountantsAndNamesWhatItPriced() async throws {
@@ -43,5 +45,14 @@ import Testing
             count: 10)
         let epsilon = try RDPAccountant().epsilon(for: event, delta: 1e-3)
         #expect(epsilon <= 2 && epsilon == output.epsilon)
+    }
+
+    /// A noise multiplier too small to be noise: epsilon is unbounded, and the JSON says "inf" (it
+    /// used to print 0 for an unsampled Gaussian, and to fail to encode an infinite epsilon).
+    @Test func noNoiseIsAnInfiniteEpsilonInJSON() async throws {
+        for accountant in ["pld", "rdp", "auto"] {
+            let output = try await Self.account(["--sigma", "1e-200", "--sampling", "none", "--steps", "3", "--delta", "1e-5", "--accountant", accountant])
+            #expect(output.epsilon == .infinity, "\(accountant)")
+        }
     }
 }
