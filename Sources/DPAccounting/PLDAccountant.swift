@@ -104,9 +104,9 @@ public struct PLDAccountant: PrivacyAccountant {
             case .poissonGaussian(let q, let sigma):
                 step = try SubsampledGaussianLoss.pair(sigma: sigma, samplingRate: q, interval: h)
             case .pure(let epsilon):
-                step = PureDPLoss.pair(epsilon: epsilon, samplingRate: 1, interval: h)
+                step = try PureDPLoss.pair(epsilon: epsilon, samplingRate: 1, interval: h)
             case .poissonPure(let q, let epsilon):
-                step = PureDPLoss.pair(epsilon: epsilon, samplingRate: q, interval: h)
+                step = try PureDPLoss.pair(epsilon: epsilon, samplingRate: q, interval: h)
             case .withoutReplacementGaussian, .withoutReplacementPure:
                 continue
             }

@@ -74,3 +74,40 @@ struct PureDPTests {
         #expect(pld <= Double(s.steps) * RDPPure.amplified(epsilon: s.epsilon, q: s.q) + 1e-3)
     }
 }
+
+/// Large per-step epsilons: the exponential mechanism with a small noise multiplier (`--sigma 0.05`
+/// is epsilon 40 per token). The losses were computed only as log1p(q * expm1(+-eps)), infinite above
+/// eps ~37 at q = 1 (e^-eps rounds 1 + expm1(-eps) to 0) and above 709 otherwise, and the grid index
+/// of an infinite loss trapped the process: `fewshot account --mechanism exponential --sigma 0.05
+/// --sampling none` crashed, and so would a generation job asking for it.
+@Suite struct LargePureEpsilonTests {
+    @Test(arguments: [38.0, 100, 400])
+    func oneUnsampledStepCostsItsEpsilon(epsilon: Double) throws {
+        // The exact answer at delta 1e-5 is epsilon - 1e-5 (the loss is epsilon with probability ~1).
+        let pld = try PLDAccountant(cachesResults: false).epsilon(for: .pureDP(epsilon: epsilon), delta: 1e-5)
+        #expect(pld >= epsilon - 1e-4 && pld <= epsilon + 2e-4, "\(pld)")
+    }
+
+    @Test func aSampledStepBeyondExpOverflowKeepsItsLoss() throws {
+        // q = 1/2, epsilon 800 (e^800 overflows): the removal loss is log(1/2 + e^800 / 2) = 800 - log 2,
+        // with probability about 1/2, so that is the epsilon at any small delta.
+        let pld = PLDAccountant(valueDiscretizationInterval: 1e-2, cachesResults: false)
+        let epsilon = try pld.epsilon(for: .poissonSampled(samplingRate: 0.5, event: .pureDP(epsilon: 800)), delta: 1e-5)
+        #expect(epsilon >= 800 - log(2.0) - 1e-9 && epsilon <= 800 - log(2.0) + 0.02, "\(epsilon)")
+    }
+
+    @Test func aLossBeyondTheGridIsRefusedAndTheDefaultAnswersWithRDP() throws {
+        let event = PrivacyEvent.pureDP(epsilon: 1e300)
+        #expect(throws: AccountingError.self) { _ = try PLDAccountant(cachesResults: false).epsilon(for: event, delta: 1e-5) }
+        #expect(try DefaultAccountant().epsilon(for: event, delta: 1e-5) >= 1e300 * (1 - 1e-9))
+    }
+
+    /// Where the old formula was finite it is kept, to the bit: the answers checked against the
+    /// exact binomial sums above do not move.
+    @Test(arguments: [(0.3, 0.01), (1.0, 0.1), (5.0, 0.5), (20.0, 1.0), (-0.3, 0.01), (-5.0, 0.5)])
+    func moderateLossesAreThoseOfLog1p(x: Double, q: Double) {
+        let t = q * expm1(x)
+        let value = PureDPLoss.mixtureLog(q: q, x)
+        if abs(t) < 0.5 { #expect(value == log1p(t)) } else { #expect(abs(value - log1p(t)) <= 1e-12 * max(1, abs(value))) }
+    }
+}
