@@ -144,8 +144,16 @@ struct Account: ParsableCommand {
     }
 
     func run() throws {
+        do {
+            try run(with: chosenAccountant)
+        } catch AccountingError.unsupportedEvent where noise.accountant == .auto && chosenAccountant is PLDAccountant {
+            // As DefaultAccountant does (what gen uses): PLD's grid cannot hold this event, RDP answers.
+            try run(with: RDPAccountant())
+        }
+    }
+
+    private func run(with used: any PrivacyAccountant) throws {
         let delta = resolvedDelta!
-        let used = chosenAccountant
         let resultSigma: Double, resultEpsilon: Double
         if let sigma {
             resultSigma = sigma

@@ -55,4 +55,13 @@ import Testing
             #expect(output.epsilon == .infinity, "\(accountant)")
         }
     }
+
+    /// The exponential mechanism at a small noise multiplier: 40 per step used to trap the process in
+    /// PLD; beyond PLD's grid, auto answers with RDP, as the default accountant does for gen.
+    @Test func largePureEpsilonsAreAnsweredNotCrashedOn() async throws {
+        let forty = try await Self.account(["--sigma", "0.05", "--mechanism", "exponential", "--sampling", "none", "--steps", "1", "--delta", "1e-5", "--accountant", "pld"])
+        #expect(abs(forty.epsilon - 40) < 2e-4 && forty.accountant == "pld")
+        let huge = try await Self.account(["--sigma", "1e-5", "--mechanism", "exponential", "--sampling", "none", "--steps", "1", "--delta", "1e-5"])
+        #expect(huge.accountant == "rdp" && huge.epsilon >= 2e5 * (1 - 1e-9))
+    }
 }
