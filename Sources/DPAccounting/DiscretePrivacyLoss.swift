@@ -96,7 +96,8 @@ struct DiscretePrivacyLoss: Sendable {
     /// at most 16 * count points wider than dp_accounting's.
     func selfCompositionBounds(count: Int, tailMass: Double) -> (lower: Int, upper: Int) {
         let n = probabilities.count
-        var upper = (n - 1) * count, lower = 0
+        let (full, overflow) = (n - 1).multipliedReportingOverflow(by: count)
+        var upper = overflow ? Int.max : full, lower = 0
         if tailMass == 0 { return (lower, upper) }
         let blockSize = 16
         let blocks = (n + blockSize - 1) / blockSize
@@ -125,8 +126,9 @@ struct DiscretePrivacyLoss: Sendable {
                 }
                 let bound = (Double(count) * log(sum) + log(2 / tailMass)) / order
                 if !bound.isFinite { continue }
-                if order > 0 { upper = min(upper, Int(bound.rounded(.up))) }
-                if order < 0 { lower = max(lower, Int(bound.rounded(.down))) }
+                // Clamped: for an enormous count the bound may lie beyond Int.
+                if order > 0 { upper = min(upper, Int(min(max(bound.rounded(.up), -0x1p62), 0x1p62))) }
+                if order < 0 { lower = max(lower, Int(min(max(bound.rounded(.down), -0x1p62), 0x1p62))) }
             }
         }
         return (lower, max(upper, lower))
@@ -139,11 +141,18 @@ struct DiscretePrivacyLoss: Sendable {
         let (boundsA, boundsB) = BothDirections.run(
             { a.selfCompositionBounds(count: count, tailMass: tailMass) },
             { b?.selfCompositionBounds(count: count, tailMass: tailMass) })
-        var needed = max(boundsA.upper - boundsA.lower + 1, a.probabilities.count)
+        // Widths in floating point: an untrimmed bound may be Int.max.
+        var width = max(Double(boundsA.upper) - Double(boundsA.lower) + 1, Double(a.probabilities.count))
         if let b, let boundsB {
-            needed = max(needed, boundsB.upper - boundsB.lower + 1, b.probabilities.count)
+            width = max(width, Double(boundsB.upper) - Double(boundsB.lower) + 1, Double(b.probabilities.count))
         }
-        if needed > maximumGridPoints { throw tooLarge(needed) }
+        if width > Double(maximumGridPoints) { throw tooLarge(width < 9e18 ? Int(width) : .max) }
+        // The composed distribution's first grid index, lowerIndex * count, must be an Int too.
+        for source in [a, b].compactMap({ $0 }) where source.lowerIndex.multipliedReportingOverflow(by: count).overflow {
+            throw AccountingError.unsupportedEvent(accountant: "pld", reason:
+                "\(count) compositions move its privacy loss beyond the grid's indices; use the RDP accountant")
+        }
+        let needed = Int(width)
         let size = FFT.size(atLeast: needed)
         let (ra, rb) = RealConvolution.selfConvolve(a.probabilities, b?.probabilities ?? [], exponent: count, size: size)
         func extract(_ source: DiscretePrivacyLoss, _ bounds: (lower: Int, upper: Int), _ circular: [Double]) -> DiscretePrivacyLoss {
