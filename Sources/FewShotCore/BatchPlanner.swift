@@ -65,11 +65,12 @@ public struct BatchPlanner: Sendable {
     /// Estimated LLM tokens and requests of one demonstration with `m` batches. An empty batch costs
     /// nothing (its prompt is the public one, asked anyway); with Poisson sampling at N examples per
     /// batch on average, a fraction 1 - e^-N of the batches hold an example. Every step asks each
-    /// non-empty batch and the public prompt once.
-    public static func demonstrationCost(batches m: Int, promptTokens p: Int, settings: GenerationSettings) -> (tokens: Int, requests: Int) {
-        let t = settings.tokensPerDemonstration
+    /// non-empty batch and the public prompt once. In floating point: the products of M, T and P
+    /// outgrow Int for settings no plan would run (and then only say so).
+    public static func demonstrationCost(batches m: Int, promptTokens p: Int, settings: GenerationSettings) -> (tokens: Double, requests: Double) {
+        let t = Double(settings.tokensPerDemonstration), p = Double(p)
         let asked = settings.subsampleScheme == .poisson ? Double(m) * (1 - exp(-Double(settings.batchSize))) : Double(m)
-        let prompts = Int(asked.rounded(.up)) + 1
+        let prompts = asked.rounded(.up) + 1
         switch settings.sampling {
         case .partition:
             return (prompts * (p + t), prompts * t)
@@ -80,8 +81,13 @@ public struct BatchPlanner: Sendable {
     }
 
     /// Estimated seconds of `cost` on the server.
-    public func seconds(_ cost: (tokens: Int, requests: Int)) -> Double {
-        Double(cost.tokens) / tokensPerSecond + Double(cost.requests) * secondsPerRequest
+    public func seconds(_ cost: (tokens: Double, requests: Double)) -> Double {
+        cost.tokens / tokensPerSecond + cost.requests * secondsPerRequest
+    }
+
+    /// An estimate (tokens, seconds) as a whole number, rounded up (Int.max for one beyond it).
+    public static func roundedUp(_ estimate: Double) -> Int {
+        estimate < 9e18 ? Int(estimate.rounded(.up)) : .max
     }
 
     /// The plan for `settings` (its labels, N, T, sampling) on data with `examplesPerLabel`.
@@ -95,10 +101,10 @@ public struct BatchPlanner: Sendable {
         let shots = Dictionary(grouping: settings.labels, by: { $0 }).mapValues { $0.count / g }
         let caps = Dictionary(uniqueKeysWithValues: labels.map { ($0, max(1, (examplesPerLabel[$0] ?? 0) / (n * g))) })
         func allocation(cap: Int) -> [String: Int] { caps.mapValues { min($0, cap) } }
-        func cost(_ batches: [String: Int]) -> (tokens: Int, requests: Int) {
+        func cost(_ batches: [String: Int]) -> (tokens: Double, requests: Double) {
             batches.reduce((0, 0)) { sum, entry in
                 let one = Self.demonstrationCost(batches: entry.value, promptTokens: p, settings: settings)
-                let k = shots[entry.key, default: 0]
+                let k = Double(shots[entry.key, default: 0])
                 return (sum.0 + k * one.tokens, sum.1 + k * one.requests)
             }
         }
@@ -114,7 +120,7 @@ public struct BatchPlanner: Sendable {
             }
         }
         let chosen = allocation(cap: lo)
-        let total = cost(chosen).tokens * g
+        let total = Self.roundedUp(cost(chosen).tokens * Double(g))
         let perGroupSeconds = seconds(cost(chosen))
         let seconds = perGroupSeconds * Double(g)
         let limited = chosen.filter { $0.value < lo }.keys.sorted()
@@ -124,7 +130,7 @@ public struct BatchPlanner: Sendable {
         } else if lo == 1 && perGroupSeconds > computeLimitSeconds {
             bound = "even M = 1 exceeds the \(Self.minutes(computeLimitSeconds))-minute compute limit; raise the compute limit"
         } else {
-            bound = "the most batches that fit the \(Self.minutes(computeLimitSeconds))-minute compute limit at \(Int(tokensPerSecond)) LLM tokens/s and \(Int(secondsPerRequest * 1000)) ms per request"
+            bound = "the most batches that fit the \(Self.minutes(computeLimitSeconds))-minute compute limit at \(String(format: "%.0f", tokensPerSecond)) LLM tokens/s and \(String(format: "%.0f", secondsPerRequest * 1000)) ms per request"
                 + (limited.isEmpty ? "" : "; \(limited.joined(separator: ", ")) capped at |D_y|/N")
         }
         let perLabel = Set(chosen.values).count == 1 ? "M = \(lo)" : "M = " + labels.map { "\(chosen[$0]!) (\($0))" }.joined(separator: ", ")
@@ -144,13 +150,13 @@ public struct BatchPlanner: Sendable {
     public func estimate(task: TaskTemplate, settings: GenerationSettings) -> (tokens: Int, seconds: Double) {
         let p = Self.promptTokens(task: task, settings: settings)
         let costs = settings.labels.map { Self.demonstrationCost(batches: settings.batches(for: $0), promptTokens: p, settings: settings) }
-        let total = costs.reduce((tokens: 0, requests: 0)) { ($0.tokens + $1.tokens, $0.requests + $1.requests) }
-        return (total.tokens, seconds(total))
+        let total = costs.reduce((tokens: 0.0, requests: 0.0)) { ($0.tokens + $1.tokens, $0.requests + $1.requests) }
+        return (Self.roundedUp(total.tokens), seconds(total))
     }
 
     public static func minutes(_ seconds: Double) -> String {
         let m = seconds / 60
-        return m >= 10 ? String(Int(m.rounded())) : String(format: "%.1f", m)
+        return m >= 10 ? String(format: "%.0f", m) : String(format: "%.1f", m)
     }
 }
 

@@ -69,7 +69,7 @@ public struct PlanReport: Sendable, Encodable {
             let shots = prepared.plan.shots(label: label)
             let m = settings.batches(for: label)
             let one = BatchPlanner.demonstrationCost(batches: m, promptTokens: promptTokens, settings: settings)
-            let tokens = shots * one.tokens
+            let tokens = BatchPlanner.roundedUp(Double(shots) * one.tokens)
             labels[label] = Label(
                 m: m, n: settings.batchSize, q: prepared.plan.samplingRate(label: label), sigma: prepared.noiseMultipliers[label],
                 noiseStd: prepared.plan.noiseStandardDeviation(label: label), demonstrations: shots,
@@ -93,7 +93,7 @@ public struct PlanReport: Sendable, Encodable {
         self.plan = prepared.batchPlan?.reason
             ?? "M pinned (\(prepared.spec.generator.batches?.description ?? "by the task file")), N = \(settings.batchSize); ~\(estimate.tokens / 1000)k LLM tokens, ~\(BatchPlanner.minutes(estimate.seconds)) min"
         labelCounts = settings.labelCounts.map(GenerationRecord.LabelCounts.init)
-        firstStepSeconds = Double((settings.largestBatchCount + 1) * promptTokens) / planner.tokensPerSecond
+        firstStepSeconds = Double(settings.largestBatchCount + 1) * Double(promptTokens) / planner.tokensPerSecond
         if settings.sampling == .partition, settings.privacy != .publicOnly {
             // Planned on a preview of the exact counts, M may grow when gen plans again with the
             // released counts (a label whose M is all its examples moves with its count's noise):
@@ -112,7 +112,7 @@ public struct PlanReport: Sendable, Encodable {
     /// demonstration sends all M prompts at once, and the server answers the last of them only after
     /// reading them all (~M * P tokens). Three times the estimate, at least `minimum` seconds.
     public func requestTimeoutSeconds(minimum: Int) -> Int {
-        max(minimum, Int((firstStepSeconds * 3).rounded(.up)))
+        max(minimum, BatchPlanner.roundedUp(firstStepSeconds * 3))
     }
 
     /// Estimated seconds for the server to read the largest label's M + 1 prompts.

@@ -67,3 +67,25 @@ import Testing
                 > a.batchesByLabel["World"]!)
     }
 }
+
+/// Estimates of settings no plan would run: they used to overflow Int (a subsample-mode estimate is
+/// M * T * P tokens) and trap the process (`gen --max-tokens 4000000000000 --sampling subsample
+/// --dry-run`, or the same job request); they now saturate.
+@Suite struct BatchPlannerExtremesTests {
+    @Test func anEstimateBeyondIntIsIntMax() {
+        let settings = GenerationSettings(
+            batches: 10_000_000, batchSize: 1_000_000, maxTokens: 100_000, sampling: .subsample, privacy: .publicOnly,
+            labels: ["World"], maxExampleTokens: 1_000_000)
+        let one = BatchPlanner.demonstrationCost(
+            batches: 10_000_000, promptTokens: BatchPlanner.promptTokens(task: BatchPlannerTests.agnews, settings: settings), settings: settings)
+        #expect(one.tokens > 9e18 && one.tokens.isFinite)
+        #expect(BatchPlanner().estimate(task: BatchPlannerTests.agnews, settings: settings).tokens == .max)
+        let plan = BatchPlanner().plan(task: BatchPlannerTests.agnews, settings: settings, examplesPerLabel: ["World": 30_000_000_000])
+        #expect(plan.batchesByLabel["World"] == 1 && plan.reason.contains("even M = 1 exceeds"), "\(plan.reason)")
+    }
+
+    @Test func minutesOfAnyLengthArePrinted() {
+        #expect(BatchPlanner.minutes(1e300) == String(format: "%.0f", 1e300 / 60))
+        #expect(BatchPlanner.minutes(90) == "1.5" && BatchPlanner.minutes(1_200) == "20")
+    }
+}
