@@ -143,18 +143,17 @@ public enum TaskFile {
             throw FileProblem(file: file, problem: "field 'generation.example' must have {text} before {answer}: the sentence is generated first, then its answer")
         }
         try validateDefaults(task.defaults, file: file)
-        guard (task.defaults.answerMaxTokens ?? 0) >= 1 else {
-            throw FileProblem(file: file, problem: "field 'defaults.answer_max_tokens' must be positive")
-        }
     }
 
     static func validateDefaults(_ d: TaskDefaults, file: String) throws {
-        let numbers: [(String, Int?)] = [
-            ("batches", d.batches.fixed), ("batch_size", d.batchSize), ("max_tokens", d.maxTokens), ("top_k", d.topK),
-            ("max_example_tokens", d.maxExampleTokens),
+        let numbers: [(GenerationSetting, Int?)] = [
+            (.batches, d.batches.fixed), (.batchSize, d.batchSize), (.maxTokens, d.maxTokens), (.topK, d.topK),
+            (.maxExampleTokens, d.maxExampleTokens), (.answerMaxTokens, d.answerMaxTokens),
         ]
-        for (field, value) in numbers {
-            if let value, value < 1 { throw FileProblem(file: file, problem: "field 'defaults.\(field)' must be positive, got \(value)") }
+        for case let (setting, value?) in numbers {
+            if let problem = setting.problem(with: value) {
+                throw FileProblem(file: file, problem: "field 'defaults.\(setting.rawValue)' \(problem)")
+            }
         }
     }
 

@@ -81,9 +81,11 @@ public struct GenerationSpec: Sendable, Hashable, Codable {
     public func validate() throws {
         if let delta, !(delta > 0 && delta < 1) { throw GenerationSpecError(field: "delta", problem: "must be in (0, 1), got \(delta)") }
         if let sigma, !(sigma > 0 && sigma.isFinite) { throw GenerationSpecError(field: "sigma", problem: "must be positive, got \(sigma)") }
-        if let shots, shots < 1 { throw GenerationSpecError(field: "shots", problem: "must be at least 1, got \(shots)") }
+        if let shots, let problem = GenerationSetting.shots.problem(with: shots) { throw GenerationSpecError(field: "shots", problem: problem) }
         if let labels, labels.isEmpty { throw GenerationSpecError(field: "labels", problem: "empty; omit it to use the task's labels") }
-        if case .count(let g) = groups, g < 1 { throw GenerationSpecError(field: "groups", problem: "must be at least 1 (or max), got \(g)") }
+        if case .count(let g) = groups, GenerationSetting.groups.problem(with: g) != nil {
+            throw GenerationSpecError(field: "groups", problem: "must be from 1 to \(GenerationSetting.groups.maximum!), or max; got \(g)")
+        }
         try generator.validate()
     }
 }

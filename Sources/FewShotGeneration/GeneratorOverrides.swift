@@ -75,12 +75,12 @@ public struct GeneratorOverrides: Sendable, Hashable, Codable {
     }
 
     public func validate() throws {
-        let counts: [(String, Int?)] = [
-            ("batches", batches?.fixed), ("batch_size", batchSize), ("max_tokens", maxTokens), ("answer_max_tokens", answerMaxTokens),
-            ("top_k", topK), ("max_example_tokens", maxExampleTokens),
+        let counts: [(GenerationSetting, Int?)] = [
+            (.batches, batches?.fixed), (.batchSize, batchSize), (.maxTokens, maxTokens), (.answerMaxTokens, answerMaxTokens),
+            (.topK, topK), (.maxExampleTokens, maxExampleTokens),
         ]
-        for (name, value) in counts {
-            if let value, value < 1 { throw GenerationSpecError(field: name, problem: "must be at least 1, got \(value)") }
+        for case let (setting, value?) in counts {
+            if let problem = setting.problem(with: value) { throw GenerationSpecError(field: setting.rawValue, problem: problem) }
         }
         for (name, value) in [("compute_limit_minutes", computeLimitMinutes), ("llm_tokens_per_second", llmTokensPerSecond)] {
             if let value, !(value > 0 && value.isFinite) { throw GenerationSpecError(field: name, problem: "must be positive, got \(value)") }

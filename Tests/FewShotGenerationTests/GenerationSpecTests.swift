@@ -42,6 +42,12 @@ import Testing
         (#"{"task": "t", "data": "d", "epsilon": 1, "labels": []}"#, "labels"),
         (#"{"task": "t", "data": "d", "epsilon": 1, "batches": 0}"#, "batches"),
         (#"{"task": "t", "data": "d", "epsilon": 1, "answer_max_tokens": 0}"#, "answer_max_tokens"),
+        // Above the maxima (GenerationSetting.maximum): refused before any plan multiplies them.
+        (#"{"task": "t", "data": "d", "epsilon": 1, "max_tokens": 4000000000000, "sampling": "subsample"}"#, "max_tokens"),
+        (#"{"task": "t", "data": "d", "epsilon": 1, "shots": 1000000000000}"#, "shots"),
+        (#"{"task": "t", "data": "d", "epsilon": 1, "groups": 1000000000000}"#, "groups"),
+        (#"{"task": "t", "data": "d", "epsilon": 1, "batch_size": 1000001}"#, "batch_size"),
+        (#"{"task": "t", "data": "d", "epsilon": 1, "batches": 10000001}"#, "batches"),
     ])
     func badValuesAreNamed(json: String, field: String) throws {
         #expect {
