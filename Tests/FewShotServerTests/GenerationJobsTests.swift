@@ -167,6 +167,15 @@ import Testing
             let tooMuch = try await Self.post(
                 client, "/admin/jobs", #"{"task": "reviews", "data": "reviews.jsonl", "epsilon": 4, "batches": 50, "subsample": "without-replacement"}"#)
             #expect(tooMuch.status == .badRequest, "50 batches of 1 without replacement need 50 examples per label; there are 40")
+            // Values that used to trap the server in the planner (an Int overflow, an allocation):
+            // each is a 400 naming its field, and the server answers the next request.
+            for (body, field) in [
+                (#""max_tokens": 4000000000000, "sampling": "subsample""#, "max_tokens"), (#""shots": 1000000000000"#, "shots"),
+                (#""groups": 1000000000000"#, "groups"), (#""batch_size": 1000000000000"#, "batch_size"),
+            ] {
+                let response = try await Self.post(client, "/admin/jobs", #"{"task": "reviews", "data": "reviews.jsonl", "epsilon": 4, "# + body + "}")
+                #expect(response.status == .badRequest && String(buffer: response.body).contains(field), "\(body): \(String(buffer: response.body))")
+            }
             #expect(try f.store.generationJobs().isEmpty)
 
             // A budget smaller than the job's cost: 409, nothing reserved.
