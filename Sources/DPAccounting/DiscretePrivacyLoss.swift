@@ -55,17 +55,21 @@ struct DiscretePrivacyLoss: Sendable {
     /// point) and time grow past what an interactive accountant should spend.
     static let maximumGridPoints = 1 << 23
 
-    static func tooLarge(_ points: Int) -> AccountingError {
-        .unsupportedEvent(accountant: "pld", reason:
-            "its privacy loss distribution needs \(points) grid points (limit \(maximumGridPoints)); "
-            + "use the RDP accountant or a coarser valueDiscretizationInterval")
+    /// Throws when a distribution needs more than ``maximumGridPoints`` points. `points` is a
+    /// Double so that a width computed from clamped or overflowing bounds is still judged (NaN too).
+    static func requireGridPoints(_ points: Double) throws {
+        guard points <= Double(maximumGridPoints) else {
+            throw AccountingError.unsupportedEvent(accountant: "pld", reason:
+                "its privacy loss distribution needs \(points < 9e18 ? Int(points) : .max) grid points (limit \(maximumGridPoints)); "
+                + "use the RDP accountant or a coarser valueDiscretizationInterval")
+        }
     }
 
     /// The loss distribution of running both mechanisms (independent privacy losses add).
     func composed(with other: DiscretePrivacyLoss, tailMass: Double) throws -> DiscretePrivacyLoss {
         precondition(interval == other.interval)
         let points = probabilities.count + other.probabilities.count - 1
-        if points > Self.maximumGridPoints { throw Self.tooLarge(points) }
+        try Self.requireGridPoints(Double(points))
         let probs: [Double]
         if probabilities.count == 1 {
             probs = Self.scaled(other.probabilities, by: probabilities[0])
@@ -146,7 +150,7 @@ struct DiscretePrivacyLoss: Sendable {
         if let b, let boundsB {
             width = max(width, Double(boundsB.upper) - Double(boundsB.lower) + 1, Double(b.probabilities.count))
         }
-        if width > Double(maximumGridPoints) { throw tooLarge(width < 9e18 ? Int(width) : .max) }
+        try requireGridPoints(width)
         // The composed distribution's first grid index, lowerIndex * count, must be an Int too.
         for source in [a, b].compactMap({ $0 }) where source.lowerIndex.multipliedReportingOverflow(by: count).overflow {
             throw AccountingError.unsupportedEvent(accountant: "pld", reason:

@@ -9,7 +9,7 @@ import Foundation
 /// addition (Zhu, Dong, Wang 2022), the same shape dp_accounting uses for the subsampled Gaussian.
 /// Each distribution has two losses, discretised by pessimistic connect-the-dots.
 enum PureDPLoss {
-    /// Throws ``DiscretePrivacyLoss/tooLarge(_:)`` when the losses (about +-epsilon) span more grid
+    /// Throws (``DiscretePrivacyLoss/requireGridPoints(_:)``) when the losses (about +-epsilon) span more grid
     /// points than a composition may use; the default accountant then answers with RDP.
     static func pair(epsilon: Double, samplingRate q: Double, interval: Double) throws -> PrivacyLossPair {
         // p1 = e^eps / (1 + e^eps), p0 = 1 / (1 + e^eps).
@@ -42,9 +42,7 @@ enum PureDPLoss {
                          _ b: (loss: Double, probability: Double)) throws -> DiscretePrivacyLoss {
         let points = [a, b]
         let span = (max(a.loss, b.loss) / h).rounded(.up) - (min(a.loss, b.loss) / h).rounded(.down) + 1
-        guard span <= Double(DiscretePrivacyLoss.maximumGridPoints) else {
-            throw DiscretePrivacyLoss.tooLarge(span < 1e18 ? Int(span) : Int.max)
-        }
+        try DiscretePrivacyLoss.requireGridPoints(span)
         var grid = Set<Int>()
         for p in points {
             grid.insert(Int((p.loss / h).rounded(.down)))

@@ -96,9 +96,7 @@ struct SubsampledGaussianLoss {
     static func pair(sigma: Double, samplingRate q: Double, interval: Double) throws -> PrivacyLossPair {
         for direction in [Direction.remove, .add] {
             let (first, last) = SubsampledGaussianLoss(sigma: sigma, q: q, direction: direction).gridRange(interval: interval)
-            if last - first + 1 > DiscretePrivacyLoss.maximumGridPoints {
-                throw DiscretePrivacyLoss.tooLarge(last - first + 1)
-            }
+            try DiscretePrivacyLoss.requireGridPoints(Double(last - first + 1))
         }
         if q == 1 {
             return PrivacyLossPair(remove: SubsampledGaussianLoss(sigma: sigma, q: q, direction: .remove)
