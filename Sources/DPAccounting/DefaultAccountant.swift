@@ -27,9 +27,18 @@ public struct DefaultAccountant: PrivacyAccountant {
     /// sigma/sqrt(T) at q near 1 next to another mechanism) is only found out while composing.
     /// RDP's epsilon is never smaller than PLD's, so the fallback only costs tightness.
     public func epsilon(for event: PrivacyEvent, delta: Double) throws -> Double {
-        guard pld.supports(event), rdp.supports(event) else { return try accountant(for: event).epsilon(for: event, delta: delta) }
-        do { return try pld.epsilon(for: event, delta: delta) } catch AccountingError.unsupportedEvent {
-            return try rdp.epsilon(for: event, delta: delta)
+        try answer(for: event, delta: delta).epsilon
+    }
+
+    /// The epsilon of ``epsilon(for:delta:)`` and which of PLD and RDP computed it: ``accountant(for:)``
+    /// cannot tell before computing, as PLD may find its grid too small only while composing.
+    public func answer(for event: PrivacyEvent, delta: Double) throws -> (epsilon: Double, accountant: String) {
+        guard pld.supports(event), rdp.supports(event) else {
+            let chosen = accountant(for: event)
+            return (try chosen.epsilon(for: event, delta: delta), chosen.name)
+        }
+        do { return (try pld.epsilon(for: event, delta: delta), pld.name) } catch AccountingError.unsupportedEvent {
+            return (try rdp.epsilon(for: event, delta: delta), rdp.name)
         }
     }
 }

@@ -10,4 +10,13 @@ public protocol PrivacyAccountant: Sendable {
     /// The smallest epsilon such that `event` is (epsilon, delta)-DP, as far as this accountant can tell.
     /// Returns `.infinity` for ``PrivacyEvent/nonPrivate``. Throws ``AccountingError`` on invalid arguments.
     func epsilon(for event: PrivacyEvent, delta: Double) throws -> Double
+    /// ``epsilon(for:delta:)`` with the ``name`` of the accountant that computed it (for one that
+    /// delegates, such as ``DefaultAccountant``, the one it delegated to), so a claim names its source.
+    func answer(for event: PrivacyEvent, delta: Double) throws -> (epsilon: Double, accountant: String)
+}
+
+extension PrivacyAccountant {
+    public func answer(for event: PrivacyEvent, delta: Double) throws -> (epsilon: Double, accountant: String) {
+        (try epsilon(for: event, delta: delta), name)
+    }
 }

@@ -122,11 +122,6 @@ struct Account: ParsableCommand {
         return .selfComposed(event: sampled, count: steps)
     }
 
-    /// The accountant asked for; for `auto`, the one that answers for this event (so its name is printed).
-    private var chosenAccountant: any PrivacyAccountant {
-        noise.accountant == .auto ? DefaultAccountant().accountant(for: event(sigma: sigma ?? 1)) : noise.accountant.accountant
-    }
-
     struct Result: Encodable {
         let epsilon: Double
         let delta: Double
@@ -144,27 +139,17 @@ struct Account: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            try run(with: chosenAccountant)
-        } catch AccountingError.unsupportedEvent where noise.accountant == .auto && chosenAccountant is PLDAccountant {
-            // As DefaultAccountant does (what gen uses): PLD's grid cannot hold this event, RDP answers.
-            try run(with: RDPAccountant())
-        }
-    }
-
-    private func run(with used: any PrivacyAccountant) throws {
         let delta = resolvedDelta!
-        let resultSigma: Double, resultEpsilon: Double
-        if let sigma {
-            resultSigma = sigma
-            resultEpsilon = try used.epsilon(for: event(sigma: sigma), delta: delta)
-        } else {
-            resultSigma = try Calibration.noiseMultiplier(epsilon: epsilon!, delta: delta, accountant: used) { event(sigma: $0) }
-            resultEpsilon = try used.epsilon(for: event(sigma: resultSigma), delta: delta)
-        }
+        // `auto` is the DefaultAccountant gen uses: PLD, or RDP where PLD cannot compute; the output
+        // names the one that answered.
+        let accountant = noise.accountant.accountant
+        let resultSigma = try sigma
+            ?? Calibration.noiseMultiplier(epsilon: epsilon!, delta: delta, accountant: accountant) { event(sigma: $0) }
+        let answer = try accountant.answer(for: event(sigma: resultSigma), delta: delta)
+        let resultEpsilon = answer.epsilon
         let result = Result(epsilon: resultEpsilon, delta: delta, sigma: resultSigma, steps: steps,
                             samplingRate: samplingProbability, sampling: sampling,
-                            mechanism: noise.mechanism, accountant: used.name)
+                            mechanism: noise.mechanism, accountant: answer.accountant)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]

@@ -147,10 +147,3 @@ public enum AccountantChoice: String, Sendable, Hashable, Codable, CaseIterable 
         }
     }
 }
-
-extension PrivacyAccountant {
-    /// The name of the accountant that answers for `event` (PLD or RDP behind the default one).
-    public func answering(for event: PrivacyEvent) -> String {
-        (self as? DefaultAccountant)?.accountant(for: event).name ?? name
-    }
-}

@@ -139,9 +139,10 @@ public struct LedgerGeneration: Sendable {
         _ p: PreparedGeneration, _ result: GenerationResult, generation: String?, model: String, seededNoise: Bool, ledger: (any LedgerStore)?
     ) -> GenerationRecord {
         let accountant = p.accountant
-        let perLabel = result.eventsByLabel.mapValues { (try? accountant.epsilon(for: $0, delta: p.delta)) ?? .infinity }
+        let answers = result.eventsByLabel.mapValues { try? accountant.answer(for: $0, delta: p.delta) }
+        let perLabel = answers.mapValues { $0?.epsilon ?? .infinity }
         let claimed = perLabel.values.max() ?? 0
-        let answering = Set(result.eventsByLabel.values.map { accountant.answering(for: $0) })
+        let answering = Set(answers.values.map { $0?.accountant ?? accountant.name })
         let settings = p.settings
         return GenerationRecord(
             task: p.task.name, dataset: ledger?.publicDatasetID(fingerprint: p.dataset.fingerprint), generation: generation,

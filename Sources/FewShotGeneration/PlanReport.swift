@@ -81,7 +81,8 @@ public struct PlanReport: Sendable, Encodable {
         self.task = prepared.task.name
         self.epsilon = epsilon
         self.delta = prepared.delta
-        self.accountant = Set(events.values.map { prepared.accountant.answering(for: $0) }).sorted().joined(separator: "+")
+        self.accountant = Set(events.values.map { (try? prepared.accountant.answer(for: $0, delta: prepared.delta))?.accountant ?? prepared.accountant.name })
+            .sorted().joined(separator: "+")
         self.mechanism = settings.mechanism
         self.sampling = SetSampling(mode: settings.sampling, scheme: settings.subsampleScheme)
         self.events = events

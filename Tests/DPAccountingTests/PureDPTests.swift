@@ -100,6 +100,10 @@ struct PureDPTests {
         let event = PrivacyEvent.pureDP(epsilon: 1e300)
         #expect(throws: AccountingError.self) { _ = try PLDAccountant(cachesResults: false).epsilon(for: event, delta: 1e-5) }
         #expect(try DefaultAccountant().epsilon(for: event, delta: 1e-5) >= 1e300 * (1 - 1e-9))
+        // The claim names the accountant that computed it (PLD supports the event, but RDP answered).
+        #expect(DefaultAccountant().accountant(for: event).name == "pld")
+        #expect(try DefaultAccountant().answer(for: event, delta: 1e-5).accountant == "rdp")
+        #expect(try DefaultAccountant().answer(for: .pureDP(epsilon: 1), delta: 1e-5).accountant == "pld")
     }
 
     /// Near 0 (|q expm1(x)| < 0.5) the loss is log1p's, to the bit; elsewhere the log-space value
