@@ -96,12 +96,15 @@ public struct LedgerGeneration: Sendable {
     }
 
     /// Generates with `model`, checkpointing each token, and completes the reservation into a stored
-    /// set. On any error the generation is marked failed (resumable) and the error rethrown.
-    /// `onToken` sees each checkpoint after it is durable.
+    /// set. On any error the generation is marked failed (resumable) and the error rethrown, unless
+    /// `abandonWhenStopped` then returns true (a cancel was asked for): it is abandoned instead, in one
+    /// step, so nobody ever sees a cancelled job as failed and resumable. `onToken` sees each checkpoint
+    /// after it is durable.
     public func run(
         _ start: GenerationStart, model: any LanguageModel,
         onToken: (@Sendable (TokenCheckpoint) -> Void)? = nil,
-        onProgress: (@Sendable (GenerationProgress) -> Void)? = nil
+        onProgress: (@Sendable (GenerationProgress) -> Void)? = nil,
+        abandonWhenStopped: (@Sendable () -> Bool)? = nil
     ) async throws -> GenerationOutcome {
         let prepared = start.prepared
         let generator = DemonstrationGenerator(
@@ -123,7 +126,7 @@ public struct LedgerGeneration: Sendable {
                 onProgress: onProgress)
         } catch {
             if let ledger, let reservation {
-                try? ledger.markFailed(reservation, reason: error is CancellationError ? "interrupted" : "\(error)")
+                Self.stop(reservation, ledger: ledger, abandon: abandonWhenStopped?() ?? false, after: error)
             }
             throw error
         }
@@ -133,6 +136,22 @@ public struct LedgerGeneration: Sendable {
             stored = try ledger.complete(reservation, demonstrations: record.storeRecord(result.demonstrations, labels: prepared.labels))
         }
         return GenerationOutcome(reservation: reservation, result: result, record: record, stored: stored)
+    }
+
+    /// Ends a run that threw: abandoned when asked, else (or when abandoning fails) failed and resumable,
+    /// which keeps its whole reservation.
+    private static func stop(_ reservation: Reservation, ledger: any LedgerStore, abandon: Bool, after error: any Error) {
+        let reason = error is CancellationError ? "interrupted" : "\(error)"
+        if abandon {
+            do {
+                try ledger.abandon(reservation)
+                return
+            } catch {
+                try? ledger.markFailed(reservation, reason: "\(reason); abandoning failed: \(error)")
+                return
+            }
+        }
+        try? ledger.markFailed(reservation, reason: reason)
     }
 
     static func makeRecord(

@@ -165,16 +165,14 @@ public actor GenerationJobs {
             _ = try await generation.run(
                 start, model: model.model,
                 onToken: { _ in metrics.recordTokensReleased(dataset: dataset, count: 1) },
-                onProgress: { progress in job.llmCalls = progress.llmCalls })
+                onProgress: { progress in job.llmCalls = progress.llmCalls },
+                abandonWhenStopped: { job.cancelRequested })
             state = .completed
             logger.info("generation job completed", metadata: ["job": .string(id)])
         } catch {
-            if job.cancelRequested {
-                _ = try? await blocking { [store] in try store.abandon(generation: id) }
-                state = .cancelled
-            } else {
-                state = .failed
-            }
+            // The run abandoned it if a cancel was asked for (and abandoning worked), else marked it failed.
+            let ended = try? await blocking { [store] in try store.generationJob(id).status }
+            state = ended == .abandoned ? .cancelled : .failed
             logger.warning("generation job stopped", metadata: ["job": .string(id), "state": .string(state.rawValue), "reason": .string(error is CancellationError ? "interrupted" : "\(error)")])
         }
         job.watcher?.cancel()
