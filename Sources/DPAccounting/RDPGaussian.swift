@@ -60,17 +60,27 @@ enum RDPGaussian {
     /// fraction `q` = m / n drawn without replacement, replace-one adjacency (Wang, Balle,
     /// Kasiviswanathan 2019, Theorem 27, as dp_accounting's `_compute_rdp_sample_wor_gaussian`).
     /// Fractional orders interpolate linearly between the neighbouring integers.
+    ///
+    /// Capped at the unsampled Gaussian's order / (2 sigma^2): sampling cannot cost more than running on
+    /// the whole data (a subsample of neighbours holds at most the one changed example, and Rényi
+    /// divergence is jointly quasi-convex). Theorem 27's bound alone is looser than that from q of about
+    /// 0.6-0.7 (sigma 1, 10 steps: 20.43 at q 0.7 and 24.93 at q 0.99, against 19.05 unsampled);
+    /// dp_accounting does not cap it.
     static func withoutReplacement(q: Double, sigma: Double, order: Double) -> Double {
-        if q == 1 { return order / (2 * sigma * sigma) }
+        let unsampled = order / (2 * sigma * sigma)
+        if q == 1 { return unsampled }
         if order.isInfinite { return .infinity }
+        let bound: Double
         if order == order.rounded() {
-            return withoutReplacementInteger(q: q, sigma: sigma, alpha: Int(order)) / (order - 1)
+            bound = withoutReplacementInteger(q: q, sigma: sigma, alpha: Int(order)) / (order - 1)
+        } else {
+            let lo = order.rounded(.down), hi = order.rounded(.up)
+            let x = withoutReplacementInteger(q: q, sigma: sigma, alpha: Int(lo))
+            let y = withoutReplacementInteger(q: q, sigma: sigma, alpha: Int(hi))
+            let t = order - lo
+            bound = ((1 - t) * x + t * y) / (order - 1)
         }
-        let lo = order.rounded(.down), hi = order.rounded(.up)
-        let x = withoutReplacementInteger(q: q, sigma: sigma, alpha: Int(lo))
-        let y = withoutReplacementInteger(q: q, sigma: sigma, alpha: Int(hi))
-        let t = order - lo
-        return ((1 - t) * x + t * y) / (order - 1)
+        return bound.isNaN ? bound : min(bound, unsampled)
     }
 
     /// log A_alpha for sampling without replacement; exact for alpha <= 256, Stirling-style bound above.
