@@ -245,7 +245,12 @@ import Testing
             var iterator = ports.makeAsyncIterator()
             let port = try #require(await iterator.next())
             id = try await Self.startLiveJob(port: port)
-            while try f.store.generationJob(id).releasedTokens < 3 { try await Task.sleep(for: .milliseconds(20)) }
+            let deadline = ContinuousClock.now + .seconds(60)
+            while try f.store.generationJob(id).releasedTokens < 3 {
+                let job = try f.store.generationJob(id)
+                try #require(job.status == .running && ContinuousClock.now < deadline, "no third token: \(job.status), \(job.releasedTokens) released")
+                try await Task.sleep(for: .milliseconds(20))
+            }
             await group.triggerGracefulShutdown()
             try await tasks.next()
         }
