@@ -138,6 +138,13 @@ struct SharedPostgresDeploymentTests {
         // Kill, mid-generation, replica A (whatever it runs) and the first granted gen once it has
         // finished a demonstration (its progress line for the second says so).
         var killedMidGeneration = 0
+        // The gen first: waiting for A's jobs below takes long enough for it to finish otherwise.
+        if let victim = grantedGens.first {
+            _ = try await victim.stderrLine(where: { $0.contains("demo 2/4") })
+            try #require(victim.process.isRunning, "the gen finished before it could be killed mid-generation: \(victim.stderr)")
+            victim.kill()
+            killedMidGeneration += 1
+        }
         let jobsOnA = grantedJobs.filter { $0.replica == 0 }.map(\.id)
         for id in jobsOnA {
             // Seen from replica B: the shared store shows A's job and its progress.
@@ -145,12 +152,6 @@ struct SharedPostgresDeploymentTests {
             if view["status"] as? String == "running" { killedMidGeneration += 1 }
         }
         a.process.kill()
-        if let victim = grantedGens.first {
-            _ = try await victim.stderrLine(where: { $0.contains("demo 2/4") })
-            try #require(victim.process.isRunning, "the gen finished before it could be killed mid-generation: \(victim.stderr)")
-            victim.kill()
-            killedMidGeneration += 1
-        }
         #expect(killedMidGeneration >= 1)
 
         // Recovery: A's jobs are resumed through B once their lease has run out, the killed gen with
