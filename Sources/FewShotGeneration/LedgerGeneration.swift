@@ -141,17 +141,16 @@ public struct LedgerGeneration: Sendable {
     /// Ends a run that threw: abandoned when asked, else (or when abandoning fails) failed and resumable,
     /// which keeps its whole reservation.
     private static func stop(_ reservation: Reservation, ledger: any LedgerStore, abandon: Bool, after error: any Error) {
-        let reason = error is CancellationError ? "interrupted" : "\(error)"
+        var reason = stopReason(error)
         if abandon {
-            do {
-                try ledger.abandon(reservation)
-                return
-            } catch {
-                try? ledger.markFailed(reservation, reason: "\(reason); abandoning failed: \(error)")
-                return
-            }
+            do { try ledger.abandon(reservation); return } catch { reason += "; abandoning failed: \(error)" }
         }
         try? ledger.markFailed(reservation, reason: reason)
+    }
+
+    /// Why a run stopped, as the ledger records it: "interrupted" for a cancelled task, else the error.
+    public static func stopReason(_ error: any Error) -> String {
+        error is CancellationError ? "interrupted" : "\(error)"
     }
 
     static func makeRecord(

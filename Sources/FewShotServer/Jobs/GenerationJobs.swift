@@ -173,7 +173,7 @@ public actor GenerationJobs {
             // The run abandoned it if a cancel was asked for (and abandoning worked), else marked it failed.
             let ended = try? await blocking { [store] in try store.generationJob(id).status }
             state = ended == .abandoned ? .cancelled : .failed
-            logger.warning("generation job stopped", metadata: ["job": .string(id), "state": .string(state.rawValue), "reason": .string(error is CancellationError ? "interrupted" : "\(error)")])
+            logger.warning("generation job stopped", metadata: ["job": .string(id), "state": .string(state.rawValue), "reason": .string(LedgerGeneration.stopReason(error))])
         }
         job.watcher?.cancel()
         try? await model.shutdown()
